@@ -1,0 +1,44 @@
+/*
+ * feedback.h — renders one submission's report as the feedback files of
+ * SPEC §6: CSV (Excel-friendly), XML (urn:no:kpr:tilbakemelding:1, valid
+ * against config/xsd/tilbakemelding.xsd), HTML (one printable page) and JSON.
+ * Streams from the report; never holds all messages in memory. Writes no
+ * national ID: the report carries only masked values.
+ */
+#ifndef FEEDBACK_H
+#define FEEDBACK_H
+
+#include <stdio.h>
+
+#include "kpr.h"
+#include "report.h"
+
+enum feedback_format { FEEDBACK_CSV = 0, FEEDBACK_XML, FEEDBACK_HTML, FEEDBACK_JSON, FEEDBACK_FORMAT_COUNT };
+
+struct feedback_meta {
+	const char *submission_id;   /* the server's id (UUID); NULL offline */
+	const char *innsending_id;   /* Innsending/@id, NULL if unreadable */
+	const char *kommunenummer;   /* NULL if unreadable */
+	const char *kommunenavn;     /* NULL if unknown */
+	int aargang;                 /* 0 if unreadable */
+	const char *status;          /* accepted | accepted_with_errors | rejected | validated */
+	const char *received_at;     /* ISO 8601 with zone, NULL offline */
+	const char *processed_at;    /* ISO 8601 with zone */
+	const char *sha256;          /* hex of the file as received, NULL if unknown */
+	unsigned long long bytes;
+	const char *fagsystem;       /* Avsender/@fagsystem + version, may be NULL */
+	const char *fagsystem_versjon;
+	bool dry_run;
+};
+
+/* "csv" | "xml" | "html" | "json" */
+bool feedback_format_parse(const char *s, enum feedback_format *out) KPR_WUR;
+const char *feedback_format_name(enum feedback_format f);
+const char *feedback_content_type(enum feedback_format f); /* "text/csv; charset=utf-8", ... */
+const char *feedback_extension(enum feedback_format f);    /* "csv", ... */
+
+/* Writes the whole file; false on a write error (errno set). */
+bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_meta *m,
+		    struct report *r) KPR_WUR;
+
+#endif
