@@ -2,9 +2,12 @@
  * codelist.h — code lists with validity periods (service types, ...), loaded
  * from config/codelists.csv: the one machine-readable source that both the
  * validator and the database (kprctl codes load) read.
- * File format (UTF-8, ';'-separated, header row):
- *   liste;kode;navn;gyldig_fra;gyldig_til;institusjon
+ * File format (UTF-8, ';'-separated, header row, LF or CRLF, no quoting):
+ *   liste;kode;navn;gyldig_fra;gyldig_til;institusjon;forelder
  * gyldig_fra/gyldig_til are ISO dates; an empty gyldig_til means open-ended.
+ * institusjon is 1, 0 or empty (= 0). forelder (optional 7th column) is the
+ * code of the parent entry, e.g. the fylkesnummer of a kommune; empty = none.
+ * Lists: tjenestetype, kommune, fylke, funksjon, skaar, diagnosekodeverk.
  */
 #ifndef CODELIST_H
 #define CODELIST_H
@@ -20,6 +23,7 @@ struct codelist_entry {
 	int valid_from;     /* yyyymmdd */
 	int valid_to;       /* yyyymmdd, 99991231 when open-ended */
 	bool institution;   /* for tjenestetype: an institution service (needs orgnr, R307) */
+	const char *parent; /* code of the parent entry ("03" for kommune "0301"), or NULL */
 };
 
 /* Loads path; on failure returns NULL and writes "file:line: what" to err. */

@@ -3,7 +3,20 @@
  * SPEC §6: CSV (Excel-friendly), XML (urn:no:kpr:tilbakemelding:1, valid
  * against config/xsd/tilbakemelding.xsd), HTML (one printable page) and JSON.
  * Streams from the report; never holds all messages in memory. Writes no
- * national ID: the report carries only masked values.
+ * national ID: the report carries only masked values, and as a second line
+ * of defence any run of 11+ digits in a message field or sender-chosen
+ * metadata string is written as its first six digits and '*'s.
+ *
+ * CSV: UTF-8 with BOM, ';', CRLF, header
+ *   regel;alvorlighet;ref;linje;element;melding;verdi
+ * fields quoted per RFC 4180 when they hold ; " CR or LF; merged line numbers
+ * as "12, 40, 77". Against CSV/formula injection a field starting with
+ * = + - @ TAB or CR gets a leading apostrophe (Excel shows it as text), so a
+ * value "-5" reads "'-5". XML, HTML and JSON carry values unchanged.
+ * HTML shows at most FEEDBACK_HTML_MAX_ROWS detail rows and says so;
+ * CSV, XML and JSON always hold every message.
+ * Per-rule counts ("antall", "count") count occurrences (lines) like
+ * report_summary.by_severity; "meldinger"/"messages" count merged messages.
  */
 #ifndef FEEDBACK_H
 #define FEEDBACK_H
@@ -13,6 +26,11 @@
 #include "kpr.h"
 #include "report.h"
 
+#define FEEDBACK_XML_NAMESPACE "urn:no:kpr:tilbakemelding:1"
+/* Rows of the HTML details table; above it the page says so and points to the
+ * CSV. CSV, XML and JSON always hold every message. */
+#define FEEDBACK_HTML_MAX_ROWS 10000UL
+
 enum feedback_format { FEEDBACK_CSV = 0, FEEDBACK_XML, FEEDBACK_HTML, FEEDBACK_JSON, FEEDBACK_FORMAT_COUNT };
 
 struct feedback_meta {
@@ -21,9 +39,9 @@ struct feedback_meta {
 	const char *kommunenummer;   /* NULL if unreadable */
 	const char *kommunenavn;     /* NULL if unknown */
 	int aargang;                 /* 0 if unreadable */
-	const char *status;          /* accepted | accepted_with_errors | rejected | validated */
+	const char *status;          /* accepted | accepted_with_errors | rejected | validated | superseded; NULL: from the report */
 	const char *received_at;     /* ISO 8601 with zone, NULL offline */
-	const char *processed_at;    /* ISO 8601 with zone */
+	const char *processed_at;    /* ISO 8601 with zone (PostgreSQL timestamptz text accepted) */
 	const char *sha256;          /* hex of the file as received, NULL if unknown */
 	unsigned long long bytes;
 	const char *fagsystem;       /* Avsender/@fagsystem + version, may be NULL */

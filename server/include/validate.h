@@ -90,14 +90,14 @@ struct validate_sink {
 };
 
 struct v_header {
-	char id[65];            /* Innsending/@id */
-	char forrige_id[65];    /* "" when absent */
+	char id[257];           /* Innsending/@id (1-64 characters, UTF-8) */
+	char forrige_id[257];   /* "" when absent */
 	char opprettet[40];
 	int aargang;
 	char versjon[16];
 	char kommunenummer[8];
-	char fagsystem[65];
-	char fagsystem_versjon[33];
+	char fagsystem[257];         /* up to 64 characters, UTF-8 */
+	char fagsystem_versjon[129]; /* up to 32 characters */
 };
 
 struct validate_params {

@@ -1,0 +1,90 @@
+/*
+ * config.h — kprd's INI configuration: one declarative table of keys (type,
+ * default, reloadable), validated at start with messages naming file, line
+ * and key. Secrets are never in this file: it names files that hold them.
+ * The first load failing is fatal; a failed reload warns and keeps the old
+ * values; a reload applies only keys marked reloadable.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdio.h>
+
+#include "kpr.h"
+
+struct kpr_config {
+	/* [server] */
+	char *listen_address;
+	int port;
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *tls_priorities;
+	int http_threads;
+	int connection_timeout;          /* seconds of inactivity */
+	long long connection_memory_limit; /* bytes per connection */
+	int connection_limit;
+	int per_ip_connection_limit;
+	long long max_upload_bytes;      /* as received (compressed or not) */
+	long long max_xml_bytes;         /* after gunzip: F006 and the gzip-bomb bound */
+	int hsts_max_age;
+	/* [database] */
+	char *register_dsn;
+	char *register_password_file;
+	char *vault_dsn;
+	char *vault_password_file;
+	int db_retry_limit;
+	/* [paths] */
+	char *spool_dir;
+	char *feedback_dir;
+	char *codelists_file;
+	char *xsd_file;
+	char *keys_dir;
+	char *static_dir;
+	/* [intake] */
+	int workers;
+	int queue_limit;
+	int aargang_open_min;
+	int aargang_open_max;
+	bool test_mode;
+	bool allow_2032_rule;
+	int job_lease_seconds;
+	long long spool_min_free_bytes;
+	int upload_retry_after;
+	/* [log] */
+	char *log_level;
+
+	char *path; /* the file this was loaded from */
+};
+
+struct config_key {
+	const char *section;
+	const char *name;
+	enum { CFG_STR, CFG_INT, CFG_BOOL, CFG_SIZE } type;
+	size_t offset;
+	const char *def;     /* NULL: required */
+	bool reloadable;
+	long long min, max;  /* for CFG_INT and CFG_SIZE */
+	const char *doc;
+};
+
+extern const struct config_key config_keys[];
+extern const size_t config_keys_len;
+
+/* Loads path into a fresh config; on failure writes "file:line: key: what"
+ * into err and returns NULL. */
+struct kpr_config *config_load(const char *path, char *err, size_t errlen) KPR_WUR;
+void config_free(struct kpr_config *c);
+
+/* Copies the reloadable keys of fresh into live; logs keys that changed but
+ * need a restart. */
+void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh);
+
+/* Reads a secret file (first line, trailing newline stripped); refuses files
+ * readable by group or others. Returns a malloc'd string or NULL with err. */
+char *config_read_secret(const char *path, char *err, size_t errlen) KPR_WUR;
+
+/* Writes the documented example of every key (used to check
+ * config/kprd.conf.example cannot drift from the table). */
+void config_write_example(FILE *out);
+
+#endif

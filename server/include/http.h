@@ -1,0 +1,114 @@
+/*
+ * http.h — the HTTPS front: libmicrohttpd daemon, the static route table,
+ * per-request state, and the one set of reply helpers every endpoint uses
+ * (JSON error bodies from the error registry, X-Request-Id, HSTS).
+ * Endpoints live one per file in server/src/api/ and never touch the
+ * database on an MHD thread: they hand work to the dbpool with http_defer().
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "kpr.h"
+
+struct kpr_config;
+struct dbpool;
+struct db;
+struct http_request;
+struct app;
+
+enum http_auth_need {
+	HTTP_AUTH_NONE = 0,
+	HTTP_AUTH_ANY,          /* any valid token */
+	HTTP_AUTH_STAFF,
+	HTTP_AUTH_MUNICIPALITY,
+};
+
+/* Called for every libmicrohttpd callback of the request: once without a
+ * body for most routes; for uploads with each chunk and then once with
+ * *upload_size == 0. Returns MHD_YES/MHD_NO as libmicrohttpd expects. */
+typedef enum MHD_Result (*http_handler_fn)(struct http_request *rq, const char *upload,
+					   size_t *upload_size);
+
+struct http_route {
+	const char *method;     /* "GET", "POST" */
+	const char *pattern;    /* "/api/v1/submissions/{}" — {} matches one path segment */
+	http_handler_fn handler;
+	enum http_auth_need auth;
+	const char *name;       /* for logs and metrics: "submission_get" */
+};
+
+enum http_role { HTTP_ROLE_NONE = 0, HTTP_ROLE_MUNICIPALITY, HTTP_ROLE_STAFF };
+
+struct http_request {
+	char id[33];                 /* X-Request-Id: 128 random bits, hex */
+	struct MHD_Connection *conn;
+	struct app *app;
+	const struct http_route *route;
+	char method[8];
+	char *path;
+	char *segment;               /* the {} part of the route, if any */
+	char client_addr[64];
+
+	/* authentication (filled before the handler runs) */
+	enum http_role role;
+	char kommune[8];             /* for municipality tokens */
+	long long token_id;
+
+	/* a deferred response prepared off the MHD thread */
+	struct MHD_Response *response;
+	unsigned response_status;
+	bool suspended;
+	bool responded;
+
+	/* the handler's own state and its cleanup, freed in the completion callback */
+	void *state;
+	void (*state_free)(void *state);
+
+	uint64_t started_ns;
+};
+
+/* The process-wide objects handlers need. */
+struct app {
+	struct kpr_config *cfg;
+	struct dbpool *dbpool;
+	struct auth *auth;
+	void *extra; /* reserved for later modules (queue, metrics) */
+	volatile int ready; /* workers running */
+};
+
+struct http_server;
+
+struct http_server *http_start(struct app *app, char *err, size_t errlen) KPR_WUR;
+/* Stops accepting new connections (graceful shutdown, first step). */
+void http_quiesce(struct http_server *s);
+void http_stop(struct http_server *s);
+
+/* Reply helpers: each queues the response at once (MHD thread) or, when the
+ * request is deferred, stores it and resumes the connection. */
+enum MHD_Result http_reply_json(struct http_request *rq, unsigned status, json_t *body);
+enum MHD_Result http_reply_error(struct http_request *rq, enum kpr_error e, const char *detail);
+enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e, const char *message,
+				      json_t *detail);
+enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status, const char *ctype,
+				  const void *data, size_t len);
+enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const char *ctype,
+			      int fd, uint64_t size, const char *disposition);
+enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
+				    struct MHD_Response *resp);
+/* Adds the headers every response carries (X-Request-Id, HSTS, nosniff, ...). */
+void http_add_common_headers(struct http_request *rq, struct MHD_Response *resp);
+
+typedef void (*http_deferred_fn)(struct http_request *rq, struct db *db);
+/* Suspends the connection and runs fn on a dbpool thread; fn must end by
+ * calling one of the reply helpers (which resumes the connection). */
+enum MHD_Result http_defer(struct http_request *rq, http_deferred_fn fn);
+
+const char *http_query(struct http_request *rq, const char *key);
+const char *http_header(struct http_request *rq, const char *name);
+
+#endif

@@ -1,0 +1,461 @@
+/*
+ * config.c — the INI parser and the key table. Relative paths in the file
+ * are taken relative to the file's own directory, so a config works
+ * whatever the current directory of the process that reads it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+#define OFF(f) offsetof(struct kpr_config, f)
+#define GiB "1073741824"
+
+const struct config_key config_keys[] = {
+	{"server", "listen_address", CFG_STR, OFF(listen_address), "0.0.0.0", false, 0, 0,
+	 "Address to listen on (IPv4 literal)."},
+	{"server", "port", CFG_INT, OFF(port), "8443", false, 1, 65535, "HTTPS port."},
+	{"server", "tls_cert_file", CFG_STR, OFF(tls_cert_file), NULL, false, 0, 0,
+	 "PEM certificate chain served to clients."},
+	{"server", "tls_key_file", CFG_STR, OFF(tls_key_file), NULL, false, 0, 0,
+	 "PEM private key of the certificate (a secret: mode 0600)."},
+	{"server", "tls_priorities", CFG_STR, OFF(tls_priorities),
+	 "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"
+	 "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SAFE_RENEGOTIATION",
+	 false, 0, 0, "GnuTLS priority string: TLS 1.2+ with AEAD suites and forward secrecy only."},
+	{"server", "http_threads", CFG_INT, OFF(http_threads), "4", false, 1, 256,
+	 "libmicrohttpd thread pool size (network I/O only; no database work runs there)."},
+	{"server", "connection_timeout", CFG_INT, OFF(connection_timeout), "60", false, 1, 3600,
+	 "Seconds a connection may be idle before it is closed (slow clients)."},
+	{"server", "connection_memory_limit", CFG_SIZE, OFF(connection_memory_limit), "131072",
+	 false, 16384, 16777216, "Memory pool per connection, bytes."},
+	{"server", "connection_limit", CFG_INT, OFF(connection_limit), "4000", false, 16, 1000000,
+	 "Maximum simultaneous connections."},
+	{"server", "per_ip_connection_limit", CFG_INT, OFF(per_ip_connection_limit), "64", false,
+	 0, 100000, "Maximum simultaneous connections from one address (0: no limit)."},
+	{"server", "max_upload_bytes", CFG_SIZE, OFF(max_upload_bytes), "2147483648", true, 1024,
+	 1099511627776LL, "Largest accepted request body as sent (413 above)."},
+	{"server", "max_xml_bytes", CFG_SIZE, OFF(max_xml_bytes), "4294967296", true, 1024,
+	 1099511627776LL, "Largest XML after decompression (F006; bounds gzip bombs)."},
+	{"server", "hsts_max_age", CFG_INT, OFF(hsts_max_age), "31536000", true, 0, 100000000,
+	 "Strict-Transport-Security max-age in seconds (0: header not sent)."},
+
+	{"database", "register_dsn", CFG_STR, OFF(register_dsn), NULL, false, 0, 0,
+	 "libpq connection string of the register database (no password here)."},
+	{"database", "register_password_file", CFG_STR, OFF(register_password_file), "", false, 0,
+	 0, "File holding the register role's password (mode 0600); empty: none."},
+	{"database", "vault_dsn", CFG_STR, OFF(vault_dsn), NULL, false, 0, 0,
+	 "libpq connection string of the ID vault database (a separate cluster in production)."},
+	{"database", "vault_password_file", CFG_STR, OFF(vault_password_file), "", false, 0, 0,
+	 "File holding the vault ingest role's password (mode 0600); empty: none."},
+	{"database", "retry_limit", CFG_INT, OFF(db_retry_limit), "5", true, 0, 100,
+	 "Times a transaction is retried after a serialization failure or deadlock."},
+
+	{"paths", "spool_dir", CFG_STR, OFF(spool_dir), NULL, false, 0, 0,
+	 "Durable spool of received files (shared by every kprd using the same database)."},
+	{"paths", "feedback_dir", CFG_STR, OFF(feedback_dir), NULL, false, 0, 0,
+	 "Where feedback files are written."},
+	{"paths", "codelists_file", CFG_STR, OFF(codelists_file), "codelists.csv", false, 0, 0,
+	 "Code lists with validity periods (tjenestetype, kommune, ...)."},
+	{"paths", "xsd_file", CFG_STR, OFF(xsd_file), "xsd/innsending.xsd", false, 0, 0,
+	 "The submission XSD."},
+	{"paths", "keys_dir", CFG_STR, OFF(keys_dir), NULL, false, 0, 0,
+	 "Key directory: KEK file, wrapped pseudonym key, re-identification public key."},
+	{"paths", "static_dir", CFG_STR, OFF(static_dir), "static", false, 0, 0,
+	 "Dashboard files served at /."},
+
+	{"intake", "workers", CFG_INT, OFF(workers), "2", false, 1, 256,
+	 "Worker threads that validate and load submissions (each has its own connections)."},
+	{"intake", "queue_limit", CFG_INT, OFF(queue_limit), "2000", true, 1, 1000000,
+	 "Queued submissions above which uploads get 503 + Retry-After."},
+	{"intake", "aargang_open_min", CFG_INT, OFF(aargang_open_min), "2025", true, 2000, 2100,
+	 "Oldest årgang open for submission (F005)."},
+	{"intake", "aargang_open_max", CFG_INT, OFF(aargang_open_max), "2025", true, 2000, 2100,
+	 "Newest årgang open for submission (F005)."},
+	{"intake", "test_mode", CFG_BOOL, OFF(test_mode), "false", false, 0, 0,
+	 "Accept synthetic national IDs (month + 80). Never in production."},
+	{"intake", "allow_2032_rule", CFG_BOOL, OFF(allow_2032_rule), "true", true, 0, 0,
+	 "Accept national IDs issued under the 2032 control-digit rule (R103)."},
+	{"intake", "job_lease_seconds", CFG_INT, OFF(job_lease_seconds), "120", false, 10, 86400,
+	 "A job whose heartbeat is older than this is taken over by another worker."},
+	{"intake", "spool_min_free_bytes", CFG_SIZE, OFF(spool_min_free_bytes), GiB, true, 0,
+	 1099511627776LL, "Uploads get 507 when the spool file system has less free space."},
+	{"intake", "upload_retry_after", CFG_INT, OFF(upload_retry_after), "120", true, 1, 86400,
+	 "Retry-After seconds sent with 503 when the queue is full."},
+
+	{"log", "level", CFG_STR, OFF(log_level), "info", true, 0, 0,
+	 "error | warn | info | debug"},
+};
+const size_t config_keys_len = KPR_ARRAY_LEN(config_keys);
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) KPR_PRINTF(3, 4);
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool parse_size(const char *v, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || end == v || n < 0)
+		return false;
+	long long mul = 1;
+	if (*end) {
+		if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") || !strcasecmp(end, "kib"))
+			mul = 1024;
+		else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") || !strcasecmp(end, "mib"))
+			mul = 1024 * 1024;
+		else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") || !strcasecmp(end, "gib"))
+			mul = 1024LL * 1024 * 1024;
+		else
+			return false;
+	}
+	if (n > LLONG_MAX / mul)
+		return false;
+	*out = n * mul;
+	return true;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcmp(v, "1")) {
+		*out = true;
+		return true;
+	}
+	if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcmp(v, "0")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+/* Relative paths are taken relative to the config file's directory. */
+static char *resolve_path(const char *base_dir, const char *v)
+{
+	char *out;
+	if (v[0] == '/' || v[0] == '\0' || !base_dir)
+		return strdup(v);
+	if (asprintf(&out, "%s/%s", base_dir, v) < 0)
+		return NULL;
+	return out;
+}
+
+static bool key_is_path(const struct config_key *k)
+{
+	const char *n = k->name;
+	size_t l = strlen(n);
+	return !strcmp(k->section, "paths") || (l > 5 && !strcmp(n + l - 5, "_file"));
+}
+
+static bool set_value(struct kpr_config *c, const struct config_key *k, const char *v,
+		      const char *base_dir, const char *where, char *err, size_t errlen)
+{
+	void *p = (char *)c + k->offset;
+	switch (k->type) {
+	case CFG_STR: {
+		char *s = key_is_path(k) ? resolve_path(base_dir, v) : strdup(v);
+		if (!s) {
+			fail(err, errlen, "%s: %s.%s: out of memory", where, k->section, k->name);
+			return false;
+		}
+		free(*(char **)p);
+		*(char **)p = s;
+		return true;
+	}
+	case CFG_BOOL:
+		if (!parse_bool(v, (bool *)p)) {
+			fail(err, errlen, "%s: %s.%s: expected true or false, got \"%s\"", where,
+			     k->section, k->name, v);
+			return false;
+		}
+		return true;
+	case CFG_INT:
+	case CFG_SIZE: {
+		long long n;
+		char *end;
+		bool ok;
+		if (k->type == CFG_SIZE) {
+			ok = parse_size(v, &n);
+		} else {
+			errno = 0;
+			n = strtoll(v, &end, 10);
+			ok = !errno && end != v && *end == '\0';
+		}
+		if (!ok || n < k->min || n > k->max) {
+			fail(err, errlen, "%s: %s.%s: expected a %s from %lld to %lld, got \"%s\"",
+			     where, k->section, k->name, k->type == CFG_SIZE ? "size" : "whole number",
+			     k->min, k->max, v);
+			return false;
+		}
+		if (k->type == CFG_SIZE)
+			*(long long *)p = n;
+		else
+			*(int *)p = (int)n;
+		return true;
+	}
+	}
+	return false;
+}
+
+static const struct config_key *find_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < config_keys_len; i++)
+		if (!strcmp(config_keys[i].section, section) && !strcmp(config_keys[i].name, name))
+			return &config_keys[i];
+	return NULL;
+}
+
+static bool validate_cross(const struct kpr_config *c, const char *path, char *err, size_t errlen)
+{
+	enum log_level l;
+	if (!log_level_parse(c->log_level, &l)) {
+		fail(err, errlen, "%s: log.level: expected error, warn, info or debug, got \"%s\"",
+		     path, c->log_level);
+		return false;
+	}
+	if (c->aargang_open_min > c->aargang_open_max) {
+		fail(err, errlen, "%s: intake.aargang_open_min: %d is after aargang_open_max %d", path,
+		     c->aargang_open_min, c->aargang_open_max);
+		return false;
+	}
+	return true;
+}
+
+struct kpr_config *config_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct kpr_config *c = calloc(1, sizeof *c);
+	bool *seen = calloc(config_keys_len, sizeof *seen);
+	char *pathcopy = strdup(path);
+	char *base_dir = NULL;
+	char real[PATH_MAX];
+	if (pathcopy && realpath(path, real)) {
+		char dircopy[PATH_MAX];
+		memcpy(dircopy, real, sizeof dircopy);
+		base_dir = strdup(dirname(dircopy)); /* dirname writes into its argument */
+	}
+	if (!c || !seen || !pathcopy || !base_dir) {
+		fail(err, errlen, "%s: out of memory", path);
+		goto bad;
+	}
+	c->path = strdup(real);
+
+	char line[4096], section[64] = "", where[PATH_MAX + 32];
+	unsigned lineno = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		snprintf(where, sizeof where, "%s:%u", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			fail(err, errlen, "%s: line too long", where);
+			goto bad;
+		}
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (!e || e[1] != '\0' || e - s - 1 >= (long)sizeof section || e == s + 1) {
+				fail(err, errlen, "%s: malformed section header", where);
+				goto bad;
+			}
+			*e = '\0';
+			snprintf(section, sizeof section, "%s", trim(s + 1));
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fail(err, errlen, "%s: expected key = value", where);
+			goto bad;
+		}
+		*eq = '\0';
+		char *key = trim(s), *val = trim(eq + 1);
+		size_t vl = strlen(val);
+		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+			val[vl - 1] = '\0';
+			val++;
+		}
+		const struct config_key *k = find_key(section, key);
+		if (!k) {
+			fail(err, errlen, "%s: unknown key \"%s\" in section [%s]", where, key, section);
+			goto bad;
+		}
+		size_t idx = (size_t)(k - config_keys);
+		if (seen[idx]) {
+			fail(err, errlen, "%s: %s.%s given twice", where, section, key);
+			goto bad;
+		}
+		seen[idx] = true;
+		if (!set_value(c, k, val, base_dir, where, err, errlen))
+			goto bad;
+	}
+	for (size_t i = 0; i < config_keys_len; i++) {
+		if (seen[i])
+			continue;
+		const struct config_key *k = &config_keys[i];
+		if (!k->def) {
+			fail(err, errlen, "%s: required key %s.%s is missing", path, k->section, k->name);
+			goto bad;
+		}
+		snprintf(where, sizeof where, "%s (default)", path);
+		if (!set_value(c, k, k->def, base_dir, where, err, errlen))
+			goto bad;
+	}
+	if (!validate_cross(c, path, err, errlen))
+		goto bad;
+	fclose(f);
+	free(seen);
+	free(pathcopy);
+	free(base_dir);
+	return c;
+bad:
+	fclose(f);
+	free(seen);
+	free(pathcopy);
+	free(base_dir);
+	config_free(c);
+	return NULL;
+}
+
+void config_free(struct kpr_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < config_keys_len; i++)
+		if (config_keys[i].type == CFG_STR)
+			free(*(char **)((char *)c + config_keys[i].offset));
+	free(c->path);
+	free(c);
+}
+
+static bool value_equal(const struct config_key *k, const void *a, const void *b)
+{
+	switch (k->type) {
+	case CFG_STR:
+		return !strcmp(*(char *const *)a, *(char *const *)b);
+	case CFG_BOOL:
+		return *(const bool *)a == *(const bool *)b;
+	case CFG_INT:
+		return *(const int *)a == *(const int *)b;
+	case CFG_SIZE:
+		return *(const long long *)a == *(const long long *)b;
+	}
+	return true;
+}
+
+void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh)
+{
+	for (size_t i = 0; i < config_keys_len; i++) {
+		const struct config_key *k = &config_keys[i];
+		void *dst = (char *)live + k->offset;
+		const void *src = (const char *)fresh + k->offset;
+		if (value_equal(k, dst, src))
+			continue;
+		if (!k->reloadable) {
+			log_warn("config reload: %s.%s changed but takes effect only after a restart",
+				 k->section, k->name);
+			continue;
+		}
+		log_info("config reload: %s.%s changed", k->section, k->name);
+		switch (k->type) {
+		case CFG_STR: {
+			char *s = strdup(*(char *const *)src);
+			if (s) {
+				/* readers of reloadable strings copy them under the reload lock */
+				free(*(char **)dst);
+				*(char **)dst = s;
+			}
+			break;
+		}
+		case CFG_BOOL:
+			*(bool *)dst = *(const bool *)src;
+			break;
+		case CFG_INT:
+			*(int *)dst = *(const int *)src;
+			break;
+		case CFG_SIZE:
+			*(long long *)dst = *(const long long *)src;
+			break;
+		}
+	}
+	enum log_level l;
+	if (log_level_parse(live->log_level, &l))
+		log_set_level(l);
+}
+
+char *config_read_secret(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fail(err, errlen, "%s: cannot open secret: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077)) {
+		fail(err, errlen, "%s: secret file must not be readable by group or others (chmod 600)",
+		     path);
+		fclose(f);
+		return NULL;
+	}
+	char buf[1024];
+	if (!fgets(buf, sizeof buf, f)) {
+		fail(err, errlen, "%s: secret file is empty", path);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	char *s = strdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	return s;
+}
+
+void config_write_example(FILE *out)
+{
+	const char *section = "";
+	fprintf(out, "# kprd configuration — every key, its default and what it does.\n"
+		     "# Generated from the key table in server/src/config.c (kprctl config example);\n"
+		     "# a test checks that this file and the table agree.\n"
+		     "# Relative paths are relative to this file's directory. Secrets (passwords,\n"
+		     "# TLS key, KEK) live in separate files, mode 0600.\n"
+		     "# Keys marked (reload) take effect on SIGHUP; others need a restart.\n");
+	for (size_t i = 0; i < config_keys_len; i++) {
+		const struct config_key *k = &config_keys[i];
+		if (strcmp(section, k->section)) {
+			section = k->section;
+			fprintf(out, "\n[%s]\n", section);
+		}
+		fprintf(out, "# %s%s\n", k->doc, k->reloadable ? " (reload)" : "");
+		if (k->def)
+			fprintf(out, "#%s = %s\n", k->name, k->def);
+		else
+			fprintf(out, "%s = \n", k->name);
+	}
+}

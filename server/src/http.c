@@ -1,0 +1,432 @@
+/*
+ * http.c — libmicrohttpd setup and the request life cycle:
+ *   URI log callback  → request state allocated, request id drawn
+ *   first access call → route, method, authentication; then the handler
+ *   later calls       → the handler again (body chunks), or a deferred
+ *                       response prepared by a dbpool thread is queued
+ *   completion        → one log line; request state freed (only here)
+ * Must not: touch the database, or free request state anywhere else.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "dbpool.h"
+#include "log.h"
+#include "metrics.h"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct app *app;
+	char *cert_pem, *key_pem;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void new_request_id(char out[33])
+{
+	unsigned char b[16];
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+		uint64_t t = now_ns();
+		memcpy(b, &t, sizeof t);
+		memcpy(b + 8, &t, sizeof t);
+	}
+	for (size_t i = 0; i < sizeof b; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *s = cls;
+	struct http_request *rq = calloc(1, sizeof *rq);
+	if (!rq)
+		return NULL;
+	new_request_id(rq->id);
+	rq->conn = conn;
+	rq->app = s->app;
+	rq->started_ns = now_ns();
+	/* the path only: query strings are parsed by MHD and never logged */
+	size_t plen = strcspn(uri, "?");
+	rq->path = strndup(uri, plen);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, rq->client_addr,
+				  sizeof rq->client_addr);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+				  rq->client_addr, sizeof rq->client_addr);
+	}
+	return rq;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	struct http_request *rq = *con_cls;
+	if (!rq)
+		return;
+	double ms = (double)(now_ns() - rq->started_ns) / 1e6;
+	const char *route = rq->route ? rq->route->name : "unrouted";
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		rlog_info(rq->id, "%s %s %u %.1fms", rq->method, rq->path ? rq->path : "?",
+			  rq->response_status, ms);
+	else
+		rlog_info(rq->id, "%s %s aborted (%d) after %.1fms", rq->method,
+			  rq->path ? rq->path : "?", (int)toe, ms);
+	metrics_http_request(route, rq->response_status, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	if (rq->state_free)
+		rq->state_free(rq->state);
+	if (rq->response)
+		MHD_destroy_response(rq->response);
+	free(rq->segment);
+	free(rq->path);
+	free(rq);
+	*con_cls = NULL;
+}
+
+void http_add_common_headers(struct http_request *rq, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "X-Request-Id", rq->id);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (rq->app && rq->app->cfg->hsts_max_age > 0) {
+		char v[64];
+		snprintf(v, sizeof v, "max-age=%d", rq->app->cfg->hsts_max_age);
+		MHD_add_response_header(resp, "Strict-Transport-Security", v);
+	}
+}
+
+enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
+				    struct MHD_Response *resp)
+{
+	if (!resp)
+		return MHD_NO;
+	http_add_common_headers(rq, resp);
+	rq->response_status = status;
+	rq->responded = true;
+	if (rq->suspended) {
+		/* deferred: hand the response to the MHD thread, then wake it */
+		rq->response = resp;
+		rq->suspended = false;
+		MHD_resume_connection(rq->conn);
+		return MHD_YES;
+	}
+	enum MHD_Result r = MHD_queue_response(rq->conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status, const char *ctype,
+				  const void *data, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	return http_reply_response(rq, status, resp);
+}
+
+enum MHD_Result http_reply_json(struct http_request *rq, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (!text)
+		return MHD_NO;
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return http_reply_response(rq, status, resp);
+}
+
+enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e, const char *message,
+				      json_t *detail)
+{
+	const struct kpr_error_def *d = kpr_error_get(e);
+	json_t *body = json_pack("{s:s, s:s, s:o, s:s}", "code", d->code, "message",
+				 message ? message : d->message, "detail", detail ? detail : json_null(),
+				 "request_id", rq->id);
+	return http_reply_json(rq, d->http_status, body);
+}
+
+enum MHD_Result http_reply_error(struct http_request *rq, enum kpr_error e, const char *detail)
+{
+	return http_reply_error_json(rq, e, NULL, detail ? json_string(detail) : NULL);
+}
+
+enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const char *ctype, int fd,
+			      uint64_t size, const char *disposition)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (disposition)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
+	return http_reply_response(rq, status, resp);
+}
+
+struct deferred {
+	struct http_request *rq;
+	http_deferred_fn fn;
+};
+
+static void run_deferred(struct db *db, void *arg)
+{
+	struct deferred *d = arg;
+	struct http_request *rq = d->rq;
+	http_deferred_fn fn = d->fn;
+	free(d);
+	fn(rq, db);
+	if (rq->suspended) {
+		/* a handler that forgot to answer must not hang the client */
+		rlog_error(rq->id, "deferred handler %s did not answer", rq->route ? rq->route->name : "?");
+		(void)http_reply_error(rq, KPR_E_INTERNAL, NULL);
+	}
+}
+
+enum MHD_Result http_defer(struct http_request *rq, http_deferred_fn fn)
+{
+	struct deferred *d = malloc(sizeof *d);
+	if (!d)
+		return http_reply_error(rq, KPR_E_INTERNAL, NULL);
+	d->rq = rq;
+	d->fn = fn;
+	rq->suspended = true;
+	MHD_suspend_connection(rq->conn);
+	if (!dbpool_submit(rq->app->dbpool, run_deferred, d)) {
+		free(d);
+		return http_reply_error(rq, KPR_E_NOT_READY, "server busy or stopping");
+	}
+	return MHD_YES;
+}
+
+const char *http_query(struct http_request *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(struct http_request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* "/api/v1/submissions/{}" against a path: {} takes one non-empty segment. */
+static bool match(const char *pattern, const char *path, char **segment)
+{
+	const char *p = pattern, *u = path;
+	while (*p && *u) {
+		if (p[0] == '{' && p[1] == '}') {
+			size_t n = strcspn(u, "/");
+			if (n == 0 || n > 128)
+				return false;
+			if (segment)
+				*segment = strndup(u, n);
+			u += n;
+			p += 2;
+			continue;
+		}
+		if (*p != *u)
+			goto no;
+		p++;
+		u++;
+	}
+	if (*p == '\0' && *u == '\0')
+		return true;
+no:
+	if (segment && *segment) {
+		free(*segment);
+		*segment = NULL;
+	}
+	return false;
+}
+
+static enum MHD_Result route_request(struct http_request *rq, const char *method)
+{
+	bool path_known = false;
+	const char *m = strcmp(method, "HEAD") ? method : "GET";
+	for (size_t i = 0; i < api_routes_len; i++) {
+		const struct http_route *r = &api_routes[i];
+		char *seg = NULL;
+		if (!match(r->pattern, rq->path, &seg))
+			continue;
+		path_known = true;
+		if (strcmp(r->method, m)) {
+			free(seg);
+			continue;
+		}
+		rq->route = r;
+		rq->segment = seg;
+		return MHD_YES;
+	}
+	return http_reply_error(rq, path_known ? KPR_E_METHOD_NOT_ALLOWED : KPR_E_NOT_FOUND, NULL);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload,
+				 size_t *upload_size, void **con_cls)
+{
+	(void)cls;
+	(void)url;
+	(void)version;
+	struct http_request *rq = *con_cls;
+	if (!rq)
+		return MHD_NO; /* out of memory in on_uri */
+	rq->conn = conn;
+	if (rq->response) {
+		/* a dbpool thread prepared the answer while we were suspended */
+		struct MHD_Response *resp = rq->response;
+		rq->response = NULL;
+		enum MHD_Result r = MHD_queue_response(conn, rq->response_status, resp);
+		MHD_destroy_response(resp);
+		return r;
+	}
+	if (rq->responded) {
+		*upload_size = 0; /* answer already queued: discard the rest of the body */
+		return MHD_YES;
+	}
+	if (!rq->route) {
+		snprintf(rq->method, sizeof rq->method, "%s", method);
+		if (route_request(rq, method) != MHD_YES || !rq->route)
+			return rq->responded ? MHD_YES : MHD_NO;
+		if (rq->route->auth != HTTP_AUTH_NONE) {
+			enum kpr_error e;
+			if (!auth_request(rq->app->auth, rq, &e))
+				return http_reply_error(rq, e, NULL);
+		}
+	}
+	return rq->route->handler(rq, upload, upload_size);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char buf[512];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	log_warn("libmicrohttpd: %s", buf);
+}
+
+static char *slurp(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size > 1 << 20) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, fd < 0 ? strerror(errno) : "too large");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != st.st_size) {
+		snprintf(err, errlen, "%s: short read", path);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+struct http_server *http_start(struct app *app, char *err, size_t errlen)
+{
+	const struct kpr_config *c = app->cfg;
+	struct http_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->app = app;
+	s->cert_pem = slurp(c->tls_cert_file, err, errlen);
+	s->key_pem = s->cert_pem ? slurp(c->tls_key_file, err, errlen) : NULL;
+	if (!s->key_pem) {
+		http_stop(s);
+		return NULL;
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
+	if (inet_pton(AF_INET, c->listen_address, &sa.sin_addr) != 1) {
+		snprintf(err, errlen, "server.listen_address: \"%s\" is not an IPv4 address",
+			 c->listen_address);
+		http_stop(s);
+		return NULL;
+	}
+	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	s->daemon = MHD_start_daemon(
+		flags, (uint16_t)c->port, NULL, NULL, on_access, s,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
+		MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
+		MHD_OPTION_HTTPS_PRIORITIES, c->tls_priorities,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http_threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->connection_memory_limit,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->connection_limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->per_ip_connection_limit,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+		MHD_OPTION_END);
+	if (!s->daemon) {
+		snprintf(err, errlen, "cannot start HTTPS on %s:%d (port in use, or bad TLS key/"
+			 "certificate/priorities; see the libmicrohttpd lines above)",
+			 c->listen_address, c->port);
+		http_stop(s);
+		return NULL;
+	}
+	return s;
+}
+
+void http_quiesce(struct http_server *s)
+{
+	if (s && s->daemon) {
+		MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	if (s->key_pem)
+		explicit_bzero(s->key_pem, strlen(s->key_pem));
+	free(s->key_pem);
+	free(s->cert_pem);
+	free(s);
+}

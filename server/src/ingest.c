@@ -1,0 +1,646 @@
+/*
+ * ingest.c — runs one claimed submission through the pipeline.
+ *   1. validate the spooled file, streaming; each accepted person is
+ *      pseudonymised, its national ID added to the vault, and its rows
+ *      written to per-table COPY buffers in unlinked temporary files
+ *      (bounded memory whatever the file size);
+ *   2. render the four feedback files;
+ *   3. one register transaction: COPY the rows, drop persons retracted by
+ *      late duplicate checks, supersede the previous current submission,
+ *      record status and counts, finish the job.
+ * A crash before 3 commits leaves nothing behind in the register; the job's
+ * lease runs out and another worker runs it again from the spool.
+ * Must not: keep, log or write a national ID anywhere but the vault.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codelist.h"
+#include "config.h"
+#include "db.h"
+#include "feedback.h"
+#include "keystore.h"
+#include "log.h"
+#include "metrics.h"
+#include "pseudo.h"
+#include "report.h"
+#include "validate.h"
+#include "vault.h"
+
+enum copy_table { T_PERSON = 0, T_VURDERING, T_TJENESTE, T_DIAGNOSE, T_REGISTRERING, T_COUNT };
+
+static const char *const copy_sql[T_COUNT] = {
+	"COPY kpr.person (submission_id, ref, pseudonym, key_version, kjonn, fodselsaar, dodsdato,"
+	" line) FROM STDIN",
+	"COPY kpr.vurdering (submission_id, ref, dato, skaar, line) FROM STDIN",
+	"COPY kpr.tjeneste (submission_id, ref, type, soknad, vedtak, start, slutt, avslag,"
+	" timer_per_uke, timer_med_flere, orgnr, line) FROM STDIN",
+	"COPY kpr.diagnose (submission_id, ref, kodeverk, kode, line) FROM STDIN",
+	"COPY kpr.registrering (submission_id, ref, element, kode, dato, line) FROM STDIN",
+};
+
+struct ingest {
+	const struct kpr_config *cfg;
+	struct codelist *codes;
+	struct pseudo_ctx *pseudo;
+	struct vault *vault;
+};
+
+/* State of one job. */
+struct job {
+	struct ingest *in;
+	const char *sub_id;
+	char kommune[8];
+	char spool_name[256];
+	char sha256[65];
+	char received_at[40];
+	long long bytes;
+	bool dry_run;
+	char status[24];
+	FILE *copy[T_COUNT];
+	char **retracted;
+	size_t nretracted;
+	bool failed; /* a vault or I/O error: the job is retried */
+	struct report *report;
+	struct validate_result vres;
+	double validate_seconds;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct ingest *ingest_new(const struct kpr_config *cfg, char *err, size_t errlen)
+{
+	struct ingest *in = calloc(1, sizeof *in);
+	if (!in) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	in->cfg = cfg;
+	in->codes = codelist_load(cfg->codelists_file, err, errlen);
+	if (!in->codes)
+		goto fail;
+	struct keystore_pseudonym_key k;
+	if (!keystore_load_pseudonym_key(cfg->keys_dir, &k)) {
+		snprintf(err, errlen, "pseudonym key in %s: %s", cfg->keys_dir, keystore_error());
+		goto fail;
+	}
+	in->pseudo = pseudo_new(k.key, sizeof k.key, k.version);
+	in->vault = vault_new(cfg, k.version, k.fingerprint, err, errlen);
+	keystore_pseudonym_key_wipe(&k);
+	if (!in->pseudo) {
+		snprintf(err, errlen, "cannot set up pseudonymisation");
+		goto fail;
+	}
+	if (!in->vault)
+		goto fail;
+	return in;
+fail:
+	ingest_free(in);
+	return NULL;
+}
+
+void ingest_free(struct ingest *in)
+{
+	if (!in)
+		return;
+	codelist_free(in->codes);
+	pseudo_free(in->pseudo);
+	vault_free(in->vault);
+	free(in);
+}
+
+/* COPY text format: backslash, tab, newline and carriage return escaped. */
+static void put_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static void put_opt(FILE *f, const char *s)
+{
+	if (s && *s)
+		put_text(f, s);
+	else
+		fputs("\\N", f);
+}
+
+static void put_key(FILE *f, const struct job *j, const char *ref)
+{
+	fputs(j->sub_id, f);
+	fputc('\t', f);
+	put_text(f, ref);
+	fputc('\t', f);
+}
+
+static void put_hours(FILE *f, bool has, double v)
+{
+	if (has)
+		fprintf(f, "%.1f", v);
+	else
+		fputs("\\N", f);
+}
+
+static void put_registrering(FILE *f, const struct job *j, const char *ref, const char *element,
+			     int kode, const char *dato, unsigned long line)
+{
+	put_key(f, j, ref);
+	fprintf(f, "%s\t", element);
+	if (kode > 0)
+		fprintf(f, "%d\t", kode);
+	else
+		fputs("\\N\t", f);
+	put_opt(f, dato);
+	fprintf(f, "\t%lu\n", line);
+}
+
+static bool on_person(void *ctx, const struct v_person *p)
+{
+	struct job *j = ctx;
+	struct pseudonym ps;
+	if (!pseudo_compute(j->in->pseudo, p->fnr, &ps))
+		return false;
+	if (!j->dry_run && !vault_add(j->in->vault, &ps, p->fnr)) {
+		j->failed = true;
+		return false;
+	}
+	if (j->dry_run)
+		return true;
+	char hex[PSEUDO_HEX_LEN + 1];
+	pseudo_to_hex(&ps, hex);
+	FILE *f = j->copy[T_PERSON];
+	put_key(f, j, p->ref);
+	fprintf(f, "\\\\x%s\t%d\t%d\t%d\t", hex, ps.key_version, p->kjonn, p->fodselsaar);
+	put_opt(f, p->dodsdato);
+	fprintf(f, "\t%lu\n", p->line);
+
+	f = j->copy[T_VURDERING];
+	for (size_t i = 0; i < p->n_vurderinger; i++) {
+		const struct v_vurdering *v = &p->vurderinger[i];
+		put_key(f, j, p->ref);
+		fprintf(f, "%s\t{", v->dato);
+		for (int k = 0; k < V_FUNKSJON_COUNT; k++)
+			fprintf(f, k ? ",%u" : "%u", v->skaar[k]);
+		fprintf(f, "}\t%lu\n", v->line);
+	}
+	f = j->copy[T_TJENESTE];
+	for (size_t i = 0; i < p->n_tjenester; i++) {
+		const struct v_tjeneste *t = &p->tjenester[i];
+		put_key(f, j, p->ref);
+		fprintf(f, "%d\t", t->type);
+		put_opt(f, t->soknad);
+		fputc('\t', f);
+		put_opt(f, t->vedtak);
+		fputc('\t', f);
+		put_opt(f, t->start);
+		fputc('\t', f);
+		put_opt(f, t->slutt);
+		fprintf(f, "\t%s\t", t->avslag ? "t" : "f");
+		put_hours(f, t->has_timer_per_uke, t->timer_per_uke);
+		fputc('\t', f);
+		put_hours(f, t->has_timer_med_flere, t->timer_med_flere);
+		fputc('\t', f);
+		put_opt(f, t->orgnr);
+		fprintf(f, "\t%lu\n", t->line);
+	}
+	f = j->copy[T_DIAGNOSE];
+	for (size_t i = 0; i < p->n_diagnoser; i++) {
+		put_key(f, j, p->ref);
+		put_text(f, p->diagnoser[i].kodeverk);
+		fputc('\t', f);
+		put_text(f, p->diagnoser[i].kode);
+		fprintf(f, "\t%lu\n", p->diagnoser[i].line);
+	}
+	f = j->copy[T_REGISTRERING];
+	for (size_t i = 0; i < p->n_heldogn; i++)
+		put_registrering(f, j, p->ref, "Heldogn", p->heldogn[i].kode, p->heldogn[i].dato,
+				 p->heldogn[i].line);
+	for (size_t i = 0; i < p->n_legemiddel; i++)
+		put_registrering(f, j, p->ref, "Legemiddelgjennomgang", p->legemiddel[i].kode,
+				 p->legemiddel[i].dato, p->legemiddel[i].line);
+	for (size_t i = 0; i < p->n_ernaering; i++)
+		put_registrering(f, j, p->ref, "Ernaering", p->ernaering[i].kode,
+				 p->ernaering[i].dato, p->ernaering[i].line);
+	for (size_t i = 0; i < p->n_individuell_plan; i++)
+		put_registrering(f, j, p->ref, "IndividuellPlan", p->individuell_plan[i].kode, NULL,
+				 p->individuell_plan[i].line);
+	for (size_t i = 0; i < p->n_koordinator; i++)
+		put_registrering(f, j, p->ref, "Koordinator", p->koordinator[i].kode, NULL,
+				 p->koordinator[i].line);
+	for (size_t i = 0; i < p->n_venteliste; i++)
+		put_registrering(f, j, p->ref, "Venteliste", 0, p->venteliste[i].vedtak,
+				 p->venteliste[i].line);
+	for (int t = 0; t < T_COUNT; t++)
+		if (ferror(j->copy[t])) {
+			j->failed = true;
+			return false;
+		}
+	return true;
+}
+
+static bool on_retract(void *ctx, const char *ref)
+{
+	struct job *j = ctx;
+	char **nv = realloc(j->retracted, (j->nretracted + 1) * sizeof *nv);
+	if (!nv)
+		return false;
+	j->retracted = nv;
+	j->retracted[j->nretracted] = strdup(ref);
+	if (!j->retracted[j->nretracted])
+		return false;
+	j->nretracted++;
+	return true;
+}
+
+static void job_cleanup(struct job *j)
+{
+	for (int t = 0; t < T_COUNT; t++)
+		if (j->copy[t])
+			fclose(j->copy[t]);
+	for (size_t i = 0; i < j->nretracted; i++)
+		free(j->retracted[i]);
+	free(j->retracted);
+	report_free(j->report);
+}
+
+static const struct db_stmt st_load = {
+	"ingest_load",
+	"SELECT kommunenummer, spool_name, sha256, bytes, dry_run, status,"
+	" to_char(received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+	" FROM kpr.submission WHERE id = $1::uuid",
+	1};
+static const struct db_stmt st_start = {
+	"ingest_start",
+	"UPDATE kpr.submission SET status = 'processing', started_at = now()"
+	" WHERE id = $1::uuid AND status IN ('received', 'processing')",
+	1};
+static const struct db_stmt st_latest = {
+	"ingest_latest",
+	"SELECT coalesce(innsending_id, '') FROM kpr.submission WHERE kommunenummer = $1"
+	" AND aargang = $2::int AND NOT dry_run AND id <> $3::uuid"
+	" AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $3::uuid)"
+	" AND status <> 'received' ORDER BY received_at DESC LIMIT 1",
+	3};
+static const struct db_stmt st_kommunenavn = {
+	"ingest_kommunenavn", "SELECT navn FROM kpr.kommune WHERE kommunenummer = $1", 1};
+static const struct db_stmt st_supersede = {
+	"ingest_supersede",
+	"UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
+	" superseded_by = $1::uuid WHERE kommunenummer = $2 AND aargang = $3::int"
+	" AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid",
+	3};
+static const struct db_stmt st_finish = {
+	"ingest_finish",
+	"UPDATE kpr.submission SET status = $2, processed_at = now(), aargang = $3::int,"
+	" innsending_id = coalesce(innsending_id, nullif($4, '')), forrige_id = nullif($5, ''),"
+	" fagsystem = nullif($6, ''), fagsystem_versjon = nullif($7, ''),"
+	" persons = $8::int, registrations = $9::bigint, persons_loaded = $10::int,"
+	" persons_excluded = $11::int, registrations_loaded = $12::bigint,"
+	" registrations_excluded = $13::bigint, n_fatal = $14::int, n_error = $15::int,"
+	" n_warning = $16::int, n_info = $17::int, validate_seconds = $18::float8,"
+	" load_seconds = $19::float8,"
+	" total_seconds = extract(epoch from clock_timestamp() - started_at), feedback_ready = true"
+	" WHERE id = $1::uuid",
+	19};
+static const struct db_stmt st_job_done = {
+	"ingest_job_done",
+	"UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
+	" WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running' RETURNING 1",
+	2};
+static const struct db_stmt st_retract = {
+	"ingest_retract",
+	"WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ref = $2),"
+	" d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ref = $2),"
+	" d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ref = $2),"
+	" d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid AND ref = $2)"
+	" SELECT 1",
+	2};
+static const struct db_stmt st_retract_person = {
+	"ingest_retract_person",
+	"DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ref = $2", 2};
+
+static bool copy_one(struct db *db, enum copy_table t, FILE *f)
+{
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+		return false;
+	PGconn *c = db_conn(db);
+	PGresult *r = PQexec(c, copy_sql[t]);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		log_error("COPY start failed: %s", PQerrorMessage(c));
+		PQclear(r);
+		return false;
+	}
+	PQclear(r);
+	char buf[1 << 16];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+		if (PQputCopyData(c, buf, (int)n) != 1)
+			return false;
+	}
+	if (PQputCopyEnd(c, ferror(f) ? "read error" : NULL) != 1)
+		return false;
+	r = PQgetResult(c);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		log_error("COPY failed: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	while ((r = PQgetResult(c)))
+		PQclear(r);
+	return ok;
+}
+
+static const char *final_status(const struct job *j, const struct report_summary *s)
+{
+	if (s->fatal)
+		return "rejected";
+	if (j->dry_run)
+		return "validated";
+	return s->by_severity[SEV_ERROR] > 0 ? "accepted_with_errors" : "accepted";
+}
+
+struct finish_ctx {
+	struct job *j;
+	const char *worker_id;
+	const char *status;
+	double load_seconds;
+	bool load_rows;
+};
+
+static enum db_tx_status finish_tx(struct db *db, void *arg)
+{
+	struct finish_ctx *fc = arg;
+	struct job *j = fc->j;
+	const struct report_summary *s = report_summary(j->report);
+	const struct v_header *h = &j->vres.header;
+	char sqlstate[6];
+	double t0 = now_s();
+	if (fc->load_rows) {
+		for (int t = 0; t < T_COUNT; t++)
+			if (!copy_one(db, (enum copy_table)t, j->copy[t]))
+				return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL : DB_TX_RETRY;
+		for (size_t i = 0; i < j->nretracted; i++) {
+			const char *p[] = {j->sub_id, j->retracted[i]};
+			PGresult *r = db_exec(db, &st_retract, p, sqlstate);
+			PQclear(r);
+			if (r)
+				r = db_exec(db, &st_retract_person, p, sqlstate);
+			PQclear(r);
+			if (!r)
+				return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+		}
+		char aargang[16];
+		snprintf(aargang, sizeof aargang, "%d", h->aargang);
+		const char *p[] = {j->sub_id, j->kommune, aargang};
+		PGresult *r = db_exec(db, &st_supersede, p, sqlstate);
+		if (!r)
+			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+		PQclear(r);
+	}
+	fc->load_seconds = now_s() - t0;
+	char v[19][32];
+	const char *p[19];
+	snprintf(v[2], 32, "%d", h->aargang);
+	snprintf(v[7], 32, "%lu", s->persons);
+	snprintf(v[8], 32, "%lu", s->registrations);
+	snprintf(v[9], 32, "%lu", fc->load_rows ? s->persons_loaded : 0);
+	snprintf(v[10], 32, "%lu", s->persons_excluded);
+	snprintf(v[11], 32, "%lu", fc->load_rows ? s->registrations_loaded : 0);
+	snprintf(v[12], 32, "%lu", s->registrations_excluded);
+	for (int k = 0; k < SEV_COUNT; k++)
+		snprintf(v[13 + k], 32, "%lu", s->by_severity[k]);
+	snprintf(v[17], 32, "%.3f", j->validate_seconds);
+	snprintf(v[18], 32, "%.3f", fc->load_seconds);
+	for (int k = 0; k < 19; k++)
+		p[k] = v[k];
+	p[0] = j->sub_id;
+	p[1] = fc->status;
+	p[2] = h->aargang > 0 ? v[2] : NULL;
+	p[3] = h->id;
+	p[4] = h->forrige_id;
+	p[5] = h->fagsystem;
+	p[6] = h->fagsystem_versjon;
+	PGresult *r = db_exec(db, &st_finish, p, sqlstate);
+	if (!r)
+		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+	PQclear(r);
+	const char *pj[] = {j->sub_id, fc->worker_id};
+	r = db_exec(db, &st_job_done, pj, sqlstate);
+	if (!r)
+		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+	bool still_ours = PQntuples(r) == 1;
+	PQclear(r);
+	if (!still_ours) {
+		/* our lease ran out and another worker took the job: let it finish */
+		log_warn("job %s: lease lost; leaving it to its new owner", j->sub_id);
+		return DB_TX_FAIL;
+	}
+	return DB_TX_OK;
+}
+
+/* Feedback files are written next to each other as <id>.<ext>, each via a
+ * temporary name, fsync and rename, so a download never sees half a file. */
+static bool write_feedback(struct job *j, struct db *reg)
+{
+	const struct kpr_config *cfg = j->in->cfg;
+	char navn[128] = "";
+	const char *p[] = {j->kommune};
+	PGresult *r = db_exec(reg, &st_kommunenavn, p, NULL);
+	if (r && PQntuples(r) == 1)
+		snprintf(navn, sizeof navn, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	char processed[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(processed, sizeof processed, "%Y-%m-%dT%H:%M:%S", &tm);
+	const struct v_header *h = &j->vres.header;
+	struct feedback_meta m = {
+		.submission_id = j->sub_id,
+		.innsending_id = h->id[0] ? h->id : NULL,
+		.kommunenummer = j->kommune,
+		.kommunenavn = navn[0] ? navn : NULL,
+		.aargang = h->aargang,
+		.status = final_status(j, report_summary(j->report)),
+		.received_at = j->received_at,
+		.processed_at = processed,
+		.sha256 = j->sha256,
+		.bytes = (unsigned long long)j->bytes,
+		.fagsystem = h->fagsystem[0] ? h->fagsystem : NULL,
+		.fagsystem_versjon = h->fagsystem_versjon[0] ? h->fagsystem_versjon : NULL,
+		.dry_run = j->dry_run,
+	};
+	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
+		char final[4096], tmp[4096 + 8];
+		snprintf(final, sizeof final, "%s/%s.%s", cfg->feedback_dir, j->sub_id,
+			 feedback_extension((enum feedback_format)f));
+		snprintf(tmp, sizeof tmp, "%s.tmp", final);
+		FILE *out = fopen(tmp, "w");
+		if (!out) {
+			log_error("job %s: cannot write %s: %s", j->sub_id, tmp, strerror(errno));
+			return false;
+		}
+		bool ok = feedback_write(out, (enum feedback_format)f, &m, j->report);
+		ok = fflush(out) == 0 && fsync(fileno(out)) == 0 && ok;
+		ok = fclose(out) == 0 && ok;
+		if (!ok || rename(tmp, final) != 0) {
+			log_error("job %s: writing feedback %s failed", j->sub_id, final);
+			unlink(tmp);
+			return false;
+		}
+	}
+	int dfd = open(cfg->feedback_dir, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return true;
+}
+
+static void count_rules(struct report *r)
+{
+	for (size_t i = 0; i < rules_catalogue_len; i++) {
+		unsigned long n = report_rule_count(r, rules_catalogue[i].id);
+		if (n)
+			metrics_count_rule(rules_catalogue[i].id,
+					   severity_name(rules_catalogue[i].severity), n);
+	}
+}
+
+static bool load_job(struct job *j, struct db *reg)
+{
+	const char *p[] = {j->sub_id};
+	PGresult *r = db_exec(reg, &st_load, p, NULL);
+	if (!r || PQntuples(r) != 1) {
+		PQclear(r);
+		return false;
+	}
+	snprintf(j->kommune, sizeof j->kommune, "%s", PQgetvalue(r, 0, 0));
+	snprintf(j->spool_name, sizeof j->spool_name, "%s", PQgetvalue(r, 0, 1));
+	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 2));
+	j->bytes = atoll(PQgetvalue(r, 0, 3));
+	j->dry_run = PQgetvalue(r, 0, 4)[0] == 't';
+	snprintf(j->status, sizeof j->status, "%s", PQgetvalue(r, 0, 5));
+	snprintf(j->received_at, sizeof j->received_at, "%s", PQgetvalue(r, 0, 6));
+	PQclear(r);
+	return true;
+}
+
+enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *sub_id,
+				   const char *worker_id)
+{
+	double t0 = now_s();
+	struct job j = {.in = in, .sub_id = sub_id};
+	enum ingest_outcome outcome = INGEST_RETRY;
+	const struct kpr_config *cfg = in->cfg;
+
+	if (!load_job(&j, reg))
+		return INGEST_RETRY;
+	{
+		PGresult *r = db_exec(reg, &st_start, (const char *[]){sub_id}, NULL);
+		PQclear(r);
+	}
+	char path[4096], err[256];
+	snprintf(path, sizeof path, "%s/%s", cfg->spool_dir, j.spool_name);
+
+	/* F007 needs the municipality's previous submission for this årgang */
+	char latest[80] = "";
+	struct v_header peek;
+	if (validate_peek_header(path, &peek, err, sizeof err) && peek.aargang > 0) {
+		char ag[16];
+		snprintf(ag, sizeof ag, "%d", peek.aargang);
+		const char *lp[] = {j.kommune, ag, sub_id};
+		PGresult *r = db_exec(reg, &st_latest, lp, NULL);
+		if (r && PQntuples(r) == 1)
+			snprintf(latest, sizeof latest, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+
+	j.report = report_new(NULL);
+	for (int t = 0; t < T_COUNT && j.report; t++) {
+		j.copy[t] = tmpfile();
+		if (!j.copy[t]) {
+			log_error("job %s: no temporary file: %s", sub_id, strerror(errno));
+			goto out;
+		}
+	}
+	if (!j.report)
+		goto out;
+	struct validate_params vp = {
+		.codes = in->codes,
+		.auth_kommune = j.kommune,
+		.aargang_open_min = cfg->aargang_open_min,
+		.aargang_open_max = cfg->aargang_open_max,
+		.latest_submission_id = latest,
+		.test_mode = cfg->test_mode,
+		.allow_2032 = cfg->allow_2032_rule,
+		.max_bytes = (unsigned long long)cfg->max_xml_bytes,
+		.xsd_path = cfg->xsd_file,
+	};
+	struct validate_sink sink = {on_person, on_retract, &j};
+	double tv = now_s();
+	bool ok = validate_file(path, &vp, &sink, j.report, &j.vres);
+	j.validate_seconds = now_s() - tv;
+	if (!ok || j.failed) {
+		rlog_warn(sub_id, "validation pass failed (%s); will retry", j.failed ? "vault or I/O" : "internal");
+		vault_discard(in->vault);
+		goto out;
+	}
+	const struct report_summary *s = report_summary(j.report);
+	bool load_rows = !s->fatal && !j.dry_run;
+	if (load_rows && !vault_flush(in->vault)) {
+		rlog_warn(sub_id, "vault unavailable; will retry");
+		goto out;
+	}
+	vault_discard(in->vault);
+	if (!write_feedback(&j, reg))
+		goto out;
+	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows};
+	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, cfg->db_retry_limit, sub_id))
+		goto out;
+	count_rules(j.report);
+	metrics_add("kpr_records_processed_total", s->registrations);
+	char sc[40];
+	snprintf(sc, sizeof sc, "kpr_submissions_%s_total", fc.status);
+	metrics_add(sc, 1);
+	double total = now_s() - t0;
+	metrics_observe_job_seconds(total);
+	rlog_info(sub_id, "%s: kommune %s, %lu persons, %lu registrations (%lu loaded), "
+		  "%lu fatal, %lu errors, %lu warnings; validate %.2fs, load %.2fs, total %.2fs",
+		  fc.status, j.kommune, s->persons, s->registrations,
+		  load_rows ? s->registrations_loaded : 0, s->by_severity[SEV_FATAL],
+		  s->by_severity[SEV_ERROR], s->by_severity[SEV_WARNING], j.validate_seconds,
+		  fc.load_seconds, total);
+	outcome = INGEST_DONE;
+out:
+	job_cleanup(&j);
+	return outcome;
+}

@@ -1,0 +1,463 @@
+/*
+ * report.c — the validation messages of one file (report.h).
+ *
+ * Owns: merging identical messages of one person scope (same ref, rule,
+ * text, path and value) with their line numbers, the unlinked spill file
+ * that keeps memory bounded, the per-severity and per-rule counts, and
+ * iteration in file order.
+ *
+ * How file order is kept without sorting the whole file: persons end in file
+ * order, and each flush writes its messages sorted by first line to the main
+ * run. A message whose first line lies before what the main run already
+ * holds (R105/R106 about an earlier person, found at a later duplicate) goes
+ * to a second, "late" run; report_foreach sorts only the late run's index
+ * (16 bytes per late message) and merges it into the main run.
+ *
+ * Must not: hold all messages in memory, or see a national ID in clear (the
+ * validator masks values before they get here).
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Pending (unflushed) messages of the current scope. Flushed early past these
+ * bounds so one pathological person cannot grow memory without limit. */
+#define PENDING_MAX_MSGS 4096
+#define PENDING_MAX_LINES 65536
+#define HASH_BUCKETS 1024
+
+struct pmsg {
+	uint32_t hash;
+	int next; /* next in bucket, -1 */
+	size_t rule_idx;
+	char *ref, *path, *text, *value;
+	unsigned long *lines;
+	size_t nlines, cap;
+};
+
+/* On-disk record header; strings and lines follow. */
+struct rec_hdr {
+	uint32_t total; /* bytes including this header */
+	uint32_t nlines;
+	uint32_t rule_idx;
+	uint32_t ref_len, path_len, text_len;
+	uint32_t value_len; /* UINT32_MAX: NULL */
+};
+
+struct late_idx {
+	unsigned long line;
+	long offset;
+};
+
+struct report {
+	char tmpdir[512];
+	FILE *main_f, *late_f;
+	unsigned long main_last_line;
+	unsigned long n_main, n_late;
+
+	struct pmsg *pending;
+	size_t n_pending, cap_pending, pending_lines;
+	int buckets[HASH_BUCKETS];
+
+	unsigned long *rule_counts; /* per rules_catalogue index */
+	struct report_summary summary;
+	bool io_error;
+};
+
+static FILE *spill_open(const char *dir)
+{
+	char tmpl[600];
+	snprintf(tmpl, sizeof tmpl, "%s/kpr-report-XXXXXX", dir);
+	int fd = mkstemp(tmpl);
+	if (fd < 0)
+		return NULL;
+	unlink(tmpl); /* gone when closed, even after a crash */
+	FILE *f = fdopen(fd, "w+b");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+struct report *report_new(const char *tmpdir)
+{
+	struct report *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	if (!tmpdir || !*tmpdir)
+		tmpdir = getenv("TMPDIR");
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	snprintf(r->tmpdir, sizeof r->tmpdir, "%s", tmpdir);
+	r->rule_counts = calloc(rules_catalogue_len ? rules_catalogue_len : 1, sizeof *r->rule_counts);
+	r->main_f = spill_open(r->tmpdir);
+	if (!r->rule_counts || !r->main_f) {
+		report_free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < HASH_BUCKETS; i++)
+		r->buckets[i] = -1;
+	return r;
+}
+
+static void pmsg_clear(struct pmsg *m)
+{
+	free(m->ref);
+	free(m->path);
+	free(m->text);
+	free(m->value);
+	free(m->lines);
+	memset(m, 0, sizeof *m);
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_pending; i++)
+		pmsg_clear(&r->pending[i]);
+	free(r->pending);
+	free(r->rule_counts);
+	if (r->main_f)
+		fclose(r->main_f);
+	if (r->late_f)
+		fclose(r->late_f);
+	free(r);
+}
+
+static size_t rule_index(const char *rule)
+{
+	for (size_t i = 0; i < rules_catalogue_len; i++)
+		if (strcmp(rules_catalogue[i].id, rule) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static uint32_t fnv1a(uint32_t h, const char *s)
+{
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h * 16777619u; /* separates "ab"+"c" from "a"+"bc" well enough; equality is checked anyway */
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*ok = false;
+	return d;
+}
+
+static bool lines_add(struct pmsg *m, unsigned long line)
+{
+	if (m->nlines == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 4;
+		unsigned long *nl = realloc(m->lines, nc * sizeof *nl);
+		if (!nl)
+			return false;
+		m->lines = nl;
+		m->cap = nc;
+	}
+	m->lines[m->nlines++] = line;
+	return true;
+}
+
+bool report_add(struct report *r, const char *rule, const char *ref, unsigned long line,
+		const char *path, const char *text, const char *value)
+{
+	size_t ri = rule_index(rule);
+	if (ri == SIZE_MAX)
+		return false;
+	if (!ref)
+		ref = "";
+	if (!path)
+		path = "";
+	if (!text)
+		text = "";
+
+	uint32_t h = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(2166136261u, rule), ref), path), text), value ? value : "\x01");
+	int *bucket = &r->buckets[h % HASH_BUCKETS];
+	for (int i = *bucket; i >= 0; i = r->pending[i].next) {
+		struct pmsg *m = &r->pending[i];
+		if (m->hash == h && m->rule_idx == ri && strcmp(m->ref, ref) == 0 &&
+		    strcmp(m->path, path) == 0 && strcmp(m->text, text) == 0 && str_eq(m->value, value)) {
+			if (!lines_add(m, line))
+				return false;
+			r->pending_lines++;
+			r->summary.by_severity[rules_catalogue[ri].severity]++;
+			if (rules_catalogue[ri].severity == SEV_FATAL)
+				r->summary.fatal = true;
+			if (r->pending_lines >= PENDING_MAX_LINES)
+				return report_flush(r);
+			return true;
+		}
+	}
+
+	if (r->n_pending == r->cap_pending) {
+		size_t nc = r->cap_pending ? r->cap_pending * 2 : 16;
+		struct pmsg *np = realloc(r->pending, nc * sizeof *np);
+		if (!np)
+			return false;
+		r->pending = np;
+		r->cap_pending = nc;
+	}
+	struct pmsg *m = &r->pending[r->n_pending];
+	memset(m, 0, sizeof *m);
+	bool ok = true;
+	m->hash = h;
+	m->rule_idx = ri;
+	m->ref = dup_or_null(ref, &ok);
+	m->path = dup_or_null(path, &ok);
+	m->text = dup_or_null(text, &ok);
+	m->value = dup_or_null(value, &ok);
+	if (!ok || !lines_add(m, line)) {
+		pmsg_clear(m);
+		return false;
+	}
+	m->next = *bucket;
+	*bucket = (int)r->n_pending;
+	r->n_pending++;
+	r->pending_lines++;
+	r->summary.by_severity[rules_catalogue[ri].severity]++;
+	if (rules_catalogue[ri].severity == SEV_FATAL)
+		r->summary.fatal = true;
+	if (r->n_pending >= PENDING_MAX_MSGS || r->pending_lines >= PENDING_MAX_LINES)
+		return report_flush(r);
+	return true;
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_pmsg(const void *a, const void *b)
+{
+	const struct pmsg *x = a, *y = b;
+	if (x->lines[0] != y->lines[0])
+		return x->lines[0] < y->lines[0] ? -1 : 1;
+	/* stable enough for equal lines: by rule then text, deterministic output */
+	if (x->rule_idx != y->rule_idx)
+		return x->rule_idx < y->rule_idx ? -1 : 1;
+	return strcmp(x->text, y->text);
+}
+
+static bool write_rec(FILE *f, const struct pmsg *m)
+{
+	struct rec_hdr h;
+	h.nlines = (uint32_t)m->nlines;
+	h.rule_idx = (uint32_t)m->rule_idx;
+	h.ref_len = (uint32_t)strlen(m->ref);
+	h.path_len = (uint32_t)strlen(m->path);
+	h.text_len = (uint32_t)strlen(m->text);
+	h.value_len = m->value ? (uint32_t)strlen(m->value) : UINT32_MAX;
+	h.total = (uint32_t)(sizeof h + m->nlines * sizeof(unsigned long) + h.ref_len + h.path_len +
+			     h.text_len + (m->value ? h.value_len : 0));
+	if (fwrite(&h, sizeof h, 1, f) != 1 ||
+	    fwrite(m->lines, sizeof(unsigned long), m->nlines, f) != m->nlines ||
+	    fwrite(m->ref, 1, h.ref_len, f) != h.ref_len || fwrite(m->path, 1, h.path_len, f) != h.path_len ||
+	    fwrite(m->text, 1, h.text_len, f) != h.text_len ||
+	    (m->value && fwrite(m->value, 1, h.value_len, f) != h.value_len))
+		return false;
+	return true;
+}
+
+bool report_flush(struct report *r)
+{
+	bool ok = !r->io_error;
+	for (size_t i = 0; i < r->n_pending; i++)
+		qsort(r->pending[i].lines, r->pending[i].nlines, sizeof(unsigned long), cmp_ulong);
+	qsort(r->pending, r->n_pending, sizeof *r->pending, cmp_pmsg);
+	for (size_t i = 0; i < r->n_pending && ok; i++) {
+		struct pmsg *m = &r->pending[i];
+		FILE *f;
+		if (m->lines[0] < r->main_last_line) {
+			if (!r->late_f && !(r->late_f = spill_open(r->tmpdir))) {
+				ok = false;
+				break;
+			}
+			f = r->late_f;
+			r->n_late++;
+		} else {
+			f = r->main_f;
+			r->main_last_line = m->lines[0];
+			r->n_main++;
+		}
+		if (!write_rec(f, m))
+			ok = false;
+		r->rule_counts[m->rule_idx]++;
+	}
+	for (size_t i = 0; i < r->n_pending; i++)
+		pmsg_clear(&r->pending[i]);
+	r->n_pending = 0;
+	r->pending_lines = 0;
+	for (size_t i = 0; i < HASH_BUCKETS; i++)
+		r->buckets[i] = -1;
+	if (!ok)
+		r->io_error = true;
+	return ok;
+}
+
+struct report_summary *report_summary(struct report *r)
+{
+	return &r->summary;
+}
+
+const struct report_summary *report_summary_const(const struct report *r)
+{
+	return &r->summary;
+}
+
+unsigned long report_rule_count(const struct report *r, const char *rule_id)
+{
+	size_t ri = rule_index(rule_id);
+	return ri == SIZE_MAX ? 0 : r->rule_counts[ri];
+}
+
+/* Reads one record at the current position of f into *buf; false at EOF or error. */
+static bool read_rec(FILE *f, char **buf, size_t *cap, struct vmsg *out, bool *err)
+{
+	struct rec_hdr h;
+	size_t n = fread(&h, 1, sizeof h, f);
+	if (n == 0 && feof(f))
+		return false;
+	if (n != sizeof h || h.total < sizeof h) {
+		*err = true;
+		return false;
+	}
+	size_t body = h.total - sizeof h;
+	/* + 4 NULs for the four strings */
+	if (body + 4 + sizeof(unsigned long) > *cap) {
+		size_t nc = body + 4 + sizeof(unsigned long) + 256;
+		char *nb = realloc(*buf, nc);
+		if (!nb) {
+			*err = true;
+			return false;
+		}
+		*buf = nb;
+		*cap = nc;
+	}
+	char *b = *buf;
+	size_t lines_bytes = (size_t)h.nlines * sizeof(unsigned long);
+	if (fread(b, 1, lines_bytes, f) != lines_bytes) {
+		*err = true;
+		return false;
+	}
+	char *s = b + lines_bytes;
+	char *ref = s;
+	uint32_t lens[4] = {h.ref_len, h.path_len, h.text_len, h.value_len == UINT32_MAX ? 0 : h.value_len};
+	char *strs[4];
+	for (int i = 0; i < 4; i++) {
+		strs[i] = s;
+		if (lens[i] && fread(s, 1, lens[i], f) != lens[i]) {
+			*err = true;
+			return false;
+		}
+		s[lens[i]] = '\0';
+		s += lens[i] + 1;
+	}
+	(void)ref;
+	const struct rule_def *rd = &rules_catalogue[h.rule_idx];
+	out->rule = rd->id;
+	out->severity = rd->severity;
+	out->lines = (const unsigned long *)(void *)b;
+	out->nlines = h.nlines;
+	out->ref = strs[0];
+	out->path = strs[1];
+	out->text = strs[2];
+	out->value = h.value_len == UINT32_MAX ? NULL : strs[3];
+	return true;
+}
+
+static int cmp_late(const void *a, const void *b)
+{
+	const struct late_idx *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+bool report_foreach(struct report *r, report_visit_fn fn, void *ctx)
+{
+	if (r->n_pending && !report_flush(r))
+		return false;
+	if (r->io_error || fflush(r->main_f) != 0 || fseek(r->main_f, 0, SEEK_SET) != 0)
+		return false;
+
+	struct late_idx *late = NULL;
+	size_t n_late = 0;
+	if (r->late_f && r->n_late) {
+		if (fflush(r->late_f) != 0 || fseek(r->late_f, 0, SEEK_SET) != 0)
+			return false;
+		late = malloc(r->n_late * sizeof *late);
+		if (!late)
+			return false;
+		/* index: first line and offset of each late record */
+		for (; n_late < r->n_late; n_late++) {
+			struct rec_hdr h;
+			long off = ftell(r->late_f);
+			unsigned long first = 0;
+			if (fread(&h, sizeof h, 1, r->late_f) != 1 || h.nlines == 0 ||
+			    fread(&first, sizeof first, 1, r->late_f) != 1 ||
+			    fseek(r->late_f, off + (long)h.total, SEEK_SET) != 0) {
+				free(late);
+				return false;
+			}
+			late[n_late].line = first;
+			late[n_late].offset = off;
+		}
+		qsort(late, n_late, sizeof *late, cmp_late);
+	}
+
+	char *buf = NULL, *lbuf = NULL;
+	size_t cap = 0, lcap = 0;
+	bool err = false, ok = true;
+	size_t li = 0;
+	struct vmsg m, lm;
+	for (;;) {
+		bool have = read_rec(r->main_f, &buf, &cap, &m, &err);
+		if (err)
+			break;
+		while (li < n_late && (!have || late[li].line < m.lines[0])) {
+			if (fseek(r->late_f, late[li].offset, SEEK_SET) != 0 ||
+			    !read_rec(r->late_f, &lbuf, &lcap, &lm, &err)) {
+				err = true;
+				break;
+			}
+			li++;
+			if (!fn(ctx, &lm)) {
+				ok = false;
+				break;
+			}
+		}
+		if (err || !ok || !have)
+			break;
+		if (!fn(ctx, &m)) {
+			ok = false;
+			break;
+		}
+	}
+	free(buf);
+	free(lbuf);
+	free(late);
+	fseek(r->main_f, 0, SEEK_END);
+	if (r->late_f)
+		fseek(r->late_f, 0, SEEK_END);
+	return ok && !err;
+}

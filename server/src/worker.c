@@ -1,0 +1,240 @@
+/*
+ * worker.c — job claiming, leases and the worker threads.
+ * A job is claimed with FOR UPDATE SKIP LOCKED and a lease; a heartbeat
+ * thread extends the leases of this process's running jobs, so when a
+ * process dies its jobs become claimable again once the lease runs out.
+ * The job is finished inside the pipeline's load transaction (exactly once);
+ * here we only claim, retry later, and give up on jobs that keep failing.
+ */
+#include "worker.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+
+#define MAX_ATTEMPTS 5
+
+struct worker {
+	struct worker_pool *pool;
+	pthread_t thread;
+	int index;
+	char id[96];
+};
+
+struct worker_pool {
+	struct app *app;
+	struct worker *w;
+	int n;
+	char process_id[80];
+	pthread_t heartbeat;
+	bool heartbeat_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	volatile bool stopping;
+};
+
+static const struct db_stmt st_claim = {
+	"job_claim",
+	"UPDATE kpr.job SET state = 'running', attempts = attempts + 1, worker = $1,"
+	" lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
+	" WHERE submission_id = (SELECT submission_id FROM kpr.job"
+	"   WHERE state = 'queued' OR (state = 'running' AND lease_until < now())"
+	"   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
+	" RETURNING submission_id::text, attempts",
+	2};
+static const struct db_stmt st_release = {
+	"job_release",
+	"UPDATE kpr.job SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = now()"
+	" WHERE submission_id = $1::uuid AND state = 'running' AND worker = $2",
+	2};
+static const struct db_stmt st_heartbeat = {
+	"job_heartbeat",
+	"UPDATE kpr.job SET lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
+	" WHERE state = 'running' AND worker LIKE $1 || ':%'",
+	2};
+static const struct db_stmt st_give_up = {
+	"job_give_up",
+	"WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
+	"  WHERE submission_id = $1::uuid RETURNING submission_id)"
+	" UPDATE kpr.submission SET status = 'rejected', processed_at = now()"
+	" WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')",
+	1};
+
+static void sleep_or_stop(struct worker_pool *p, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (!p->stopping)
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Claims one job: true and the submission id when there was one. */
+static bool claim(struct worker *w, struct db *db, char sub_id[40], int *attempts)
+{
+	char lease[16];
+	snprintf(lease, sizeof lease, "%d", w->pool->app->cfg->job_lease_seconds);
+	const char *params[] = {w->id, lease};
+	PGresult *r = db_exec(db, &st_claim, params, NULL);
+	if (!r)
+		return false;
+	bool got = PQntuples(r) == 1;
+	if (got) {
+		snprintf(sub_id, 40, "%s", PQgetvalue(r, 0, 0));
+		*attempts = atoi(PQgetvalue(r, 0, 1));
+	}
+	PQclear(r);
+	return got;
+}
+
+static void exec_quietly(struct db *db, const struct db_stmt *s, const char *const *params)
+{
+	PGresult *r = db_exec(db, s, params, NULL);
+	PQclear(r);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct worker_pool *p = w->pool;
+	const struct kpr_config *cfg = p->app->cfg;
+	char err[512];
+	struct db *db = db_new(cfg->register_dsn, cfg->register_password_file, "register/worker");
+	struct ingest *in = ingest_new(cfg, err, sizeof err);
+	if (!db || !in) {
+		log_error("worker %d cannot start: %s", w->index, in ? "out of memory" : err);
+		db_free(db);
+		ingest_free(in);
+		return NULL;
+	}
+	while (!p->stopping) {
+		char sub[40];
+		int attempts = 0;
+		if (!db_ensure(db)) {
+			sleep_or_stop(p, 1000);
+			continue;
+		}
+		if (!claim(w, db, sub, &attempts)) {
+			sleep_or_stop(p, 300);
+			continue;
+		}
+		if (attempts > MAX_ATTEMPTS) {
+			rlog_error(sub, "giving up after %d attempts; submission marked rejected",
+				   attempts - 1);
+			const char *params[] = {sub};
+			exec_quietly(db, &st_give_up, params);
+			continue;
+		}
+		rlog_info(sub, "claimed by %s (attempt %d)", w->id, attempts);
+		enum ingest_outcome o = ingest_process(in, db, sub, w->id);
+		if (o == INGEST_RETRY) {
+			const char *params[] = {sub, w->id};
+			if (db_ensure(db))
+				exec_quietly(db, &st_release, params);
+			sleep_or_stop(p, 1000);
+		} else if (o == INGEST_FAILED) {
+			const char *params[] = {sub};
+			exec_quietly(db, &st_give_up, params);
+		}
+	}
+	ingest_free(in);
+	db_free(db);
+	return NULL;
+}
+
+static void *heartbeat_main(void *arg)
+{
+	struct worker_pool *p = arg;
+	const struct kpr_config *cfg = p->app->cfg;
+	struct db *db = db_new(cfg->register_dsn, cfg->register_password_file, "register/heartbeat");
+	char lease[16];
+	snprintf(lease, sizeof lease, "%d", cfg->job_lease_seconds);
+	int period_ms = cfg->job_lease_seconds * 1000 / 3;
+	while (!p->stopping) {
+		sleep_or_stop(p, period_ms);
+		if (p->stopping || !db || !db_ensure(db))
+			continue;
+		const char *params[] = {p->process_id, lease};
+		exec_quietly(db, &st_heartbeat, params);
+	}
+	db_free(db);
+	return NULL;
+}
+
+struct worker_pool *worker_pool_start(struct app *app, char *err, size_t errlen)
+{
+	struct worker_pool *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->app = app;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	char host[64] = "host";
+	gethostname(host, sizeof host - 1);
+	/* unique per process start, so a restarted process never renews a dead one's lease */
+	snprintf(p->process_id, sizeof p->process_id, "%s:%d:%lx", host, (int)getpid(),
+		 (unsigned long)time(NULL));
+	p->w = calloc((size_t)app->cfg->workers, sizeof *p->w);
+	if (!p->w) {
+		snprintf(err, errlen, "out of memory");
+		worker_pool_stop(p);
+		return NULL;
+	}
+	for (int i = 0; i < app->cfg->workers; i++) {
+		struct worker *w = &p->w[i];
+		w->pool = p;
+		w->index = i;
+		snprintf(w->id, sizeof w->id, "%s:%d", p->process_id, i);
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			snprintf(err, errlen, "cannot start worker thread %d", i);
+			worker_pool_stop(p);
+			return NULL;
+		}
+		p->n++;
+	}
+	if (pthread_create(&p->heartbeat, NULL, heartbeat_main, p) != 0) {
+		snprintf(err, errlen, "cannot start the heartbeat thread");
+		worker_pool_stop(p);
+		return NULL;
+	}
+	p->heartbeat_started = true;
+	app->ready = 1;
+	return p;
+}
+
+void worker_pool_stop(struct worker_pool *p)
+{
+	if (!p)
+		return;
+	p->app->ready = 0;
+	pthread_mutex_lock(&p->mu);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->n; i++)
+		pthread_join(p->w[i].thread, NULL);
+	if (p->heartbeat_started)
+		pthread_join(p->heartbeat, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->w);
+	free(p);
+}

@@ -1,0 +1,35 @@
+# Shared helpers for integration tests (sourced). They run against the stack
+# tests/run-all started: KPR_URL, KPR_CACERT, KPR_STAFF_TOKEN, KPR_MUNI_TOKEN,
+# KPR_CONFIG, KPR_VAR, BUILD are set.
+set -u
+T_PASS=0
+T_FAIL=0
+T_NAME=$(basename "$0" .sh)
+
+ok() { T_PASS=$((T_PASS + 1)); echo "  ok   $*"; }
+not_ok() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL $*"; }
+check() { # description, command...
+  local d=$1; shift
+  if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+fails() { ! "$@"; }
+matches() { [[ $1 =~ $2 ]]; }
+finish() {
+  echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
+  [ "$T_FAIL" -eq 0 ]
+}
+
+# curl with the dev CA: sets $BODY and $HTTP_STATUS; headers in $HTTP_HEADERS
+HTTP_HEADERS=$(mktemp)
+trap 'rm -f "$HTTP_HEADERS"' EXIT
+req() { # method path [curl args...]
+  local m=$1 p=$2 out; shift 2
+  out=$(curl -sS --cacert "$KPR_CACERT" -X "$m" -D "$HTTP_HEADERS" -w '\n%{http_code}' "$@" "$KPR_URL$p")
+  HTTP_STATUS=${out##*$'\n'}
+  BODY=${out%$'\n'*}
+  [ "$BODY" != "$out" ] || BODY=""
+}
+header() { grep -i "^$1:" "$HTTP_HEADERS" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$1"; }
+auth() { echo "Authorization: Bearer $1"; }
+kprd_pid() { cat "$KPR_VAR/kprd.pid"; }

@@ -1,0 +1,200 @@
+/*
+ * check_config.c — the INI parser and key table: defaults, every kind of
+ * error names file, line and key, relative paths, reload rules, secrets'
+ * permissions, and config/kprd.conf.example matching the table.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "config.h"
+
+static char dir[] = "/tmp/kpr-check-config-XXXXXX";
+static char path[512];
+
+static const char *minimal =
+	"[server]\ntls_cert_file = cert.pem\ntls_key_file = /abs/key.pem\n"
+	"[database]\nregister_dsn = host=/tmp dbname=r\nvault_dsn = host=/tmp dbname=v\n"
+	"[paths]\nspool_dir = spool\nfeedback_dir = fb\nkeys_dir = keys\n";
+
+static void write_conf(const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/kprd.conf", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(dir, "/tmp/kpr-check-config-XXXXXX");
+}
+
+START_TEST(defaults_and_relative_paths)
+{
+	char err[512];
+	write_conf(minimal);
+	struct kpr_config *c = config_load(path, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->port, 8443);
+	ck_assert_int_eq(c->workers, 2);
+	ck_assert(!c->test_mode);
+	ck_assert(c->allow_2032_rule);
+	ck_assert_int_eq(c->connection_timeout, 60);
+	ck_assert_str_eq(c->tls_key_file, "/abs/key.pem");
+	char want[600];
+	char *real = realpath(dir, NULL);
+	snprintf(want, sizeof want, "%s/cert.pem", real);
+	ck_assert_str_eq(c->tls_cert_file, want);
+	snprintf(want, sizeof want, "%s/spool", real);
+	ck_assert_str_eq(c->spool_dir, want);
+	/* DSNs are not paths */
+	ck_assert_str_eq(c->register_dsn, "host=/tmp dbname=r");
+	free(real);
+	config_free(c);
+}
+END_TEST
+
+struct bad_case {
+	const char *append;
+	const char *expect; /* substring of the error */
+};
+
+static const struct bad_case bad_cases[] = {
+	{"[server]\nport = 70000\n", "kprd.conf:12: server.port: expected a whole number from 1 to 65535"},
+	{"[server]\nport = eighty\n", "kprd.conf:12: server.port"},
+	{"[intake]\ntest_mode = maybe\n", "kprd.conf:12: intake.test_mode: expected true or false"},
+	{"[intake]\nwrokers = 3\n", "kprd.conf:12: unknown key \"wrokers\" in section [intake]"},
+	{"[nosuch]\nport = 1\n", "unknown key \"port\" in section [nosuch]"},
+	{"[server\n", "kprd.conf:11: malformed section header"},
+	{"just words\n", "kprd.conf:11: expected key = value"},
+	{"[server]\nmax_upload_bytes = 12 parsecs\n", "server.max_upload_bytes: expected a size"},
+	{"[log]\nlevel = chatty\n", "log.level: expected error, warn, info or debug"},
+	{"[intake]\naargang_open_min = 2026\naargang_open_max = 2025\n", "aargang_open_min"},
+	{"[server]\nport = 1\nport = 2\n", "kprd.conf:13: server.port given twice"},
+};
+
+START_TEST(errors_name_file_line_key)
+{
+	char err[512], text[2048];
+	snprintf(text, sizeof text, "%s%s", minimal, bad_cases[_i].append);
+	write_conf(text);
+	struct kpr_config *c = config_load(path, err, sizeof err);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, bad_cases[_i].expect) != NULL, "case %d: got \"%s\", want \"%s\"",
+		      _i, err, bad_cases[_i].expect);
+}
+END_TEST
+
+START_TEST(missing_required_key)
+{
+	char err[512];
+	write_conf("[server]\ntls_cert_file = c\n");
+	ck_assert_ptr_null(config_load(path, err, sizeof err));
+	ck_assert_msg(strstr(err, "required key server.tls_key_file is missing"), "%s", err);
+}
+END_TEST
+
+START_TEST(sizes_and_quotes)
+{
+	char err[512], text[2048];
+	snprintf(text, sizeof text, "%s[server]\nmax_upload_bytes = 2G\nconnection_memory_limit = 64k\n"
+				    "[log]\nlevel = \"debug\"\n", minimal);
+	write_conf(text);
+	struct kpr_config *c = config_load(path, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->max_upload_bytes, 2LL << 30);
+	ck_assert_int_eq(c->connection_memory_limit, 65536);
+	ck_assert_str_eq(c->log_level, "debug");
+	config_free(c);
+}
+END_TEST
+
+START_TEST(reload_applies_only_reloadable_keys)
+{
+	char err[512], text[2048];
+	write_conf(minimal);
+	struct kpr_config *live = config_load(path, err, sizeof err);
+	ck_assert_ptr_nonnull(live);
+	snprintf(text, sizeof text, "%s[server]\nport = 9999\n[intake]\nqueue_limit = 7\n", minimal);
+	write_conf(text);
+	struct kpr_config *fresh = config_load(path, err, sizeof err);
+	ck_assert_ptr_nonnull(fresh);
+	config_apply_reload(live, fresh);
+	ck_assert_int_eq(live->queue_limit, 7); /* reloadable */
+	ck_assert_int_eq(live->port, 8443);     /* needs a restart */
+	config_free(fresh);
+	config_free(live);
+}
+END_TEST
+
+START_TEST(secret_files_must_be_private)
+{
+	char sp[600], err[512];
+	snprintf(sp, sizeof sp, "%s/pw", dir);
+	FILE *f = fopen(sp, "w");
+	fputs("s3cret\n", f);
+	fclose(f);
+	chmod(sp, 0644);
+	ck_assert_ptr_null(config_read_secret(sp, err, sizeof err));
+	ck_assert(strstr(err, "chmod 600") != NULL);
+	chmod(sp, 0600);
+	char *s = config_read_secret(sp, err, sizeof err);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "s3cret");
+	free(s);
+}
+END_TEST
+
+/* config/kprd.conf.example is what the key table generates: no key can be
+ * added, renamed or re-documented without the example following. */
+START_TEST(example_matches_table)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	config_write_example(m);
+	fclose(m);
+	FILE *f = fopen("config/kprd.conf.example", "r");
+	ck_assert_msg(f != NULL, "run the tests from the repository root");
+	char *file = calloc(1, len + 2);
+	size_t n = fread(file, 1, len + 1, f);
+	fclose(f);
+	ck_assert_msg(n == len && memcmp(file, buf, len) == 0,
+		      "config/kprd.conf.example is stale: build/kprctl config example > "
+		      "config/kprd.conf.example");
+	free(file);
+	free(buf);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, defaults_and_relative_paths);
+	tcase_add_loop_test(tc, errors_name_file_line_key, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
+	tcase_add_test(tc, missing_required_key);
+	tcase_add_test(tc, sizes_and_quotes);
+	tcase_add_test(tc, reload_applies_only_reloadable_keys);
+	tcase_add_test(tc, secret_files_must_be_private);
+	tcase_add_test(tc, example_matches_table);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+KPR_CHECK_MAIN(config_suite)

@@ -1,0 +1,255 @@
+/*
+ * kpr-validate — the server's validation engine offline (SPEC §8): a
+ * municipality or its vendor checks a submission before sending and gets the
+ * same feedback file the server would produce, on stdout.
+ *
+ *   kpr-validate [--aargang Y] [--kommune NNNN] [--format csv|xml|html|json]
+ *                [--test-mode] [--no-2032] [--max-bytes N] [--codes FILE]
+ *                [--xsd FILE] [--quiet] FILE
+ *
+ * Exit: 0 ok, 1 warnings only, 2 errors or fatal, 3 usage or internal error.
+ * Config files: --codes/--xsd, else $KPR_CONFIG_DIR, else ./config, else
+ * <dir of the binary>/../config (build/kpr-validate in the repository).
+ * Never prints a national ID: the report holds masked values only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codelist.h"
+#include "feedback.h"
+#include "report.h"
+#include "validate.h"
+
+enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_ERR = 2, EXIT_USAGE = 3 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Bruk: kpr-validate [valg] FIL\n"
+		"Kontrollerer en KPR-innsending (XML, eventuelt gzip) og skriver tilbakemeldingen til stdout.\n"
+		"\n"
+		"  --aargang Y        årgangen som er åpen for innsending (F005); standard: ikke kontrollert\n"
+		"  --kommune NNNN     kommunen du sender som (F003); standard: ikke kontrollert\n"
+		"  --format F         csv (standard), xml, html eller json\n"
+		"  --test-mode        godta syntetiske testfødselsnumre (måned + 80)\n"
+		"  --no-2032          godta ikke fødselsnumre etter 2032-regelen\n"
+		"  --max-bytes N      største tillatte filstørrelse utpakket (F006); standard 2 GiB\n"
+		"  --codes FIL        kodelister (standard config/codelists.csv)\n"
+		"  --xsd FIL          skjema (standard config/xsd/innsending.xsd)\n"
+		"  --quiet            skriv ingen tilbakemelding, bare sluttkoden\n"
+		"  --help             denne teksten\n"
+		"\n"
+		"Sluttkode: 0 ingen merknader, 1 bare advarsler, 2 feil eller kritiske feil, 3 bruksfeil.\n");
+}
+
+static bool file_exists(const char *p)
+{
+	return access(p, R_OK) == 0;
+}
+
+/* Finds config/<rel>: $KPR_CONFIG_DIR, ./config, <exe dir>/../config. */
+static bool find_config(const char *rel, char *out, size_t outlen)
+{
+	const char *env = getenv("KPR_CONFIG_DIR");
+	if (env && *env) {
+		snprintf(out, outlen, "%s/%s", env, rel);
+		if (file_exists(out))
+			return true;
+	}
+	snprintf(out, outlen, "config/%s", rel);
+	if (file_exists(out))
+		return true;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			int w = snprintf(out, outlen, "%.3000s/../config/%.200s", exe, rel);
+			if (w > 0 && (size_t)w < outlen && file_exists(out))
+				return true;
+			w = snprintf(out, outlen, "%.3000s/config/%.200s", exe, rel);
+			if (w > 0 && (size_t)w < outlen && file_exists(out))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void now_iso(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%S%z", &tm);
+	/* +0100 -> +01:00 */
+	size_t l = strlen(buf);
+	if (l >= 5 && l + 1 < n) {
+		memmove(buf + l - 1, buf + l - 2, 3);
+		buf[l - 2] = ':';
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"aargang", required_argument, NULL, 'a'}, {"kommune", required_argument, NULL, 'k'},
+		{"format", required_argument, NULL, 'f'},  {"test-mode", no_argument, NULL, 't'},
+		{"no-2032", no_argument, NULL, 'n'},        {"max-bytes", required_argument, NULL, 'm'},
+		{"codes", required_argument, NULL, 'c'},   {"xsd", required_argument, NULL, 'x'},
+		{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct validate_params p;
+	memset(&p, 0, sizeof p);
+	p.allow_2032 = true;
+	p.max_bytes = 2ULL << 30;
+	enum feedback_format fmt = FEEDBACK_CSV;
+	const char *codes_path = NULL, *xsd_path = NULL;
+	bool quiet = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "a:k:f:tnm:c:x:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': {
+			char *end;
+			long y = strtol(optarg, &end, 10);
+			if (*end || y < 1900 || y > 9999) {
+				fprintf(stderr, "kpr-validate: ugyldig årgang: %s\n", optarg);
+				return EXIT_USAGE;
+			}
+			p.aargang_open_min = p.aargang_open_max = (int)y;
+			break;
+		}
+		case 'k':
+			if (strlen(optarg) != 4 || strspn(optarg, "0123456789") != 4) {
+				fprintf(stderr, "kpr-validate: kommunenummer må være fire sifre: %s\n", optarg);
+				return EXIT_USAGE;
+			}
+			p.auth_kommune = optarg;
+			break;
+		case 'f':
+			if (!feedback_format_parse(optarg, &fmt)) {
+				fprintf(stderr, "kpr-validate: ukjent format: %s (csv, xml, html, json)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			p.test_mode = true;
+			break;
+		case 'n':
+			p.allow_2032 = false;
+			break;
+		case 'm': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || errno || v == 0) {
+				fprintf(stderr, "kpr-validate: ugyldig --max-bytes: %s\n", optarg);
+				return EXIT_USAGE;
+			}
+			p.max_bytes = v;
+			break;
+		}
+		case 'c':
+			codes_path = optarg;
+			break;
+		case 'x':
+			xsd_path = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *file = argv[optind];
+	if (!file_exists(file)) {
+		fprintf(stderr, "kpr-validate: kan ikke lese %s: %s\n", file, strerror(errno));
+		return EXIT_USAGE;
+	}
+
+	char codes_buf[PATH_MAX], xsd_buf[PATH_MAX];
+	if (!codes_path) {
+		if (!find_config("codelists.csv", codes_buf, sizeof codes_buf)) {
+			fprintf(stderr, "kpr-validate: finner ikke config/codelists.csv (bruk --codes eller KPR_CONFIG_DIR)\n");
+			return EXIT_USAGE;
+		}
+		codes_path = codes_buf;
+	}
+	if (!xsd_path && find_config("xsd/innsending.xsd", xsd_buf, sizeof xsd_buf))
+		xsd_path = xsd_buf;
+	p.xsd_path = xsd_path;
+
+	char err[512];
+	struct codelist *codes = codelist_load(codes_path, err, sizeof err);
+	if (!codes) {
+		fprintf(stderr, "kpr-validate: %s\n", err);
+		return EXIT_USAGE;
+	}
+	p.codes = codes;
+
+	struct report *r = report_new(NULL);
+	if (!r) {
+		fprintf(stderr, "kpr-validate: kan ikke lage midlertidig fil: %s\n", strerror(errno));
+		codelist_free(codes);
+		return EXIT_USAGE;
+	}
+	struct validate_result res;
+	memset(&res, 0, sizeof res);
+	if (!validate_file(file, &p, NULL, r, &res)) {
+		fprintf(stderr, "kpr-validate: intern feil under kontrollen av %s\n", file);
+		report_free(r);
+		codelist_free(codes);
+		return EXIT_USAGE;
+	}
+	const struct report_summary *sum = report_summary_const(r);
+	int rc = EXIT_OK;
+	if (sum->fatal || sum->by_severity[SEV_FATAL] || sum->by_severity[SEV_ERROR])
+		rc = EXIT_ERR;
+	else if (sum->by_severity[SEV_WARNING])
+		rc = EXIT_WARN;
+
+	if (!quiet) {
+		char processed[40];
+		now_iso(processed, sizeof processed);
+		const struct codelist_entry *k =
+			res.header.kommunenummer[0] && res.header.aargang > 0
+				? codelist_find(codes, "kommune", res.header.kommunenummer, res.header.aargang)
+				: NULL;
+		struct feedback_meta m;
+		memset(&m, 0, sizeof m);
+		m.innsending_id = res.header.id[0] ? res.header.id : NULL;
+		m.kommunenummer = res.header.kommunenummer[0] ? res.header.kommunenummer : NULL;
+		m.kommunenavn = k ? k->name : NULL;
+		m.aargang = res.header.aargang;
+		m.status = "validated";
+		m.processed_at = processed;
+		m.bytes = res.bytes;
+		m.fagsystem = res.header.fagsystem[0] ? res.header.fagsystem : NULL;
+		m.fagsystem_versjon = res.header.fagsystem_versjon[0] ? res.header.fagsystem_versjon : NULL;
+		m.dry_run = true;
+		if (!feedback_write(stdout, fmt, &m, r) || fflush(stdout) != 0) {
+			fprintf(stderr, "kpr-validate: kan ikke skrive tilbakemeldingen: %s\n", strerror(errno));
+			rc = EXIT_USAGE;
+		}
+	}
+	report_free(r);
+	codelist_free(codes);
+	return rc;
+}
