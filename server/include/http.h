@@ -77,8 +77,9 @@ struct app {
 	struct kpr_config *cfg;
 	struct dbpool *dbpool;
 	struct auth *auth;
-	void *extra; /* reserved for later modules (queue, metrics) */
-	volatile int ready; /* workers running */
+	struct worker_pool *workers;
+	volatile int ready;            /* workers running */
+	volatile long queue_depth;     /* unfinished jobs, refreshed every second off the MHD threads */
 };
 
 struct http_server;
@@ -92,6 +93,8 @@ void http_stop(struct http_server *s);
  * request is deferred, stores it and resumes the connection. */
 enum MHD_Result http_reply_json(struct http_request *rq, unsigned status, json_t *body);
 enum MHD_Result http_reply_error(struct http_request *rq, enum kpr_error e, const char *detail);
+/* The same with a Retry-After header (503 queue full, 429). */
+enum MHD_Result http_reply_error_retry(struct http_request *rq, enum kpr_error e, int seconds);
 enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e, const char *message,
 				      json_t *detail);
 enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status, const char *ctype,
@@ -100,6 +103,8 @@ enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const ch
 			      int fd, uint64_t size, const char *disposition);
 enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
 				    struct MHD_Response *resp);
+/* A JSON response (body consumed) for callers that add headers before replying. */
+struct MHD_Response *http_json_response(json_t *body);
 /* Adds the headers every response carries (X-Request-Id, HSTS, nosniff, ...). */
 void http_add_common_headers(struct http_request *rq, struct MHD_Response *resp);
 

@@ -124,8 +124,18 @@ void http_add_common_headers(struct http_request *rq, struct MHD_Response *resp)
 enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
 				    struct MHD_Response *resp)
 {
-	if (!resp)
-		return MHD_NO;
+	if (!resp) {
+		if (!rq->suspended)
+			return MHD_NO;
+		/* out of memory on a dbpool thread: the connection must still be resumed */
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (!resp) {
+			rq->suspended = false;
+			MHD_resume_connection(rq->conn);
+			return MHD_NO;
+		}
+	}
 	http_add_common_headers(rq, resp);
 	rq->response_status = status;
 	rq->responded = true;
@@ -153,31 +163,52 @@ enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status, cons
 	return http_reply_response(rq, status, resp);
 }
 
-enum MHD_Result http_reply_json(struct http_request *rq, unsigned status, json_t *body)
+struct MHD_Response *http_json_response(json_t *body)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(body);
 	if (!text)
-		return MHD_NO;
-	size_t len = strlen(text);
+		return NULL;
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(text);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	return http_reply_response(rq, status, resp);
+	return resp;
+}
+
+enum MHD_Result http_reply_json(struct http_request *rq, unsigned status, json_t *body)
+{
+	return http_reply_response(rq, status, http_json_response(body));
+}
+
+static json_t *error_body(struct http_request *rq, const struct kpr_error_def *d, const char *message,
+			  json_t *detail)
+{
+	return json_pack("{s:s, s:s, s:o, s:s}", "code", d->code, "message",
+			 message ? message : d->message, "detail", detail ? detail : json_null(),
+			 "request_id", rq->id);
+}
+
+enum MHD_Result http_reply_error_retry(struct http_request *rq, enum kpr_error e, int seconds)
+{
+	const struct kpr_error_def *d = kpr_error_get(e);
+	struct MHD_Response *resp = http_json_response(error_body(rq, d, NULL, NULL));
+	if (!resp)
+		return MHD_NO;
+	char v[16];
+	snprintf(v, sizeof v, "%d", seconds);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	return http_reply_response(rq, d->http_status, resp);
 }
 
 enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e, const char *message,
 				      json_t *detail)
 {
 	const struct kpr_error_def *d = kpr_error_get(e);
-	json_t *body = json_pack("{s:s, s:s, s:o, s:s}", "code", d->code, "message",
-				 message ? message : d->message, "detail", detail ? detail : json_null(),
-				 "request_id", rq->id);
-	return http_reply_json(rq, d->http_status, body);
+	return http_reply_json(rq, d->http_status, error_body(rq, d, message, detail));
 }
 
 enum MHD_Result http_reply_error(struct http_request *rq, enum kpr_error e, const char *detail)

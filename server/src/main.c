@@ -21,6 +21,7 @@
 #include "dbpool.h"
 #include "http.h"
 #include "log.h"
+#include "spool.h"
 #include "worker.h"
 
 static void usage(FILE *out)
@@ -106,6 +107,15 @@ int main(int argc, char **argv)
 
 	int rc = 1;
 	struct app app = {.cfg = cfg};
+	if (access(cfg->spool_dir, W_OK) != 0 || access(cfg->feedback_dir, W_OK) != 0) {
+		log_error("paths.spool_dir %s and paths.feedback_dir %s must exist and be writable",
+			  cfg->spool_dir, cfg->feedback_dir);
+		config_free(cfg);
+		return 1;
+	}
+	int swept = spool_sweep_incoming(cfg->spool_dir, 24 * 3600);
+	if (swept)
+		log_info("removed %d partial uploads older than a day from the spool", swept);
 	struct http_server *http = NULL;
 	struct worker_pool *workers = NULL;
 

@@ -61,6 +61,8 @@ static const struct db_stmt st_heartbeat = {
 	"UPDATE kpr.job SET lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
 	" WHERE state = 'running' AND worker LIKE $1 || ':%'",
 	2};
+static const struct db_stmt st_depth = {
+	"job_depth", "SELECT count(*) FROM kpr.job WHERE state <> 'done'", 0};
 static const struct db_stmt st_give_up = {
 	"job_give_up",
 	"WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
@@ -165,13 +167,22 @@ static void *heartbeat_main(void *arg)
 	struct db *db = db_new(cfg->register_dsn, cfg->register_password_file, "register/heartbeat");
 	char lease[16];
 	snprintf(lease, sizeof lease, "%d", cfg->job_lease_seconds);
-	int period_ms = cfg->job_lease_seconds * 1000 / 3;
-	while (!p->stopping) {
-		sleep_or_stop(p, period_ms);
+	/* every second: the queue depth uploads are judged by; every third of a
+	 * lease: renew this process's leases */
+	int every = cfg->job_lease_seconds / 3;
+	for (int tick = 1; !p->stopping; tick++) {
+		sleep_or_stop(p, 1000);
 		if (p->stopping || !db || !db_ensure(db))
 			continue;
-		const char *params[] = {p->process_id, lease};
-		exec_quietly(db, &st_heartbeat, params);
+		PGresult *r = db_exec(db, &st_depth, NULL, NULL);
+		if (r) {
+			p->app->queue_depth = atol(PQgetvalue(r, 0, 0));
+			PQclear(r);
+		}
+		if (tick % every == 0) {
+			const char *params[] = {p->process_id, lease};
+			exec_quietly(db, &st_heartbeat, params);
+		}
 	}
 	db_free(db);
 	return NULL;
@@ -216,8 +227,18 @@ struct worker_pool *worker_pool_start(struct app *app, char *err, size_t errlen)
 		return NULL;
 	}
 	p->heartbeat_started = true;
+	app->workers = p;
 	app->ready = 1;
 	return p;
+}
+
+void worker_pool_notify(struct worker_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 }
 
 void worker_pool_stop(struct worker_pool *p)
@@ -225,6 +246,7 @@ void worker_pool_stop(struct worker_pool *p)
 	if (!p)
 		return;
 	p->app->ready = 0;
+	p->app->workers = NULL;
 	pthread_mutex_lock(&p->mu);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->cv);

@@ -144,6 +144,7 @@ struct gen_ctx {
 	int Y, jan1, dec31;
 	uint64_t *ids;
 	size_t ids_mask;
+	int ind_lo, ind_width;
 	char orgnr[48][12];
 	int n_org;
 	const char *ref_prefix;
@@ -212,7 +213,8 @@ static void put2(char *p, int v)
 
 /* A synthetic test number (month + 80) for the birth date, unique in the
  * file, with the sex digit right; when bad_date, day is used as given even if
- * the date does not exist (R104). */
+ * the date does not exist (R104). The individual number comes from the
+ * municipality's slice first, from the whole range when that is full. */
 static bool make_fnr(struct gen_ctx *g, struct rng *r, int by, int bm, int bd, bool male,
 		     char out[16])
 {
@@ -221,13 +223,17 @@ static bool make_fnr(struct gen_ctx *g, struct rng *r, int by, int bm, int bd, b
 	put2(d + 2, bm + 80);
 	put2(d + 4, by % 100);
 	for (int tries = 0; tries < 400; tries++) {
+		bool slice = tries < 100;
+		int lo = slice ? g->ind_lo : 0, width = slice ? g->ind_width : 500;
 		int ind;
-		if (by >= 2000)
-			ind = 500 + (int)rng_below(r, 500);
-		else if (by >= 1940 && rng_below(r, 10) == 0)
-			ind = 900 + (int)rng_below(r, 100);
-		else
-			ind = (int)rng_below(r, 500);
+		if (by >= 2000) {
+			ind = 500 + (lo + (int)rng_below(r, (uint32_t)width)) % 500;
+		} else if (by >= 1940 && rng_below(r, 10) == 0) {
+			int w = width / 5 > 1 ? width / 5 : 2;
+			ind = 900 + (lo / 5 + (int)rng_below(r, (uint32_t)w)) % 100;
+		} else {
+			ind = (lo + (int)rng_below(r, (uint32_t)width)) % 500;
+		}
 		ind = ind - ind % 2 + (male ? 1 : 0);
 		d[6] = (char)('0' + ind / 100);
 		d[7] = (char)('0' + ind / 10 % 10);
@@ -908,12 +914,13 @@ static bool has_granted(const struct person *pp, bool (*pred)(int))
 	return false;
 }
 
-static bool ongoing_21(const struct person *pp)
+/* The start of an ongoing long-term stay (21), or 0. */
+static int ongoing_21(const struct person *pp)
 {
 	for (int i = 0; i < pp->nt; i++)
 		if (pp->t[i].type == 21 && pp->t[i].start && !pp->t[i].slutt && !pp->t[i].avslag)
-			return true;
-	return false;
+			return pp->t[i].start;
+	return 0;
 }
 
 static bool inject_person_rule(struct gen_ctx *g, struct person *pp, enum inj_rule rule)
@@ -970,10 +977,14 @@ static bool inject_person_rule(struct gen_ctx *g, struct person *pp, enum inj_ru
 		pp->ern.kode = 0;
 		return true;
 	case INJ_R404:
-		if (!ongoing_21(pp))
+	{
+		/* dated while the stay is running */
+		int s21 = ongoing_21(pp);
+		if (!s21)
 			return false;
-		pp->venteliste = rand_day(r, g->jan1, pp->end);
+		pp->venteliste = rand_day(r, s21 > g->jan1 ? s21 : g->jan1, pp->end);
 		return true;
+	}
 	case INJ_R405:
 		switch (rng_below(r, 3)) {
 		case 0: pp->iplan = rng_below(r, 2) ? 5 : 9; break;
@@ -1068,7 +1079,7 @@ static bool inject_tjeneste(struct gen_ctx *g, struct person *pp, int ti, enum i
 	case INJ_R303:
 		if (!t->start || t->avslag)
 			return false;
-		if (pp->end == g->dec31 && rng_below(r, 2)) {
+		if (!pp->dodsdato && rng_below(r, 2)) {
 			/* decided in December, starting next year */
 			t->start = g->dec31 + rng_range(r, 3, 45);
 			t->slutt = 0;
@@ -1106,8 +1117,8 @@ static bool inject_tjeneste(struct gen_ctx *g, struct person *pp, int ti, enum i
 		}
 		return true;
 	case INJ_R307:
-		if (!t->orgnr[0])
-			return false;
+		if (!t->orgnr[0] || !t->start || t->avslag)
+			return false; /* R307 looks at services given, not applications */
 		if (rng_below(r, 2))
 			t->orgnr[0] = '\0';
 		else
@@ -1120,11 +1131,11 @@ static bool inject_tjeneste(struct gen_ctx *g, struct person *pp, int ti, enum i
 		int hi = t->slutt ? t->slutt : pp->end;
 		if (hi > pp->end)
 			hi = pp->end;
-		if (hi < lo)
-			return false;
+		if (hi <= lo)
+			return false; /* no room for a real overlap (touching is not one) */
 		struct tj *d = &pp->t[pp->nt++];
 		*d = *t;
-		d->start = rand_day(r, lo, hi);
+		d->start = rand_day(r, lo, hi - 1);
 		d->slutt = t->slutt ? rand_day(r, d->start, t->slutt) : 0;
 		d->soknad = d->start - rng_range(r, 5, 40);
 		d->vedtak = d->soknad + (int)rng_below(r, (uint32_t)(d->start - d->soknad + 1));
@@ -1472,6 +1483,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	g.Y = cfg->aargang;
 	g.jan1 = gen_days_from_civil(g.Y, 1, 1);
 	g.dec31 = gen_days_from_civil(g.Y, 12, 31);
+	g.ind_lo = k->ind_lo;
+	g.ind_width = k->ind_width > 0 ? k->ind_width : 500;
 
 	uint64_t base = cfg->seed * 0x9e3779b97f4a7c15ULL ^ gen_hash_str(k->nummer) ^
 			(uint64_t)cfg->aargang << 48;

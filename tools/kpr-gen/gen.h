@@ -187,6 +187,10 @@ struct kommune {
 	char navn[96];
 	long population;
 	unsigned long persons; /* persons to generate */
+	/* The slice of individual numbers (of 500 per birth date and century)
+	 * this municipality draws from first, in proportion to its national
+	 * size, so one person rarely turns up in two municipalities. */
+	int ind_lo, ind_width;
 };
 
 struct file_result {

@@ -359,7 +359,12 @@ static bool mkdir_p(const char *dir)
  * small rural municipalities (older), so Oslo ends near 10% of the volume. */
 static double user_weight(long pop)
 {
-	double f = pop >= 200000 ? 0.75 : pop >= 50000 ? 0.92 : pop >= 10000 ? 1.0 : pop >= 3000 ? 1.12 : 1.25;
+	double f = pop >= 200000 ? 0.75
+		 : pop >= 50000	 ? 0.92
+		 : pop >= 10000	 ? 1.0
+		 : pop >= 3000	 ? 1.12
+		 : pop >= 1000	 ? 1.3
+				 : 1.6;
 	return (double)pop * f;
 }
 
@@ -368,9 +373,18 @@ static void size_all(struct kommune *k, size_t n, double total)
 	double w = 0;
 	for (size_t i = 0; i < n; i++)
 		w += user_weight(k[i].population);
+	int lo = 0;
 	for (size_t i = 0; i < n; i++) {
-		double p = total * user_weight(k[i].population) / w;
+		double share = user_weight(k[i].population) / w;
+		double p = total * share;
 		k[i].persons = p < 1 ? 1 : (unsigned long)(p + 0.5);
+		/* from the shares, not the persons: the same with any --scale */
+		int width = (int)(500.0 * share + 0.5);
+		if (width < 4)
+			width = 4;
+		k[i].ind_lo = lo % 500;
+		k[i].ind_width = width;
+		lo += width;
 	}
 }
 

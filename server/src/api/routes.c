@@ -9,5 +9,9 @@ const struct http_route api_routes[] = {
 	{"GET", "/healthz", api_healthz, HTTP_AUTH_NONE, "healthz"},
 	{"GET", "/readyz", api_readyz, HTTP_AUTH_NONE, "readyz"},
 	{"GET", "/metrics", api_metrics, HTTP_AUTH_NONE, "metrics"},
+	{"POST", "/api/v1/submissions", api_submissions_post, HTTP_AUTH_MUNICIPALITY, "submissions_post"},
+	{"GET", "/api/v1/submissions", api_submissions_list, HTTP_AUTH_ANY, "submissions_list"},
+	{"GET", "/api/v1/submissions/{}", api_submission_get, HTTP_AUTH_ANY, "submission_get"},
+	{"GET", "/api/v1/submissions/{}/feedback", api_feedback_get, HTTP_AUTH_ANY, "feedback_get"},
 };
 const size_t api_routes_len = sizeof api_routes / sizeof api_routes[0];

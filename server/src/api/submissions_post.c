@@ -1,0 +1,250 @@
+/*
+ * submissions_post.c — POST /api/v1/submissions: a municipality uploads its
+ * yearly extract. Headers are judged on the first call, before any body is
+ * read (401/403 by the router; 411, 413, 415, 503, 507 here). The body is
+ * streamed to the spool while hashed, never held in memory. On the final
+ * call a dbpool thread makes the file durable, and records the submission
+ * and its job in one transaction — only then is 202 sent. The same file or
+ * the same Innsending/@id again answers 200 with the existing submission.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "api.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "spool.h"
+#include "validate.h"
+#include "worker.h"
+
+struct upload {
+	struct spool_file *spool;
+	bool gzip;
+	bool dry_run;
+	enum kpr_error error; /* recorded mid-body; answered on the final call */
+	bool has_error;
+	char id[37];
+	char sha256[65];
+	struct v_header header;
+	bool header_ok;
+};
+
+static void upload_free(void *p)
+{
+	struct upload *u = p;
+	if (!u)
+		return;
+	spool_free(u->spool);
+	free(u);
+}
+
+static bool media_type_is_xml(const char *ct)
+{
+	if (!ct)
+		return false;
+	size_t n = strcspn(ct, "; \t");
+	return (n == 15 && !strncasecmp(ct, "application/xml", 15)) ||
+	       (n == 8 && !strncasecmp(ct, "text/xml", 8));
+}
+
+static void new_uuid(char out[37])
+{
+	unsigned char b[16];
+	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+		abort(); /* the kernel's CSPRNG does not fail once seeded */
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+}
+
+static const struct db_stmt st_existing = {
+	"upload_existing",
+	"SELECT id::text FROM kpr.submission WHERE kommunenummer = $1 AND dry_run = $2::boolean"
+	" AND (sha256 = $3 OR ($4 <> '' AND innsending_id = $4)) ORDER BY received_at LIMIT 1",
+	4};
+static const struct db_stmt st_insert = {
+	"upload_insert",
+	"WITH s AS (INSERT INTO kpr.submission (id, kommunenummer, aargang, innsending_id, forrige_id,"
+	"  sha256, bytes, content_encoding, spool_name, dry_run, token_id, fagsystem, fagsystem_versjon)"
+	"  VALUES ($1::uuid, $2, nullif($3, '')::int, nullif($4, ''), nullif($5, ''), $6,"
+	"  $7::bigint, $8, $9, $10::boolean, $11::bigint, nullif($12, ''), nullif($13, ''))"
+	"  RETURNING id)"
+	" INSERT INTO kpr.job (submission_id) SELECT id FROM s",
+	13};
+static const struct db_stmt st_get = {
+	"upload_get", "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission WHERE id = $1::uuid", 1};
+
+static enum MHD_Result reply_submission(struct http_request *rq, struct db *db, const char *id,
+					unsigned status)
+{
+	const char *p[] = {id};
+	PGresult *r = db_exec(db, &st_get, p, NULL);
+	if (!r || PQntuples(r) != 1) {
+		PQclear(r);
+		return http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
+	}
+	struct MHD_Response *resp = http_json_response(api_submission_json(r, 0));
+	PQclear(r);
+	char loc[96];
+	snprintf(loc, sizeof loc, "/api/v1/submissions/%s", id);
+	if (resp)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+	return http_reply_response(rq, status, resp);
+}
+
+static const char *find_existing(struct db *db, struct http_request *rq, struct upload *u,
+				 char out[40])
+{
+	const char *p[] = {rq->kommune, u->dry_run ? "true" : "false", u->sha256,
+			   u->header_ok ? u->header.id : ""};
+	PGresult *r = db_exec(db, &st_existing, p, NULL);
+	const char *found = NULL;
+	if (r && PQntuples(r) == 1) {
+		snprintf(out, 40, "%s", PQgetvalue(r, 0, 0));
+		found = out;
+	}
+	PQclear(r);
+	return found;
+}
+
+static void finish_upload(struct http_request *rq, struct db *db)
+{
+	struct upload *u = rq->state;
+	char name[64], err[256], existing[40];
+	new_uuid(u->id);
+	snprintf(name, sizeof name, "%s.xml%s", u->id, u->gzip ? ".gz" : "");
+	if (!spool_commit(u->spool, name, u->sha256)) {
+		(void)http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE, "the file could not be stored");
+		return;
+	}
+	u->header_ok = validate_peek_header(spool_path(u->spool), &u->header, err, sizeof err);
+	if (!db || !db_ensure(db)) {
+		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
+		return;
+	}
+	if (find_existing(db, rq, u, existing)) {
+		rlog_info(rq->id, "upload is submission %s again (same file or same Innsending id)",
+			  existing);
+		(void)reply_submission(rq, db, existing, MHD_HTTP_OK);
+		return; /* the new spool file is removed with the request state */
+	}
+	char bytes[24], aargang[16] = "", token[24];
+	snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)spool_bytes(u->spool));
+	snprintf(token, sizeof token, "%lld", rq->token_id);
+	if (u->header_ok && u->header.aargang > 0)
+		snprintf(aargang, sizeof aargang, "%d", u->header.aargang);
+	const char *p[] = {u->id, rq->kommune, aargang, u->header_ok ? u->header.id : "",
+			   u->header_ok ? u->header.forrige_id : "", u->sha256, bytes,
+			   u->gzip ? "gzip" : "identity", name, u->dry_run ? "true" : "false", token,
+			   u->header_ok ? u->header.fagsystem : "",
+			   u->header_ok ? u->header.fagsystem_versjon : ""};
+	char sqlstate[6];
+	PGresult *r = db_exec(db, &st_insert, p, sqlstate);
+	if (!r) {
+		if (!strcmp(sqlstate, "23505") && find_existing(db, rq, u, existing)) {
+			/* the same file raced in on another connection */
+			(void)reply_submission(rq, db, existing, MHD_HTTP_OK);
+			return;
+		}
+		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
+		return;
+	}
+	PQclear(r);
+	spool_keep(u->spool); /* recorded: the file now belongs to the submission */
+	metrics_add("kpr_uploads_total", 1);
+	metrics_add("kpr_upload_bytes_total", spool_bytes(u->spool));
+	worker_pool_notify(rq->app->workers);
+	rlog_info(rq->id, "received submission %s from %s: %s bytes%s%s", u->id, rq->kommune, bytes,
+		  u->gzip ? " (gzip)" : "", u->dry_run ? " (dry run)" : "");
+	(void)reply_submission(rq, db, u->id, MHD_HTTP_ACCEPTED);
+}
+
+static enum MHD_Result first_call(struct http_request *rq)
+{
+	const struct kpr_config *cfg = rq->app->cfg;
+	if (!media_type_is_xml(http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return http_reply_error(rq, KPR_E_UNSUPPORTED_MEDIA_TYPE, NULL);
+	const char *ce = http_header(rq, MHD_HTTP_HEADER_CONTENT_ENCODING);
+	bool gzip = false;
+	if (ce && *ce) {
+		if (!strcasecmp(ce, "gzip") || !strcasecmp(ce, "x-gzip"))
+			gzip = true;
+		else if (strcasecmp(ce, "identity"))
+			return http_reply_error(rq, KPR_E_UNSUPPORTED_ENCODING, NULL);
+	}
+	const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = http_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	if (!cl && !(te && strcasestr(te, "chunked")))
+		return http_reply_error(rq, KPR_E_LENGTH_REQUIRED, NULL);
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno || *end || end == cl)
+			return http_reply_error(rq, KPR_E_BAD_REQUEST, "malformed Content-Length");
+		if (n > (unsigned long long)cfg->max_upload_bytes) {
+			char d[96];
+			snprintf(d, sizeof d, "limit is %lld bytes", cfg->max_upload_bytes);
+			return http_reply_error(rq, KPR_E_PAYLOAD_TOO_LARGE, d);
+		}
+	}
+	const char *dry = http_query(rq, "dry_run");
+	bool dry_run = dry && (!strcmp(dry, "true") || !strcmp(dry, "1"));
+	if (dry && !dry_run && strcmp(dry, "false") && strcmp(dry, "0"))
+		return http_reply_error(rq, KPR_E_BAD_PARAMETER, "dry_run must be true or false");
+	if (rq->app->queue_depth >= cfg->queue_limit)
+		return http_reply_error_retry(rq, KPR_E_QUEUE_FULL, cfg->upload_retry_after);
+	long long free_b = spool_free_bytes(cfg->spool_dir);
+	if (free_b >= 0 && free_b < cfg->spool_min_free_bytes)
+		return http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE, "the spool is short of space");
+	struct upload *u = calloc(1, sizeof *u);
+	char err[256];
+	if (!u)
+		return http_reply_error(rq, KPR_E_INTERNAL, NULL);
+	u->spool = spool_create(cfg->spool_dir, err, sizeof err);
+	if (!u->spool) {
+		rlog_error(rq->id, "spool: %s", err);
+		free(u);
+		return http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE, NULL);
+	}
+	u->gzip = gzip;
+	u->dry_run = dry_run;
+	rq->state = u;
+	rq->state_free = upload_free;
+	return MHD_YES;
+}
+
+enum MHD_Result api_submissions_post(struct http_request *rq, const char *upload,
+				     size_t *upload_size)
+{
+	struct upload *u = rq->state;
+	if (!u)
+		return first_call(rq);
+	if (*upload_size > 0) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (u->has_error)
+			return MHD_YES; /* keep draining; the error is answered at the end */
+		if (spool_bytes(u->spool) + n > (uint64_t)rq->app->cfg->max_upload_bytes) {
+			u->has_error = true;
+			u->error = KPR_E_PAYLOAD_TOO_LARGE;
+		} else if (!spool_write(u->spool, upload, n)) {
+			u->has_error = true;
+			u->error = KPR_E_INSUFFICIENT_STORAGE;
+		}
+		return MHD_YES;
+	}
+	if (u->has_error)
+		return http_reply_error(rq, u->error, NULL);
+	if (spool_bytes(u->spool) == 0)
+		return http_reply_error(rq, KPR_E_BAD_REQUEST, "the body is empty");
+	return http_defer(rq, finish_upload);
+}

@@ -1,0 +1,205 @@
+/*
+ * spool.c — writing uploads durably. Runs on libmicrohttpd threads for the
+ * chunk writes (plain buffered file I/O, never the database) and on a
+ * dbpool thread for the commit (fsync can take a while).
+ */
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct spool_file {
+	char dir[4096];
+	char tmp_path[4300];
+	char final_path[4400];
+	int fd;
+	EVP_MD_CTX *md;
+	uint64_t bytes;
+	bool committed;
+	bool kept;
+	bool failed;
+	unsigned char buf[1 << 16]; /* coalesces MHD's small chunks into larger writes */
+	size_t buffered;
+};
+
+long long spool_free_bytes(const char *dir)
+{
+	struct statvfs sv;
+	if (statvfs(dir, &sv) != 0)
+		return -1;
+	return (long long)sv.f_bavail * (long long)sv.f_frsize;
+}
+
+static bool fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+struct spool_file *spool_create(const char *dir, char *err, size_t errlen)
+{
+	struct spool_file *f = calloc(1, sizeof *f);
+	if (!f) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	f->fd = -1;
+	snprintf(f->dir, sizeof f->dir, "%s", dir);
+	char incoming[4200];
+	snprintf(incoming, sizeof incoming, "%s/incoming", dir);
+	if (mkdir(incoming, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", incoming, strerror(errno));
+		free(f);
+		return NULL;
+	}
+	unsigned char r[12];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+		snprintf(err, errlen, "no randomness");
+		free(f);
+		return NULL;
+	}
+	char name[32];
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(name + 2 * i, 3, "%02x", r[i]);
+	snprintf(f->tmp_path, sizeof f->tmp_path, "%s/%s.part", incoming, name);
+	f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	f->md = EVP_MD_CTX_new();
+	if (f->fd < 0 || !f->md || EVP_DigestInit_ex(f->md, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "%s: %s", f->tmp_path, strerror(errno));
+		spool_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static bool flush_buf(struct spool_file *f)
+{
+	size_t off = 0;
+	while (off < f->buffered) {
+		ssize_t w = write(f->fd, f->buf + off, f->buffered - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("spool: write %s: %s", f->tmp_path, strerror(errno));
+			f->failed = true;
+			return false;
+		}
+		off += (size_t)w;
+	}
+	f->buffered = 0;
+	return true;
+}
+
+bool spool_write(struct spool_file *f, const void *data, size_t len)
+{
+	if (f->failed)
+		return false;
+	if (EVP_DigestUpdate(f->md, data, len) != 1)
+		return false;
+	f->bytes += len;
+	const unsigned char *p = data;
+	while (len > 0) {
+		size_t room = sizeof f->buf - f->buffered;
+		size_t n = len < room ? len : room;
+		memcpy(f->buf + f->buffered, p, n);
+		f->buffered += n;
+		p += n;
+		len -= n;
+		if (f->buffered == sizeof f->buf && !flush_buf(f))
+			return false;
+	}
+	return true;
+}
+
+void spool_keep(struct spool_file *f)
+{
+	f->kept = true;
+}
+
+uint64_t spool_bytes(const struct spool_file *f)
+{
+	return f->bytes;
+}
+
+const char *spool_path(const struct spool_file *f)
+{
+	return f->committed ? f->final_path : f->tmp_path;
+}
+
+bool spool_commit(struct spool_file *f, const char *final_name, char sha256_hex[65])
+{
+	unsigned char md[32];
+	unsigned int ml = 0;
+	if (f->failed || !flush_buf(f) || EVP_DigestFinal_ex(f->md, md, &ml) != 1 || ml != 32)
+		return false;
+	for (int i = 0; i < 32; i++)
+		snprintf(sha256_hex + 2 * i, 3, "%02x", md[i]);
+	if (fsync(f->fd) != 0) {
+		log_error("spool: fsync %s: %s", f->tmp_path, strerror(errno));
+		return false;
+	}
+	snprintf(f->final_path, sizeof f->final_path, "%s/%s", f->dir, final_name);
+	if (rename(f->tmp_path, f->final_path) != 0) {
+		log_error("spool: rename to %s: %s", f->final_path, strerror(errno));
+		return false;
+	}
+	f->committed = true;
+	char incoming[4200];
+	snprintf(incoming, sizeof incoming, "%s/incoming", f->dir);
+	if (!fsync_dir(f->dir) || !fsync_dir(incoming)) {
+		log_error("spool: fsync of directory %s failed: %s", f->dir, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+void spool_free(struct spool_file *f)
+{
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	if (!f->kept && f->tmp_path[0])
+		unlink(f->committed ? f->final_path : f->tmp_path);
+	EVP_MD_CTX_free(f->md);
+	free(f);
+}
+
+int spool_sweep_incoming(const char *dir, int max_age_seconds)
+{
+	char incoming[4200];
+	snprintf(incoming, sizeof incoming, "%s/incoming", dir);
+	DIR *d = opendir(incoming);
+	if (!d)
+		return 0;
+	int removed = 0;
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l < 6 || strcmp(e->d_name + l - 5, ".part"))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && now - st.st_mtime > max_age_seconds &&
+		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
