@@ -50,6 +50,7 @@ struct kpr_config {
 	int job_lease_seconds;
 	long long spool_min_free_bytes;
 	int upload_retry_after;
+	bool keep_processed_files;
 	/* [log] */
 	char *log_level;
 

@@ -64,6 +64,7 @@ struct http_request {
 	unsigned response_status;
 	bool suspended;
 	bool responded;
+	bool *deferred_answered;     /* owned by the dbpool task running for this request */
 
 	/* the handler's own state and its cleanup, freed in the completion callback */
 	void *state;

@@ -89,6 +89,9 @@ const struct config_key config_keys[] = {
 	 "A job whose heartbeat is older than this is taken over by another worker."},
 	{"intake", "spool_min_free_bytes", CFG_SIZE, OFF(spool_min_free_bytes), GiB, true, 0,
 	 1099511627776LL, "Uploads get 507 when the spool file system has less free space."},
+	{"intake", "keep_processed_files", CFG_BOOL, OFF(keep_processed_files), "false", true, 0, 0,
+	 "Keep spooled files after processing (they hold national IDs in clear; only for "
+	 "reprocessing, with the spool on encrypted storage)."},
 	{"intake", "upload_retry_after", CFG_INT, OFF(upload_retry_after), "120", true, 1, 86400,
 	 "Retry-After seconds sent with 503 when the queue is full."},
 

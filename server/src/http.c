@@ -132,6 +132,7 @@ enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		if (!resp) {
 			rq->suspended = false;
+			*rq->deferred_answered = true;
 			MHD_resume_connection(rq->conn);
 			return MHD_NO;
 		}
@@ -140,9 +141,11 @@ enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
 	rq->response_status = status;
 	rq->responded = true;
 	if (rq->suspended) {
-		/* deferred: hand the response to the MHD thread, then wake it */
+		/* deferred: hand the response to the MHD thread, then wake it; from
+		 * the resume on, rq may be freed at any moment by the MHD thread */
 		rq->response = resp;
 		rq->suspended = false;
+		*rq->deferred_answered = true;
 		MHD_resume_connection(rq->conn);
 		return MHD_YES;
 	}
@@ -234,20 +237,21 @@ enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const ch
 struct deferred {
 	struct http_request *rq;
 	http_deferred_fn fn;
+	bool answered; /* set by the reply helper; lives here because rq may be freed */
 };
 
 static void run_deferred(struct db *db, void *arg)
 {
 	struct deferred *d = arg;
 	struct http_request *rq = d->rq;
-	http_deferred_fn fn = d->fn;
-	free(d);
-	fn(rq, db);
-	if (rq->suspended) {
+	d->rq->deferred_answered = &d->answered;
+	d->fn(rq, db);
+	if (!d->answered) {
 		/* a handler that forgot to answer must not hang the client */
 		rlog_error(rq->id, "deferred handler %s did not answer", rq->route ? rq->route->name : "?");
 		(void)http_reply_error(rq, KPR_E_INTERNAL, NULL);
 	}
+	free(d);
 }
 
 enum MHD_Result http_defer(struct http_request *rq, http_deferred_fn fn)
@@ -257,11 +261,17 @@ enum MHD_Result http_defer(struct http_request *rq, http_deferred_fn fn)
 		return http_reply_error(rq, KPR_E_INTERNAL, NULL);
 	d->rq = rq;
 	d->fn = fn;
+	d->answered = false;
+	/* suspend before the task can possibly resume */
 	rq->suspended = true;
 	MHD_suspend_connection(rq->conn);
 	if (!dbpool_submit(rq->app->dbpool, run_deferred, d)) {
 		free(d);
-		return http_reply_error(rq, KPR_E_NOT_READY, "server busy or stopping");
+		bool answered = false;
+		rq->deferred_answered = &answered; /* written synchronously below */
+		(void)http_reply_error(rq, KPR_E_NOT_READY, "server busy or stopping");
+		rq->deferred_answered = NULL;
+		return MHD_YES;
 	}
 	return MHD_YES;
 }

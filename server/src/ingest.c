@@ -626,6 +626,11 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows};
 	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, cfg->db_retry_limit, sub_id))
 		goto out;
+	/* The register and the vault now hold what the file said; the file
+	 * itself holds national IDs in clear, so it leaves the spool at once
+	 * unless the operator keeps processed files (for reprocessing). */
+	if (!cfg->keep_processed_files && unlink(path) != 0 && errno != ENOENT)
+		rlog_warn(sub_id, "cannot remove processed spool file: %s", strerror(errno));
 	count_rules(j.report);
 	metrics_add("kpr_records_processed_total", s->registrations);
 	char sc[40];

@@ -1,12 +1,16 @@
 /*
  * metrics.c — counters behind one mutex. The counts are low-rate (per
  * request, per job), so a lock is simpler than per-thread shards and costs
- * nothing measurable.
+ * nothing measurable. Rendering follows the Prometheus text format 0.0.4:
+ * each family once, HELP and TYPE first, its samples together.
+ * Must not: take label values from input (only fixed sets), or read the
+ * database (the /metrics handler adds the database gauges itself).
  */
 #include "metrics.h"
 
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_SERIES 512
 
@@ -26,6 +30,43 @@ static unsigned long long job_bucket_counts[NBUCKETS];
 static unsigned long long job_count;
 static double job_sum;
 
+static double start_time;
+
+__attribute__((constructor)) static void metrics_init(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The counter families kprd knows. zero: shown as 0 before the first
+ * increment, so a rate() has a starting point and a scrape shows the name. */
+static const struct family {
+	const char *name;
+	const char *help;
+	bool zero;
+} families[] = {
+	{"kpr_uploads_total", "Submission files received and safely spooled.", true},
+	{"kpr_upload_bytes_total", "Bytes of submission files received, as sent (before gunzip).", true},
+	{"kpr_records_processed_total",
+	 "Registrations read by the validator (each element inside a Person; each Funksjon counts).",
+	 true},
+	{"kpr_submissions_accepted_total", "Submissions processed to status accepted.", true},
+	{"kpr_submissions_accepted_with_errors_total",
+	 "Submissions processed to status accepted_with_errors.", true},
+	{"kpr_submissions_rejected_total", "Submissions processed to status rejected (FATAL).", true},
+	{"kpr_submissions_validated_total", "Dry runs processed to status validated.", true},
+	{"kpr_feedback_downloads_total", "Feedback files served (every format, every role).", true},
+	{"kpr_validation_messages_total", "Validation messages by rule and severity.", false},
+	{"kpr_http_requests_total",
+	 "HTTP requests by route and status (status 0: the client went away first).", false},
+	{"kpr_db_errors_total",
+	 "Failed database statements by connection and SQLSTATE class (\"\": connection lost).",
+	 false},
+	{"kpr_db_reconnects_total", "Database reconnects after a lost connection, by connection.",
+	 false},
+};
+
 static void add_locked(const char *name, const char *labels, unsigned long long d)
 {
 	for (size_t i = 0; i < nseries; i++) {
@@ -42,11 +83,29 @@ static void add_locked(const char *name, const char *labels, unsigned long long 
 	nseries++;
 }
 
+/* A label value as the exposition format wants it: \ " and newline escaped. */
+static void escape_label(char *out, size_t outlen, const char *v)
+{
+	size_t o = 0;
+	for (; v && *v && o + 3 < outlen; v++) {
+		if (*v == '\\' || *v == '"') {
+			out[o++] = '\\';
+			out[o++] = *v;
+		} else if (*v == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = *v;
+		}
+	}
+	out[o] = '\0';
+}
+
 void metrics_http_request(const char *route, unsigned status, bool completed)
 {
-	char labels[96];
-	snprintf(labels, sizeof labels, "route=\"%s\",status=\"%u\"", route,
-		 completed ? status : 0);
+	char labels[96], r[48];
+	escape_label(r, sizeof r, route);
+	snprintf(labels, sizeof labels, "route=\"%s\",status=\"%u\"", r, completed ? status : 0);
 	pthread_mutex_lock(&mu);
 	add_locked("kpr_http_requests_total", labels, 1);
 	pthread_mutex_unlock(&mu);
@@ -59,13 +118,43 @@ void metrics_add(const char *name, unsigned long long delta)
 	pthread_mutex_unlock(&mu);
 }
 
+void metrics_add_labeled(const char *name, const char *labels, unsigned long long delta)
+{
+	pthread_mutex_lock(&mu);
+	add_locked(name, labels ? labels : "", delta);
+	pthread_mutex_unlock(&mu);
+}
+
 void metrics_count_rule(const char *rule, const char *severity, unsigned long long n)
 {
-	char labels[96];
-	snprintf(labels, sizeof labels, "rule=\"%s\",severity=\"%s\"", rule, severity);
+	char labels[96], r[16], s[24];
+	escape_label(r, sizeof r, rule);
+	escape_label(s, sizeof s, severity);
+	snprintf(labels, sizeof labels, "rule=\"%s\",severity=\"%s\"", r, s);
 	pthread_mutex_lock(&mu);
 	add_locked("kpr_validation_messages_total", labels, n);
 	pthread_mutex_unlock(&mu);
+}
+
+void metrics_db_error(const char *db, const char *sqlstate)
+{
+	char labels[96], d[32], cls[3] = "";
+	escape_label(d, sizeof d, db);
+	/* the class (first two characters) keeps the label set small */
+	if (sqlstate && strlen(sqlstate) >= 2 && strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") >= 2) {
+		cls[0] = sqlstate[0];
+		cls[1] = sqlstate[1];
+	}
+	snprintf(labels, sizeof labels, "db=\"%s\",class=\"%s\"", d, cls);
+	metrics_add_labeled("kpr_db_errors_total", labels, 1);
+}
+
+void metrics_db_reconnect(const char *db)
+{
+	char labels[64], d[32];
+	escape_label(d, sizeof d, db);
+	snprintf(labels, sizeof labels, "db=\"%s\"", d);
+	metrics_add_labeled("kpr_db_reconnects_total", labels, 1);
 }
 
 void metrics_observe_job_seconds(double s)
@@ -79,34 +168,80 @@ void metrics_observe_job_seconds(double s)
 	pthread_mutex_unlock(&mu);
 }
 
+void metrics_write_family(FILE *out, const char *name, const char *type, const char *help)
+{
+	/* HELP text escapes only backslash and newline */
+	fprintf(out, "# HELP %s ", name);
+	for (const char *c = help; *c; c++) {
+		if (*c == '\\')
+			fputs("\\\\", out);
+		else if (*c == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*c, out);
+	}
+	fprintf(out, "\n# TYPE %s %s\n", name, type);
+}
+
+static void render_samples_locked(FILE *out, const char *name)
+{
+	for (size_t j = 0; j < nseries; j++) {
+		if (strcmp(series[j].name, name))
+			continue;
+		if (series[j].labels[0])
+			fprintf(out, "%s{%s} %llu\n", series[j].name, series[j].labels, series[j].value);
+		else
+			fprintf(out, "%s %llu\n", series[j].name, series[j].value);
+	}
+}
+
+static const struct family *known_family(const char *name)
+{
+	for (size_t i = 0; i < KPR_ARRAY_LEN(families); i++)
+		if (!strcmp(families[i].name, name))
+			return &families[i];
+	return NULL;
+}
+
 void metrics_render(FILE *out)
 {
+	metrics_write_family(out, "kpr_build_info", "gauge", "kprd version and rule-set version.");
+	fprintf(out, "kpr_build_info{version=\"%s\",ruleset=\"%s\"} 1\n", KPR_VERSION,
+		KPR_RULESET_VERSION);
+	metrics_write_family(out, "kpr_process_start_time_seconds", "gauge",
+			     "Start time of the process since the Unix epoch, in seconds.");
+	fprintf(out, "kpr_process_start_time_seconds %.3f\n", start_time);
+
 	pthread_mutex_lock(&mu);
-	/* group by family so each family's samples are contiguous */
+	for (size_t i = 0; i < KPR_ARRAY_LEN(families); i++) {
+		const struct family *f = &families[i];
+		metrics_write_family(out, f->name, "counter", f->help);
+		bool any = false;
+		for (size_t j = 0; j < nseries && !any; j++)
+			any = !strcmp(series[j].name, f->name);
+		if (!any && f->zero)
+			fprintf(out, "%s 0\n", f->name);
+		render_samples_locked(out, f->name);
+	}
+	/* families added by a writer this table does not know yet, each once */
 	for (size_t i = 0; i < nseries; i++) {
+		if (known_family(series[i].name))
+			continue;
 		bool first = true;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(series[j].name, series[i].name))
-				first = false;
+		for (size_t j = 0; j < i && first; j++)
+			first = strcmp(series[j].name, series[i].name) != 0;
 		if (!first)
 			continue;
-		fprintf(out, "# TYPE %s counter\n", series[i].name);
-		for (size_t j = i; j < nseries; j++) {
-			if (strcmp(series[j].name, series[i].name))
-				continue;
-			if (series[j].labels[0])
-				fprintf(out, "%s{%s} %llu\n", series[j].name, series[j].labels,
-					series[j].value);
-			else
-				fprintf(out, "%s %llu\n", series[j].name, series[j].value);
-		}
+		metrics_write_family(out, series[i].name, "counter", "kprd counter.");
+		render_samples_locked(out, series[i].name);
 	}
-	fprintf(out, "# TYPE kpr_job_duration_seconds histogram\n");
+	metrics_write_family(out, "kpr_job_duration_seconds", "histogram",
+			     "Time to process one submission job (validate, load, feedback), in seconds.");
 	for (size_t i = 0; i < NBUCKETS; i++)
 		fprintf(out, "kpr_job_duration_seconds_bucket{le=\"%g\"} %llu\n", job_buckets[i],
 			job_bucket_counts[i]);
 	fprintf(out, "kpr_job_duration_seconds_bucket{le=\"+Inf\"} %llu\n", job_count);
-	fprintf(out, "kpr_job_duration_seconds_sum %g\n", job_sum);
+	fprintf(out, "kpr_job_duration_seconds_sum %.6f\n", job_sum);
 	fprintf(out, "kpr_job_duration_seconds_count %llu\n", job_count);
 	pthread_mutex_unlock(&mu);
 }

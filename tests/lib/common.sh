@@ -2,6 +2,7 @@
 # tests/run-all started: KPR_URL, KPR_CACERT, KPR_STAFF_TOKEN, KPR_MUNI_TOKEN,
 # KPR_CONFIG, KPR_VAR, BUILD are set.
 set -u
+: "${KPR_URL:?run integration tests through tests/run-all (or eval "$(tools/kpr-dev up)" first)}" "${BUILD:?}"
 T_PASS=0
 T_FAIL=0
 T_NAME=$(basename "$0" .sh)
@@ -32,4 +33,11 @@ req() { # method path [curl args...]
 header() { grep -i "^$1:" "$HTTP_HEADERS" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$1"; }
 auth() { echo "Authorization: Bearer $1"; }
+wait_token() { # a freshly issued token is accepted within one cache refresh
+  for _ in $(seq 1 50); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" -H "Authorization: Bearer $1" "$KPR_URL/api/v1/submissions?limit=1")" = 200 ] && return 0
+    sleep 0.2
+  done
+  echo "token not accepted within 10 s" >&2; return 1
+}
 kprd_pid() { cat "$KPR_VAR/kprd.pid"; }

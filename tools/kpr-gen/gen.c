@@ -144,7 +144,7 @@ struct gen_ctx {
 	int Y, jan1, dec31;
 	uint64_t *ids;
 	size_t ids_mask;
-	int ind_lo, ind_width;
+	int cell_lo, cell_count;
 	char orgnr[48][12];
 	int n_org;
 	const char *ref_prefix;
@@ -211,40 +211,59 @@ static void put2(char *p, int v)
 	p[1] = (char)('0' + v % 10);
 }
 
-/* A synthetic test number (month + 80) for the birth date, unique in the
- * file, with the sex digit right; when bad_date, day is used as given even if
- * the date does not exist (R104). The individual number comes from the
- * municipality's slice first, from the whole range when that is full. */
-static bool make_fnr(struct gen_ctx *g, struct rng *r, int by, int bm, int bd, bool male,
-		     char out[16])
+static int days_in_month(int y, int m);
+
+/* Individual number (ind) digits, control digits and the in-file check. */
+static bool fnr_try(struct gen_ctx *g, char d[11], int ind)
+{
+	d[6] = (char)('0' + ind / 100);
+	d[7] = (char)('0' + ind / 10 % 10);
+	d[8] = (char)('0' + ind % 10);
+	return fnr_control(d) && ids_insert(g, fnr_key(d));
+}
+
+/* A synthetic test number (month + 80) for a birth date in year by, month
+ * bm, unique in the file, with the sex digit right. The municipality's own
+ * cells are tried first (they may move the day by up to 3 within the month,
+ * *bd is updated), then any number for the day. With fixed_day the day is
+ * kept as given, even one that does not exist (R104). */
+static bool make_fnr(struct gen_ctx *g, struct rng *r, int by, int bm, int *bd, bool male,
+		     bool fixed_day, char out[16])
 {
 	char d[11];
-	put2(d, bd);
+	/* century from the individual number (SPEC R104): 000-499 1900s,
+	 * 500-999 2000s (YY <= 39), 500-749 1800s (YY >= 54) */
+	int base = by >= 2000 || by < 1900 ? 500 : 0;
+	int pairs = by < 1900 ? 125 : 250;
 	put2(d + 2, bm + 80);
 	put2(d + 4, by % 100);
-	for (int tries = 0; tries < 400; tries++) {
-		bool slice = tries < 100;
-		int lo = slice ? g->ind_lo : 0, width = slice ? g->ind_width : 500;
-		int ind;
-		if (by >= 2000) {
-			ind = 500 + (lo + (int)rng_below(r, (uint32_t)width)) % 500;
-		} else if (by >= 1940 && rng_below(r, 10) == 0) {
-			int w = width / 5 > 1 ? width / 5 : 2;
-			ind = 900 + (lo / 5 + (int)rng_below(r, (uint32_t)w)) % 100;
-		} else {
-			ind = (lo + (int)rng_below(r, (uint32_t)width)) % 500;
+	if (!fixed_day) {
+		int dim = days_in_month(by, bm);
+		for (int tries = 0; tries < 60; tries++) {
+			int cell = (g->cell_lo + (int)rng_below(r, (uint32_t)g->cell_count)) % 1000;
+			int pair = cell / 4 % pairs, residue = cell % 4;
+			int day = *bd - (*bd % 4) + residue;
+			if (day < 1)
+				day += 4;
+			if (day > dim)
+				day -= 4;
+			put2(d, day);
+			if (fnr_try(g, d, base + pair * 2 + (male ? 1 : 0))) {
+				*bd = day;
+				memcpy(out, d, 11);
+				out[11] = '\0';
+				return true;
+			}
 		}
-		ind = ind - ind % 2 + (male ? 1 : 0);
-		d[6] = (char)('0' + ind / 100);
-		d[7] = (char)('0' + ind / 10 % 10);
-		d[8] = (char)('0' + ind % 10);
-		if (!fnr_control(d))
-			continue;
-		if (!ids_insert(g, fnr_key(d)))
-			continue;
-		memcpy(out, d, 11);
-		out[11] = '\0';
-		return true;
+	}
+	put2(d, *bd);
+	for (int tries = 0; tries < 400; tries++) {
+		int ind = base + (int)rng_below(r, (uint32_t)pairs) * 2 + (male ? 1 : 0);
+		if (fnr_try(g, d, ind)) {
+			memcpy(out, d, 11);
+			out[11] = '\0';
+			return true;
+		}
 	}
 	return false;
 }
@@ -575,16 +594,12 @@ static void plan_person(struct gen_ctx *g, struct person *pp)
 	pp->birth_month = rng_range(r, 1, 12);
 	pp->birth_day = rng_range(r, 1, days_in_month(pp->birth_year, pp->birth_month));
 	pp->male = rng_below(r, 100) < (age >= 67 ? 38 : 52);
-	if (!make_fnr(g, r, pp->birth_year, pp->birth_month, pp->birth_day, pp->male, pp->fnr)) {
-		/* The birth date's number space is exhausted in this file
-		 * (never at realistic sizes): take a neighbouring day. */
+	/* When a birth date's numbers are all taken in this file (only with
+	 * huge --persons), try other days; the caller fails on an empty fnr. */
+	for (int tries = 0; tries < 28 && !make_fnr(g, r, pp->birth_year, pp->birth_month,
+						   &pp->birth_day, pp->male, false, pp->fnr);
+	     tries++)
 		pp->birth_day = pp->birth_day % 28 + 1;
-		if (!make_fnr(g, r, pp->birth_year, pp->birth_month, pp->birth_day, pp->male, pp->fnr))
-			pp->birth_month = pp->birth_month % 12 + 1;
-		if (!pp->fnr[0] &&
-		    !make_fnr(g, r, pp->birth_year, pp->birth_month, pp->birth_day, pp->male, pp->fnr))
-			pp->fnr[0] = '\0'; /* gives up: an R101 person; reported by the caller */
-	}
 	pp->kjonn = pp->male ? 1 : 2;
 	pp->fodselsaar = g->omit_fodselsaar ? 0 : pp->birth_year;
 
@@ -889,7 +904,7 @@ static bool inject_identity(struct gen_ctx *g, struct person *pp, enum inj_rule 
 		/* 30 or 31 February: right control digits, no such date */
 		int d = rng_range(r, 30, 31);
 		char f[16];
-		if (!make_fnr(g, r, pp->birth_year, 2, d, pp->male, f))
+		if (!make_fnr(g, r, pp->birth_year, 2, &d, pp->male, true, f))
 			return false;
 		memcpy(pp->fnr, f, 12);
 		return true;
@@ -1483,8 +1498,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	g.Y = cfg->aargang;
 	g.jan1 = gen_days_from_civil(g.Y, 1, 1);
 	g.dec31 = gen_days_from_civil(g.Y, 12, 31);
-	g.ind_lo = k->ind_lo;
-	g.ind_width = k->ind_width > 0 ? k->ind_width : 500;
+	g.cell_lo = k->cell_lo;
+	g.cell_count = k->cell_count > 0 ? k->cell_count : 1000;
 
 	uint64_t base = cfg->seed * 0x9e3779b97f4a7c15ULL ^ gen_hash_str(k->nummer) ^
 			(uint64_t)cfg->aargang << 48;

@@ -156,7 +156,7 @@ struct inj_log {
 	char *refs[INJ_COUNT]; /* comma-separated, malloc'd, NULL when none */
 	size_t refs_len[INJ_COUNT];
 	size_t refs_cap[INJ_COUNT];
-	char note[INJ_COUNT][48]; /* file rules: what was done ("kommunenummer 3101") */
+	char note[INJ_COUNT][64]; /* file rules: what was done ("kommunenummer 3101") */
 };
 
 void inj_log_free(struct inj_log *l);
@@ -187,10 +187,12 @@ struct kommune {
 	char navn[96];
 	long population;
 	unsigned long persons; /* persons to generate */
-	/* The slice of individual numbers (of 500 per birth date and century)
-	 * this municipality draws from first, in proportion to its national
-	 * size, so one person rarely turns up in two municipalities. */
-	int ind_lo, ind_width;
+	/* The identity cells this municipality draws from first: a cell is a
+	 * pair of individual numbers (one per sex, 250 pairs per century) and
+	 * a birth day modulo 4, so 1000 cells, shared out in proportion to the
+	 * national size. Disjoint slices mean one person seldom turns up in
+	 * two municipalities (it still happens when a slice is full). */
+	int cell_lo, cell_count;
 };
 
 struct file_result {

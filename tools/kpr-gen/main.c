@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		"DIR/<kommunenummer>-<aargang>.xml (or .xml.gz), and a JSON manifest.\n"
 		"\n"
 		"  --seed N            random seed (default 1); same seed, same bytes\n"
-		"  --aargang Y         reporting year (default %d); opprettet is 2-9 Jan of Y+1\n"
+		"  --aargang Y         reporting year 2007..2040 (default %d); opprettet is 2-9 Jan\n"
+		"                      of Y+1; the 2024 municipality list fits 2024 on\n"
 		"  --kommune NNNN[,..] only these municipalities\n"
 		"  --all               every municipality in the list (the default)\n"
 		"  --scale F           national volume factor (default 1 = %.0f persons,\n"
@@ -373,18 +374,25 @@ static void size_all(struct kommune *k, size_t n, double total)
 	double w = 0;
 	for (size_t i = 0; i < n; i++)
 		w += user_weight(k[i].population);
+	/* identity cells from the shares (so the same at any --scale): at
+	 * least one each, the scale s trimmed until all fit in the 1000 */
+	int s = 1000, sum;
+	do {
+		sum = 0;
+		for (size_t i = 0; i < n; i++) {
+			int c = (int)((double)s * user_weight(k[i].population) / w);
+			sum += c < 1 ? 1 : c;
+		}
+	} while (sum > 1000 && --s > 1);
 	int lo = 0;
 	for (size_t i = 0; i < n; i++) {
 		double share = user_weight(k[i].population) / w;
 		double p = total * share;
 		k[i].persons = p < 1 ? 1 : (unsigned long)(p + 0.5);
-		/* from the shares, not the persons: the same with any --scale */
-		int width = (int)(500.0 * share + 0.5);
-		if (width < 4)
-			width = 4;
-		k[i].ind_lo = lo % 500;
-		k[i].ind_width = width;
-		lo += width;
+		int c = (int)((double)s * share);
+		k[i].cell_lo = lo % 1000;
+		k[i].cell_count = c < 1 ? 1 : c;
+		lo += k[i].cell_count;
 	}
 }
 
@@ -603,8 +611,9 @@ int main(int argc, char **argv)
 			cfg.seed = u;
 		} else if (strcmp(a, "--aargang") == 0) {
 			NEED_ARG();
-			if (!parse_ulong(v, &u) || u < 2000 || u > 2090) {
-				fprintf(stderr, "kpr-gen: --aargang: a year 2000..2090\n");
+			/* births up to 2039 only: later ones need the 2032 rule */
+			if (!parse_ulong(v, &u) || u < 2007 || u > 2040) {
+				fprintf(stderr, "kpr-gen: --aargang: a year 2007..2040 (IPLOS began in 2007)\n");
 				return 2;
 			}
 			cfg.aargang = (int)u;

@@ -29,5 +29,11 @@ int kprctl_cmd_db(int argc, char **argv);
 int kprctl_cmd_token(int argc, char **argv);
 int kprctl_cmd_ref(int argc, char **argv);
 int kprctl_cmd_config(int argc, char **argv);
+/* cmd_reid.c, cmd_reserve.c, cmd_audit.c (exit codes: 0 ok, 1 failure or
+ * nothing found, 2 usage error — nothing looked up, nothing audited) */
+int kprctl_cmd_reidentify(int argc, char **argv);
+int kprctl_cmd_reserve(int argc, char **argv);
+int kprctl_cmd_unreserve(int argc, char **argv);
+int kprctl_cmd_audit(int argc, char **argv);
 
 #endif

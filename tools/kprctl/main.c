@@ -34,6 +34,11 @@ static void usage(FILE *out)
 		"  keys init | status | rotate-kek   (see kprctl keys --help)\n"
 #endif
 		"  config example          print every kprd.conf key with its default\n"
+		"  reidentify --case C --reason R (--pseudonym P --private-key F | --fnr F)\n"
+		"                          innsyn under audit (see kprctl reidentify --help)\n"
+		"  reserve | unreserve (--fnr F | --pseudonym P) --case C [--reason R]\n"
+		"                          reservation against disclosure, audited\n"
+		"  audit verify | list     check the audit hash chains; show audit rows\n"
 		"\n"
 		"Admin connections: --register-dsn / $KPR_REGISTER_ADMIN_DSN and\n"
 		"--vault-dsn / $KPR_VAULT_ADMIN_DSN (passwords via PGPASSFILE).\n");
@@ -137,6 +142,14 @@ int main(int argc, char **argv)
 		return kprctl_cmd_ref(sub_argc, sub_argv);
 	if (!strcmp(cmd, "config"))
 		return kprctl_cmd_config(sub_argc, sub_argv);
+	if (!strcmp(cmd, "reidentify"))
+		return kprctl_cmd_reidentify(sub_argc, sub_argv);
+	if (!strcmp(cmd, "reserve"))
+		return kprctl_cmd_reserve(sub_argc, sub_argv);
+	if (!strcmp(cmd, "unreserve"))
+		return kprctl_cmd_unreserve(sub_argc, sub_argv);
+	if (!strcmp(cmd, "audit"))
+		return kprctl_cmd_audit(sub_argc, sub_argv);
 #ifdef HAVE_KEYS
 	if (!strcmp(cmd, "keys"))
 		return kprctl_cmd_keys(sub_argc, sub_argv);

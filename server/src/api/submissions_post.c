@@ -161,10 +161,11 @@ static void finish_upload(struct http_request *rq, struct db *db)
 	spool_keep(u->spool); /* recorded: the file now belongs to the submission */
 	metrics_add("kpr_uploads_total", 1);
 	metrics_add("kpr_upload_bytes_total", spool_bytes(u->spool));
-	worker_pool_notify(rq->app->workers);
 	rlog_info(rq->id, "received submission %s from %s: %s bytes%s%s", u->id, rq->kommune, bytes,
 		  u->gzip ? " (gzip)" : "", u->dry_run ? " (dry run)" : "");
-	(void)reply_submission(rq, db, u->id, MHD_HTTP_ACCEPTED);
+	struct worker_pool *workers = rq->app->workers;
+	(void)reply_submission(rq, db, u->id, MHD_HTTP_ACCEPTED); /* rq may be gone after this */
+	worker_pool_notify(workers);
 }
 
 static enum MHD_Result first_call(struct http_request *rq)

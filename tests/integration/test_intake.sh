@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The intake path end to end against a real kprd and PostgreSQL: upload
+# checks on the first call (401/403/411/413/415), streaming upload to the
+# spool, 202 + Location, idempotent re-uploads, processing into the
+# register, replacement (superseded), rejected files changing nothing, dry
+# runs, gzip, per-municipality visibility (404), and feedback downloads in
+# every format with their counting.
+. "$(dirname "$0")/../lib/common.sh"
+
+W=$(mktemp -d)
+trap 'rm -rf "$W" "$HTTP_HEADERS"' EXIT
+KOMMUNE=3301 # Drammen: no other test uploads for it
+TOKEN=$("$BUILD/kprctl" token issue --kommune $KOMMUNE --name test-intake 2>/dev/null)
+OTHER=$("$BUILD/kprctl" token issue --kommune 1106 --name test-intake-other 2>/dev/null)
+wait_token "$TOKEN"; wait_token "$OTHER" # kprd's token cache refreshes every 2 s
+A=$(auth "$TOKEN")
+XML=(-H "Content-Type: application/xml")
+
+S=$(( (RANDOM << 8) + ($$ & 255) )) # fresh files (and Innsending ids) on every run
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 120 --seed $((S + 1)) --out "$W/a" >/dev/null
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 80 --seed $((S + 2)) --out "$W/b" --inject R103=0.05,R301=0.05 >/dev/null
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 30 --seed $((S + 3)) --out "$W/c" --inject F001=1 >/dev/null
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 40 --seed $((S + 4)) --out "$W/d" --gzip >/dev/null
+FA=$W/a/$KOMMUNE-2025.xml FB=$W/b/$KOMMUNE-2025.xml FC=$W/c/$KOMMUNE-2025.xml FD=$W/d/$KOMMUNE-2025.xml.gz
+
+wait_done() { # id -> final status in $BODY
+  for _ in $(seq 1 150); do
+    req GET "/api/v1/submissions/$1" -H "$A"
+    case "$(echo "$BODY" | json 'd["status"]')" in received|processing) sleep 0.2 ;; *) return 0 ;; esac
+  done
+  return 1
+}
+sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
+
+# --- refused on the first call, before the body is read
+req POST /api/v1/submissions "${XML[@]}" --data-binary @"$FA"
+check "no token: 401" [ "$HTTP_STATUS" = 401 ]
+check "401 body code unauthenticated" [ "$(echo "$BODY" | json 'd["code"]')" = unauthenticated ]
+req POST /api/v1/submissions -H "$(auth kpr_notarealtokennotarealtokennotarealtoken1234)" "${XML[@]}" --data-binary @"$FA"
+check "unknown token: 401" [ "$HTTP_STATUS" = 401 ]
+req POST /api/v1/submissions -H "$(auth "$KPR_STAFF_TOKEN")" "${XML[@]}" --data-binary @"$FA"
+check "staff token may not upload: 403" [ "$HTTP_STATUS" = 403 ]
+req POST /api/v1/submissions -H "$A" -H "Content-Type: text/plain" --data-binary @"$FA"
+check "wrong content type: 415" [ "$HTTP_STATUS" = 415 ]
+req POST /api/v1/submissions -H "$A" "${XML[@]}" -H "Content-Encoding: br" --data-binary @"$FA"
+check "unknown content encoding: 415" [ "$HTTP_STATUS" = 415 ]
+req POST /api/v1/submissions -H "$A" "${XML[@]}" -H "Content-Length: 99999999999999" --data-binary @"$FA"
+check "announced size over the limit: 413 before the body" [ "$HTTP_STATUS" = 413 ]
+# no Content-Length and no chunked encoding: a raw request
+raw=$(printf 'POST /api/v1/submissions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\nContent-Type: application/xml\r\nConnection: close\r\n\r\n' "$TOKEN" |
+  timeout 10 openssl s_client -quiet -connect "127.0.0.1:${KPR_URL##*:}" 2>/dev/null | head -1)
+check "no length: 411" grep -q " 411 " <<<"$raw"
+
+# --- accepted upload
+req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$FA"
+check "upload: 202" [ "$HTTP_STATUS" = 202 ]
+ID1=$(echo "$BODY" | json 'd["id"]')
+check "Location names the submission" [ "$(header Location)" = "/api/v1/submissions/$ID1" ]
+check "answer has sha256 of the file" [ "$(echo "$BODY" | json 'd["sha256"]')" = "$(sha256sum "$FA" | cut -d' ' -f1)" ]
+check "answer has the byte count" [ "$(echo "$BODY" | json 'd["bytes"]')" = "$(stat -c %s "$FA")" ]
+check "status received (or already being processed)" grep -qE "^(received|processing)$" <<<"$(echo "$BODY" | json 'd["status"]')"
+req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$FA"
+check "same file again: 200 with the same submission" [ "$HTTP_STATUS" = 200 ] && [ "$(echo "$BODY" | json 'd["id"]')" = "$ID1" ]
+check_same_id() { [ "$(echo "$BODY" | json 'd["id"]')" = "$ID1" ]; }
+check "same file again: same id" check_same_id
+
+wait_done "$ID1"
+check "processed: accepted" [ "$(echo "$BODY" | json 'd["status"]')" = accepted ]
+check "processed file left the spool (it holds national IDs)" [ ! -e "$KPR_VAR/spool/$ID1.xml" ]
+persons=$(grep -c '<Person ' "$FA")
+check "persons counted" [ "$(echo "$BODY" | json 'd["counts"]["persons"]')" = "$persons" ]
+check "registrations counted" [ "$(echo "$BODY" | json 'd["counts"]["registrations"]')" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["files"][0]["registrations"])' "$W/a/manifest.json")" ]
+check "register holds the persons" [ "$(sql "SELECT count(*) FROM kpr.current_person WHERE submission_id = '$ID1'")" = "$persons" ]
+check "one row per Vurdering (17 scores together)" [ "$(sql "SELECT count(*) FROM kpr.vurdering WHERE submission_id = '$ID1'")" = "$(grep -c '<Vurdering ' "$FA")" ]
+check "every Tjeneste loaded" [ "$(sql "SELECT count(*) FROM kpr.tjeneste WHERE submission_id = '$ID1'")" = "$(grep -c '<Tjeneste ' "$FA")" ]
+check "register stores 16-byte pseudonyms" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID1' AND length(pseudonym) = 16")" = "$persons" ]
+check "feedback links present" [ "$(echo "$BODY" | json 'len(d["links"]["feedback"])')" = 4 ]
+
+# --- feedback in every format; municipality downloads are counted
+for f in csv xml html json; do
+  req GET "/api/v1/submissions/$ID1/feedback?format=$f" -H "$A"
+  check "feedback $f: 200" [ "$HTTP_STATUS" = 200 ]
+  check "feedback $f: filename" grep -q "kpr-tilbakemelding-$KOMMUNE-2025-.*\.$f" <<<"$(header Content-Disposition)"
+done
+req GET "/api/v1/submissions/$ID1/feedback?format=csv" -H "$A"
+check "csv starts with BOM and the header" [ "$(printf '%s' "$BODY" | head -c 60 | od -An -c | tr -d ' \n' | cut -c1-12)" = "357273277reg" ]
+req GET "/api/v1/submissions/$ID1/feedback?format=pdf" -H "$A"
+check "unknown format: 400" [ "$HTTP_STATUS" = 400 ]
+check "municipality downloads counted (4 formats + csv again)" [ "$(sql "SELECT count(*) FROM kpr.feedback_download WHERE submission_id = '$ID1'")" = 5 ]
+req GET "/api/v1/submissions/$ID1/feedback?format=json" -H "$(auth "$KPR_STAFF_TOKEN")"
+check "staff may download" [ "$HTTP_STATUS" = 200 ]
+check "staff downloads not counted as municipality downloads" [ "$(sql "SELECT count(*) FROM kpr.feedback_download WHERE submission_id = '$ID1'")" = 5 ]
+
+# --- visibility: another municipality sees nothing, not even that it exists
+req GET "/api/v1/submissions/$ID1" -H "$(auth "$OTHER")"
+check "other municipality: 404" [ "$HTTP_STATUS" = 404 ]
+req GET "/api/v1/submissions/$ID1/feedback?format=csv" -H "$(auth "$OTHER")"
+check "other municipality's feedback: 404" [ "$HTTP_STATUS" = 404 ]
+req GET "/api/v1/submissions?kommune=$KOMMUNE" -H "$(auth "$OTHER")"
+check "other municipality's list: 404" [ "$HTTP_STATUS" = 404 ]
+req GET "/api/v1/submissions" -H "$(auth "$OTHER")"
+check "own list holds none of ours" [ "$(echo "$BODY" | json 'len([s for s in d["submissions"] if s["kommunenummer"] != "1106"])')" = 0 ]
+req GET "/api/v1/submissions/not-a-uuid" -H "$A"
+check "malformed id: 404" [ "$HTTP_STATUS" = 404 ]
+
+# --- a new file replaces the current one, in one transaction
+req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$FB"
+check "second file: 202" [ "$HTTP_STATUS" = 202 ]
+ID2=$(echo "$BODY" | json 'd["id"]')
+wait_done "$ID2"
+check "errors excluded: accepted_with_errors" [ "$(echo "$BODY" | json 'd["status"]')" = accepted_with_errors ]
+check "some persons excluded" [ "$(echo "$BODY" | json 'd["counts"]["persons_excluded"] > 0')" = True ]
+req GET "/api/v1/submissions/$ID1" -H "$A"
+check "previous one superseded" [ "$(echo "$BODY" | json 'd["status"]')" = superseded ]
+check "superseded_by points at the new one" [ "$(echo "$BODY" | json 'd["superseded_by"]')" = "$ID2" ]
+check "only the new rows are current" [ "$(sql "SELECT count(DISTINCT submission_id) FROM kpr.current_person WHERE kommunenummer = '$KOMMUNE'")" = 1 ]
+loaded2=$(sql "SELECT persons_loaded FROM kpr.submission WHERE id = '$ID2'")
+check "current register = the new file's loaded persons" [ "$(sql "SELECT count(*) FROM kpr.current_person WHERE kommunenummer = '$KOMMUNE'")" = "$loaded2" ]
+
+# --- a rejected file changes nothing
+req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$FC"
+ID3=$(echo "$BODY" | json 'd["id"]')
+wait_done "$ID3"
+check "truncated file: rejected" [ "$(echo "$BODY" | json 'd["status"]')" = rejected ]
+check "rejected file has fatal messages" [ "$(echo "$BODY" | json 'd["counts"]["messages"]["fatal"] > 0')" = True ]
+check "rejected file loaded nothing" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID3'")" = 0 ]
+req GET "/api/v1/submissions/$ID2" -H "$A"
+check "current submission unchanged" [ "$(echo "$BODY" | json 'd["status"]')" = accepted_with_errors ]
+req GET "/api/v1/submissions/$ID3/feedback?format=csv" -H "$A"
+check "rejected file gets feedback naming F001" grep -q "F001" <<<"$BODY"
+
+# --- dry run: validated and fed back, never loaded
+req POST "/api/v1/submissions?dry_run=true" -H "$A" "${XML[@]}" --data-binary @"$FA"
+check "dry run: 202 (a dry run is its own submission)" [ "$HTTP_STATUS" = 202 ]
+ID4=$(echo "$BODY" | json 'd["id"]')
+wait_done "$ID4"
+check "dry run: validated" [ "$(echo "$BODY" | json 'd["status"]')" = validated ]
+check "dry run loaded nothing" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID4'")" = 0 ]
+req GET "/api/v1/submissions/$ID2" -H "$A"
+check "dry run did not replace the current one" [ "$(echo "$BODY" | json 'd["status"]')" = accepted_with_errors ]
+req POST "/api/v1/submissions?dry_run=perhaps" -H "$A" "${XML[@]}" --data-binary @"$FA"
+check "bad dry_run value: 400" [ "$HTTP_STATUS" = 400 ]
+
+# --- gzip, and a chunked upload without Content-Length
+req POST /api/v1/submissions -H "$A" "${XML[@]}" -H "Content-Encoding: gzip" -H "Transfer-Encoding: chunked" --data-binary @"$FD"
+check "gzip chunked upload: 202" [ "$HTTP_STATUS" = 202 ]
+ID5=$(echo "$BODY" | json 'd["id"]')
+wait_done "$ID5"
+check "gzip file processed: accepted" [ "$(echo "$BODY" | json 'd["status"]')" = accepted ]
+check "gzip file loaded" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID5'")" = "$(zcat "$FD" | grep -c '<Person ')" ]
+
+# --- the same Innsending/@id in a different file is the same submission
+sed 's/J-0000/J-9999/' "$FA" > "$W/a-same-id.xml"
+req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$W/a-same-id.xml"
+check "same Innsending id, other bytes: 200 existing" [ "$HTTP_STATUS" = 200 ] && [ "$(echo "$BODY" | json 'd["id"]')" = "$ID1" ]
+
+# --- list, newest first, filtered
+req GET "/api/v1/submissions?aargang=2025" -H "$A"
+check "list: 200" [ "$HTTP_STATUS" = 200 ]
+check "list newest first" [ "$(echo "$BODY" | json 'd["submissions"][0]["id"]')" = "$ID5" ]
+req GET "/api/v1/submissions?kommune=$KOMMUNE" -H "$(auth "$KPR_STAFF_TOKEN")"
+check "staff list by kommune" [ "$(echo "$BODY" | json 'len([s for s in d["submissions"] if s["id"] in ("'$ID1'", "'$ID5'")])')" = 2 ]
+req GET "/api/v1/submissions?aargang=20x5" -H "$A"
+check "bad parameter: 400" [ "$HTTP_STATUS" = 400 ]
+
+finish

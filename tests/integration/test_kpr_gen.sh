@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# test_kpr_gen.sh — the synthetic submission generator (SPEC §8, kpr-gen):
+# determinism, sizing of all 357 municipalities, the manifest against a
+# recount of the files, the XSD, no national ID in stdout or the manifest,
+# and — when BUILD/kpr-validate exists — that a clean file passes and an
+# injected file reports exactly the injected rules at the injected refs.
+# Run from the repo root; BUILD is the build directory (default: build).
+# Needs no database or server; takes a few seconds.
+set -uo pipefail
+build=${BUILD:-build}
+gen="$build/kpr-gen"
+validate="$build/kpr-validate"
+xsd=config/xsd/innsending.xsd
+T_PASS=0
+T_FAIL=0
+ok() { T_PASS=$((T_PASS + 1)); echo "  ok   $*"; }
+not_ok() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL $*"; }
+check() { # description, command...
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+skip() { echo "  skip $*"; }
+
+if [ ! -x "$gen" ]; then
+	echo "test_kpr_gen: $gen not built" >&2
+	exit 1
+fi
+# the system interpreter when there is one: version-manager shims cost ~1 s a start
+PY=$(command -v /usr/bin/python3 || command -v python3) || { echo "test_kpr_gen: needs python3" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/kpr-gen-test-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# flat MANIFEST: the manifest as lines for grep/awk, one python start:
+#   files N | persons N | registrations N | minpersons N
+#   file NAME KOMMUNE PERSONS REGISTRATIONS BYTES SHA256 AVSENDER
+#   inj NAME RULE COUNT
+flat() {
+	"$PY" - "$1" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["totals"]
+print("files", len(d["files"]))
+print("persons", t["persons"])
+print("registrations", t["registrations"])
+print("minpersons", min(f["persons"] for f in d["files"]))
+for f in d["files"]:
+    print("file", f["file"], f["kommune"], f["persons"], f["registrations"], f["bytes"], f["sha256"], f["avsender"])
+    for r, v in f["injected"].items():
+        print("inj", f["file"], r, v["count"])
+EOF
+}
+# field FLATFILE KEY: the value of a one-value line
+field() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+
+# ---- determinism -------------------------------------------------------
+sel=0301,1151,4601,5001
+"$gen" --seed 42 --kommune $sel --scale 0.05 --threads 1 --out "$tmp/a" >"$tmp/a.out" 2>&1
+rc_a=$?
+"$gen" --seed 42 --kommune $sel --scale 0.05 --threads 2 --out "$tmp/b" >"$tmp/b.out" 2>&1
+rc_b=$?
+"$gen" --seed 43 --kommune $sel --scale 0.05 --out "$tmp/c" >"$tmp/c.out" 2>&1
+check "generator exits 0" [ $rc_a -eq 0 -a $rc_b -eq 0 ]
+check "4 files written" [ "$(ls "$tmp/a"/*.xml | wc -l)" -eq 4 ]
+same_hashes() { (cd "$1" && sha256sum *.xml) >"$tmp/h1" && (cd "$2" && sha256sum *.xml) >"$tmp/h2" && cmp -s "$tmp/h1" "$tmp/h2"; }
+check "same seed, 1 or 2 threads: identical files" same_hashes "$tmp/a" "$tmp/b"
+check "same seed: identical manifest" cmp -s "$tmp/a/manifest.json" "$tmp/b/manifest.json"
+differs() { ! cmp -s "$tmp/a/0301-2025.xml" "$tmp/c/0301-2025.xml"; }
+check "another seed: different content" differs
+alone() {
+	"$gen" --seed 42 --kommune 1151 --scale 0.05 --out "$tmp/d" >/dev/null 2>&1 &&
+		cmp -s "$tmp/a/1151-2025.xml" "$tmp/d/1151-2025.xml"
+}
+check "a file does not depend on the other municipalities chosen" alone
+
+# ---- the manifest against the files -----------------------------------
+recount() { # dir: every file's persons, registrations, bytes and sha256 as listed
+	local dir=$1 n=0 bad=0 f p r b s
+	while IFS=$'\t' read -r f p r b s; do
+		n=$((n + 1))
+		local x="$dir/$f"
+		# each element on its own line: Person children are indented by 4+
+		local pc rc bc sc
+		pc=$(grep -c '^  <Person' "$x")
+		rc=$(grep -cE '^ {4,}<[A-Z]' "$x")
+		bc=$(stat -c %s "$x")
+		sc=$(sha256sum "$x" | cut -d' ' -f1)
+		if [ "$pc" != "$p" ] || [ "$rc" != "$r" ] || [ "$bc" != "$b" ] || [ "$sc" != "$s" ]; then
+			echo "    $f: manifest $p/$r/$b/$s, file $pc/$rc/$bc/$sc" >&2
+			bad=$((bad + 1))
+		fi
+	done < <(flat "$dir/manifest.json" | awk '$1 == "file" { print $2 "\t" $4 "\t" $5 "\t" $6 "\t" $7 }')
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+check "manifest persons, registrations, bytes, sha256 match a recount" recount "$tmp/a"
+xpath_count() { # independent of the layout: every element below a Person
+	local f="$tmp/a/1151-2025.xml" want got
+	want=$(flat "$tmp/a/manifest.json" | awk '$1 == "file" && $3 == "1151" { print $5 }')
+	got=$(xmllint --xpath 'count(//*[local-name()="Person"]//*)' "$f")
+	[ "$want" = "$got" ]
+}
+if command -v xmllint >/dev/null; then
+	check "registrations = elements inside Person (xmllint)" xpath_count
+fi
+
+# ---- all 357 municipalities, sized by population ----------------------
+"$gen" --all --scale 0.02 --seed 7 --out "$tmp/all" >"$tmp/all.out" 2>&1
+check "--all: exit 0" [ $? -eq 0 ]
+check "--all: 357 files" [ "$(ls "$tmp/all"/*-2025.xml | wc -l)" -eq 357 ]
+flat "$tmp/all/manifest.json" >"$tmp/all.flat"
+check "--all: manifest lists 357 files" [ "$(field "$tmp/all.flat" files)" -eq 357 ]
+check "--all: every file has a Person" [ "$(field "$tmp/all.flat" minpersons)" -ge 1 ]
+oslo_share() {
+	local oslo total
+	oslo=$(awk '$1 == "file" && $3 == "0301" { print $4 }' "$tmp/all.flat")
+	total=$(field "$tmp/all.flat" persons)
+	[ $((100 * oslo / total)) -ge 8 ] && [ $((100 * oslo / total)) -le 12 ]
+}
+check "--all: Oslo about 10% of persons" oslo_share
+# the national default is >= 300,000 persons and >= 10 M registrations;
+# 2% of it must show the same proportions
+check "--all: scale 0.02 gives >= 6,000 persons" [ "$(field "$tmp/all.flat" persons)" -ge 6000 ]
+check "--all: >= 28 registrations per person" \
+	[ $(($(field "$tmp/all.flat" registrations) / $(field "$tmp/all.flat" persons))) -ge 28 ]
+
+# ---- structure ---------------------------------------------------------
+if [ -f "$xsd" ] && command -v xmllint >/dev/null; then
+	xsd_ok() { xmllint --noout --schema "$xsd" "$@" 2>"$tmp/xsd.err" || { grep -v ' validates$' "$tmp/xsd.err" | head -5 >&2; false; }; }
+	check "all 357 files valid against $xsd" xsd_ok "$tmp"/all/*.xml
+	check "the 4 larger files valid against $xsd" xsd_ok "$tmp"/a/*.xml
+else
+	skip "XSD check: $xsd or xmllint missing"
+fi
+
+# ---- gzip ---------------------------------------------------------------
+"$gen" --seed 42 --kommune 1151,4601 --scale 0.05 --gzip --out "$tmp/gz" >/dev/null 2>&1
+gz_same() { gzip -t "$tmp/gz/4601-2025.xml.gz" && gzip -dc "$tmp/gz/4601-2025.xml.gz" | cmp -s - "$tmp/a/4601-2025.xml"; }
+check "--gzip: valid gzip holding the same XML" gz_same
+gz_sha() { [ "$(sha256sum <"$tmp/gz/1151-2025.xml.gz" | cut -d' ' -f1)" = "$(flat "$tmp/gz/manifest.json" | awk '$1 == "file" && $3 == "1151" { print $7 }')" ]; }
+check "--gzip: manifest sha256 is of the .gz file" gz_sha
+
+# ---- injection ----------------------------------------------------------
+rules=R101,R102,R103,R104,R105,R106,R107,R108,R109,R201,R202,R203,R204,R301,R302,R303,R304,R305,R306,R307,R308,R309,R310,R401,R402,R403,R404,R405
+spec=$(echo $rules | sed 's/,/=0.02,/g; s/$/=0.02/')
+"$gen" --seed 5 --kommune 4601 --scale 0.3 --inject "$spec" --out "$tmp/inj" >"$tmp/inj.out" 2>&1
+check "--inject: exit 0" [ $? -eq 0 ]
+inj="$tmp/inj/4601-2025.xml"
+flat "$tmp/inj/manifest.json" >"$tmp/inj.flat"
+count() { awk -v r="$1" '$1 == "inj" && $3 == r { n = $4 } END { print n + 0 }' "$tmp/inj.flat"; }
+all_injected() {
+	local r missing=""
+	for r in ${rules//,/ }; do [ "$(count $r)" -gt 0 ] || missing="$missing $r"; done
+	[ -z "$missing" ] || echo "    never injected:$missing" >&2
+	[ -z "$missing" ]
+}
+check "--inject: every R rule injected at least once" all_injected
+recount_r101() { [ "$(($(grep -c '^  <Person' "$inj") - $(grep -c '<Fnr>' "$inj")))" -eq "$(count R101)" ]; }
+check "R101 count = Persons without Fnr" recount_r101
+recount_r105() { [ "$(grep -o '<Fnr>[0-9]*</Fnr>' "$inj" | sort | uniq -c | awk '$1 > 1 { n += $1 - 1 } END { print n + 0 }')" -eq "$(count R105)" ]; }
+check "R105 count = repeats of an Fnr" recount_r105
+recount_r102() { [ "$(grep '<Fnr>' "$inj" | grep -cvE '<Fnr>[0-9]{11}</Fnr>')" -eq "$(count R102)" ]; }
+check "R102 count = Fnr not of 11 digits" recount_r102
+recount_r201() { [ "$(grep -cE 'skaar="[0678]"' "$inj")" -eq "$(count R201)" ]; }
+check "R201 count = scores outside 1-5, 9" recount_r201
+recount_r301() { [ "$(grep -cE '<Tjeneste type="(0|10|12|13|16|30|31|40|99)"' "$inj")" -eq "$(count R301)" ]; }
+check "R301 count = service types not in the list" recount_r301
+recount_r108() {
+	local bad missing
+	bad=$(grep -c '<Kjonn>[^12]</Kjonn>' "$inj")
+	missing=$(($(grep -c '^  <Person' "$inj") - $(grep -c '<Kjonn>' "$inj")))
+	[ $((bad + missing)) -eq "$(count R108)" ]
+}
+check "R108 count = Kjonn not 1/2 or missing" recount_r108
+
+frule() { # rule: a whole-file fault forced with rate 1 is recorded once
+	"$gen" --kommune 1103 --persons 40 --inject "$1=1" --out "$tmp/f$1" >/dev/null 2>&1 &&
+		flat "$tmp/f$1/manifest.json" | grep -q "^inj 1103-2025.xml $1 1\$"
+}
+for r in F001 F002 F003 F004 F005 F006 F007; do check "$r=1 recorded" frule $r; done
+if command -v xmllint >/dev/null; then
+	notwf() { ! xmllint --noout "$tmp/fF001/1103-2025.xml" 2>/dev/null; }
+	check "F001: not well-formed" notwf
+fi
+check "F006: no Person" [ "$(grep -c '<Person' "$tmp/fF006/1103-2025.xml")" -eq 0 ]
+f003() { ! grep -q 'kommunenummer="1103"' "$tmp/fF003/1103-2025.xml"; }
+check "F003: Avsender is another municipality" f003
+
+# ---- no national ID leaks ---------------------------------------------------
+grep -ho '<Fnr>[0-9]\{11\}</Fnr>' "$tmp"/a/*.xml "$inj" | sed 's/<[^>]*>//g' | sort -u >"$tmp/ids"
+check "ids extracted for the leak check" [ -s "$tmp/ids" ]
+no_leak() {
+	! cat "$tmp"/*.out "$tmp"/*/manifest.json | grep -qF -f "$tmp/ids" &&
+		! cat "$tmp"/*.out | grep -qE '(^|[^0-9])[0-9]{11}([^0-9]|$)'
+}
+check "no national ID in stdout, stderr or the manifest" no_leak
+
+# ---- the validator, when built ----------------------------------------------
+if [ -x "$validate" ] && "$validate" --help 2>&1 | grep -q -- '--test-mode'; then
+	"$validate" --test-mode --quiet "$tmp/a/0301-2025.xml"
+	rc=$?
+	check "kpr-validate: clean Oslo file gives exit 0 or 1 (got $rc)" [ $rc -le 1 ]
+	"$validate" --test-mode --format csv "$inj" >"$tmp/inj.csv"
+	rc=$?
+	check "kpr-validate: injected file gives exit 2 (got $rc)" [ $rc -eq 2 ]
+	same_refs() {
+		"$PY" - "$tmp/inj/manifest.json" "$tmp/inj.csv" <<'EOF'
+import csv, json, sys
+from collections import defaultdict
+inj = json.load(open(sys.argv[1]))["files"][0]["injected"]
+got = defaultdict(set)
+with open(sys.argv[2], encoding="utf-8-sig") as f:
+    for row in list(csv.reader(f, delimiter=";"))[1:]:
+        got[row[0]].add(row[2])
+bad = 0
+for rule in sorted(set(inj) | set(got)):
+    want = set(inj.get(rule, {}).get("refs", []))
+    have = got.get(rule, set())
+    # R105: the validator names both persons, the manifest the later one
+    if want == have or (rule == "R105" and want <= have):
+        continue
+    bad += 1
+    print(f"    {rule}: injected {len(want)}, reported {len(have)}; "
+          f"not reported {len(want - have)}, unexpected {len(have - want)}", file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
+	}
+	check "kpr-validate reports exactly the injected rules at the injected refs" same_refs
+else
+	skip "kpr-validate checks: $validate missing or without --test-mode"
+fi
+
+# ---- usage errors -------------------------------------------------------------
+"$gen" --inject R999=0.1 --out "$tmp/x" >/dev/null 2>&1
+check "unknown rule: exit 2" [ $? -eq 2 ]
+"$gen" --kommune 9999 --out "$tmp/x" >/dev/null 2>&1
+check "unknown kommune: exit 2" [ $? -eq 2 ]
+check "--help lists the rules" bash -c "'$gen' --help | grep -q R310"
+
+echo "test_kpr_gen: $T_PASS passed, $T_FAIL failed"
+[ "$T_FAIL" -eq 0 ]
