@@ -181,10 +181,26 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *con
 		set_error(db, "not connected");
 		return NULL;
 	}
-	if (!prepare(db, stmt, sqlstate))
-		return NULL;
+	/* outside a transaction a statement can simply be sent again on a new
+	 * session when the server went away (restart, failover) */
+	bool may_retry = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	if (!prepare(db, stmt, sqlstate)) {
+		if (!may_retry || PQstatus(db->conn) == CONNECTION_OK || !connect_now(db) ||
+		    !prepare(db, stmt, sqlstate))
+			return NULL;
+		may_retry = false;
+	}
 	PGresult *r = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths, formats, 0);
 	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && may_retry &&
+	    PQstatus(db->conn) != CONNECTION_OK) {
+		PQclear(r);
+		log_info("db %s: connection lost; reconnecting", db->label);
+		if (!connect_now(db) || !prepare(db, stmt, sqlstate))
+			return NULL;
+		r = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths, formats, 0);
+		st = PQresultStatus(r);
+	}
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		note_failure(db, r, sqlstate);
 		log_ctx(db_sqlstate_retryable(sqlstate) ? LOG_LVL_INFO : LOG_LVL_ERROR, "-",

@@ -41,3 +41,18 @@ wait_token() { # a freshly issued token is accepted within one cache refresh
   echo "token not accepted within 10 s" >&2; return 1
 }
 kprd_pid() { cat "$KPR_VAR/kprd.pid"; }
+start_kprd() { # (re)start kprd on the stack's config; waits until healthy
+  "$BUILD/kprd" -c "$KPR_CONFIG" >>"$KPR_VAR/kprd.log" 2>&1 &
+  echo $! > "$KPR_VAR/kprd.pid"
+  disown $! # a later kill -9 is the test's intent, not news for the shell
+  for _ in $(seq 1 100); do
+    curl -fsS --cacert "$KPR_CACERT" "$KPR_URL/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+kill9_kprd() {
+  local pid; pid=$(kprd_pid)
+  kill -KILL "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 		"  --codes FIL        kodelister (standard config/codelists.csv)\n"
 		"  --xsd FIL          skjema (standard config/xsd/innsending.xsd)\n"
 		"  --quiet            skriv ingen tilbakemelding, bare sluttkoden\n"
+		"  --stats            skriv fart og minnebruk til stderr\n"
 		"  --help             denne teksten\n"
 		"\n"
 		"Sluttkode: 0 ingen merknader, 1 bare advarsler, 2 feil eller kritiske feil, 3 bruksfeil.\n");
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
 		{"no-2032", no_argument, NULL, 'n'},        {"max-bytes", required_argument, NULL, 'm'},
 		{"codes", required_argument, NULL, 'c'},   {"xsd", required_argument, NULL, 'x'},
 		{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+		{"stats", no_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
 	struct validate_params p;
@@ -113,7 +116,7 @@ int main(int argc, char **argv)
 	p.max_bytes = 2ULL << 30;
 	enum feedback_format fmt = FEEDBACK_CSV;
 	const char *codes_path = NULL, *xsd_path = NULL;
-	bool quiet = false;
+	bool quiet = false, stats = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "a:k:f:tnm:c:x:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -165,6 +168,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 's':
+			stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -219,6 +225,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const struct report_summary *sum = report_summary_const(r);
+	if (stats) {
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		double secs = res.seconds > 0 ? res.seconds : 1e-9;
+		fprintf(stderr,
+			"kpr-validate: %llu bytes in %.3f s (%.1f MB/s), %lu persons, %lu registrations (%.0f/s), peak RSS %.1f MiB\n",
+			res.bytes, res.seconds, (double)res.bytes / 1e6 / secs, sum->persons, sum->registrations,
+			(double)sum->registrations / secs, (double)ru.ru_maxrss / 1024.0);
+	}
 	int rc = EXIT_OK;
 	if (sum->fatal || sum->by_severity[SEV_FATAL] || sum->by_severity[SEV_ERROR])
 		rc = EXIT_ERR;

@@ -27,6 +27,9 @@
 
 #define TS_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
+/* (ORDER BY a.chain_seq, qualified: a bare chain_seq would name the text
+ * output column and sort 1, 10, 11, 2, ...) */
+
 /* One chain: its table, the head row's key, and the SELECT giving
  * chain_seq, id, the payload fields in order, prev_hash and row_hash (hex). */
 struct chain {
@@ -43,7 +46,7 @@ static const struct chain chains[] = {
 	 {"audit_rows_kpr",
 	  "SELECT chain_seq::text, id::text, " TS_SQL("at") ", actor, os_user, role, action, case_no,"
 	  " reason, encode(pseudonym, 'hex'), key_version::text, result_count::text, detail,"
-	  " encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM kpr.audit ORDER BY chain_seq",
+	  " encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM kpr.audit a ORDER BY a.chain_seq",
 	  0},
 	 {"audit_head_kpr",
 	  "SELECT last_seq::text, encode(last_hash, 'hex') FROM kpr.audit_chain WHERE chain = $1", 1},
@@ -53,8 +56,8 @@ static const struct chain chains[] = {
 	 {"audit_rows_reid",
 	  "SELECT chain_seq::text, id::text, " TS_SQL("at") ", actor, os_user, role, case_no, reason,"
 	  " encode(pseudonym, 'hex'), key_version::text, CASE WHEN found THEN 't' ELSE 'f' END,"
-	  " encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM vault.reid_audit"
-	  " ORDER BY chain_seq",
+	  " encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM vault.reid_audit a"
+	  " ORDER BY a.chain_seq",
 	  0},
 	 {"audit_head_reid",
 	  "SELECT last_seq::text, encode(last_hash, 'hex') FROM vault.audit_chain WHERE chain = $1",
@@ -64,8 +67,8 @@ static const struct chain chains[] = {
 	 true,
 	 {"audit_rows_keys",
 	  "SELECT chain_seq::text, id::text, " TS_SQL("at") ", actor, event, detail,"
-	  " encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM vault.key_event"
-	  " ORDER BY chain_seq",
+	  " encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM vault.key_event a"
+	  " ORDER BY a.chain_seq",
 	  0},
 	 {"audit_head_keys",
 	  "SELECT last_seq::text, encode(last_hash, 'hex') FROM vault.audit_chain WHERE chain = $1",

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Crash safety (SPEC §9): kill -9 kprd during an upload, right after a 202,
+# and in the middle of a load; restart PostgreSQL under load. Afterwards
+# every 202'ed submission is processed exactly once, the register holds
+# exactly the expected rows, and nothing partial is left.
+. "$(dirname "$0")/../lib/common.sh"
+
+W=$(mktemp -d)
+trap 'rm -rf "$W" "$HTTP_HEADERS"; kprd_pid >/dev/null 2>&1 && kill -0 "$(kprd_pid)" 2>/dev/null || start_kprd' EXIT
+KOMMUNE=4601 # Bergen: no other test uploads for it
+TOKEN=$("$BUILD/kprctl" token issue --kommune $KOMMUNE --name test-crash 2>/dev/null)
+wait_token "$TOKEN"
+A=$(auth "$TOKEN")
+S=$(( (RANDOM << 8) + ($$ & 255) ))
+sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
+status_of() { sql "SELECT status FROM kpr.submission WHERE id = '$1'"; }
+wait_final() { # id, seconds
+  for _ in $(seq 1 $(( $2 * 5 ))); do
+    case "$(status_of "$1")" in received|processing|"") sleep 0.2 ;; *) return 0 ;; esac
+  done
+  return 1
+}
+upload() { # file -> id (empty on failure)
+  curl -sS --cacert "$KPR_CACERT" -H "$A" -H "Content-Type: application/xml" \
+    --data-binary @"$1" "$KPR_URL/api/v1/submissions" | json 'd["id"]' 2>/dev/null
+}
+
+# 1. kill -9 during an upload: nothing is recorded, nothing half-stored
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 30000 --seed $((S + 1)) --out "$W/big" >/dev/null
+BIG=$W/big/$KOMMUNE-2025.xml
+before=$(sql "SELECT count(*) FROM kpr.submission WHERE kommunenummer = '$KOMMUNE'")
+curl -sS --cacert "$KPR_CACERT" -H "$A" -H "Content-Type: application/xml" --limit-rate 500k \
+  --data-binary @"$BIG" "$KPR_URL/api/v1/submissions" >/dev/null 2>&1 &
+cpid=$!
+sleep 1
+kill9_kprd
+wait $cpid 2>/dev/null
+check "upload cut by a crash is not recorded" [ "$(sql "SELECT count(*) FROM kpr.submission WHERE kommunenummer = '$KOMMUNE'")" = "$before" ]
+check "no final spool file from the cut upload" [ -z "$(find "$KPR_VAR/spool" -maxdepth 1 -name '*.xml' -newer "$BIG")" ]
+check "kprd starts again" start_kprd
+
+# 2. kill -9 right after the 202: the submission is processed after restart
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 400 --seed $((S + 2)) --out "$W/f2" >/dev/null
+F2=$W/f2/$KOMMUNE-2025.xml
+ID2=$(upload "$F2")
+kill9_kprd
+check "the 202'ed file is on disk or already processed" bash -c "[ -f '$KPR_VAR/spool/$ID2.xml' ] || [ '$(status_of "$ID2")' != received ]"
+start_kprd
+check "202'ed submission processed after restart" wait_final "$ID2" 40
+check "…and accepted" [ "$(status_of "$ID2")" = accepted ]
+check "exactly its persons in the register" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID2'")" = "$(grep -c '<Person ' "$F2")" ]
+
+# 3. kill -9 in the middle of a load: the lease runs out, another start redoes it once
+ID3=$(upload "$BIG")
+for _ in $(seq 1 200); do [ "$(status_of "$ID3")" = processing ] && break; sleep 0.02; done
+sleep 0.3 # into the validation and vault writes
+check "big submission is being processed" [ "$(status_of "$ID3")" = processing ]
+kill9_kprd
+check "nothing of a half-done load is visible" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID3'")" = 0 ]
+start_kprd
+check "taken over after the lease and processed" wait_final "$ID3" 60
+check "…accepted" [ "$(status_of "$ID3")" = accepted ]
+check "persons loaded exactly once" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID3'")" = "$(grep -c '<Person ' "$BIG")" ]
+check "assessments loaded exactly once" [ "$(sql "SELECT count(*) FROM kpr.vurdering WHERE submission_id = '$ID3'")" = "$(grep -c '<Vurdering ' "$BIG")" ]
+check "services loaded exactly once" [ "$(sql "SELECT count(*) FROM kpr.tjeneste WHERE submission_id = '$ID3'")" = "$(grep -c '<Tjeneste ' "$BIG")" ]
+check "one current submission for the municipality" [ "$(sql "SELECT count(*) FROM kpr.current_submission WHERE kommunenummer = '$KOMMUNE'")" = 1 ]
+check "the job ran twice (one crash) and is done" [ "$(sql "SELECT state || ':' || attempts FROM kpr.job WHERE submission_id = '$ID3'")" = "done:2" ]
+
+# 4. PostgreSQL restarts under load: workers reconnect and finish everything
+ids=()
+for i in 1 2 3 4; do
+  "$BUILD/kpr-gen" --kommune $KOMMUNE --persons 800 --seed $((S + 10 + i)) --out "$W/l$i" >/dev/null
+  ids+=("$(upload "$W/l$i/$KOMMUNE-2025.xml")")
+done
+PGDATA=$(psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "SHOW data_directory")
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg pg_ctl -D "$PGDATA" -m fast -w restart >/dev/null 2>&1
+pg_up() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "SELECT 1" >/dev/null; }
+check "PostgreSQL restarted" pg_up
+all_done=true
+for id in "${ids[@]}"; do wait_final "$id" 60 || all_done=false; done
+check "every submission finished after the database restart" $all_done
+n_ok=0
+for id in "${ids[@]}"; do
+  st=$(status_of "$id")
+  [ "$st" = accepted ] || [ "$st" = superseded ] && n_ok=$((n_ok + 1))
+done
+check "all four accepted (the newest current, the others superseded)" [ "$n_ok" = 4 ]
+check "no job left unfinished" [ "$(sql "SELECT count(*) FROM kpr.job j JOIN kpr.submission s ON s.id = j.submission_id WHERE s.kommunenummer = '$KOMMUNE' AND j.state <> 'done'")" = 0 ]
+req GET /readyz
+check "kprd ready again" [ "$HTTP_STATUS" = 200 ]
+
+finish
