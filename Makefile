@@ -30,7 +30,7 @@ TEST_SRCS := $(wildcard tests/unit/check_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps run check unit integration asan clean format format-check bench bench-validate bench-pseudo fuzz
+.PHONY: all deps run check unit integration asan clean format format-check bench bench-validate bench-pseudo fuzz fuzz-build
 
 all: $(BINS) $(TEST_BINS)
 
@@ -92,3 +92,52 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/bench-national $(BUILD)
+
+bench-validate: all
+	@tests/bench/bench-validate $(BUILD)
+
+bench-pseudo: all
+	@tests/bench/bench-pseudo $(BUILD)
+
+# --- fuzzing: every tests/fuzz/fuzz_*.c is a libFuzzer target, linked with
+# the library sources built again by clang with ASan + UBSan (and coverage
+# instrumentation) into build-fuzz/. `make fuzz` builds them all and runs
+# each for FUZZ_SECONDS on its seed corpus (tests/fuzz/corpus/<name>/);
+# tools/run-fuzz says how to run longer or minimise a corpus.
+FUZZ_BUILD   := build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# no -Werror here: clang warns about other things than gcc, and a warning
+# must not stop fuzzing (make all keeps the tree -Werror clean)
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Iserver/include -MMD -MP \
+                $(FUZZ_SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB     := $(FUZZ_BUILD)/libkpr-fuzz.a
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "CC(fuzz) $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@echo "LD(fuzz) $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.PRECIOUS: $(FUZZ_BUILD)/obj/%.o
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz $(FUZZ_BINS)
+
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

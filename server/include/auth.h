@@ -36,5 +36,9 @@ bool auth_token_generate(char out[AUTH_TOKEN_LEN + 1]) KPR_WUR;
 /* Syntax check of a presented token; false for anything not of our form. */
 bool auth_token_well_formed(const char *token, size_t len);
 void auth_token_hash(const char *token, size_t len, unsigned char out[32]);
+/* Pure parse of an Authorization header value: "Bearer" (any case), one
+ * space, optional further spaces, then a well-formed token and nothing else.
+ * On success points *token into header. NULL header: false. */
+bool auth_parse_bearer(const char *header, const char **token, size_t *len);
 
 #endif

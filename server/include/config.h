@@ -27,6 +27,8 @@ struct kpr_config {
 	long long max_upload_bytes;      /* as received (compressed or not) */
 	long long max_xml_bytes;         /* after gunzip: F006 and the gzip-bomb bound */
 	int hsts_max_age;
+	int auth_failure_limit;          /* failed tokens per address per window (0: off) */
+	int auth_failure_window;         /* seconds */
 	/* [database] */
 	char *register_dsn;
 	char *register_password_file;
@@ -51,6 +53,8 @@ struct kpr_config {
 	long long spool_min_free_bytes;
 	int upload_retry_after;
 	bool keep_processed_files;
+	int upload_rate_limit;           /* uploads per municipality per window (0: off) */
+	int upload_rate_window;          /* seconds */
 	/* [log] */
 	char *log_level;
 

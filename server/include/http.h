@@ -114,6 +114,11 @@ typedef void (*http_deferred_fn)(struct http_request *rq, struct db *db);
  * calling one of the reply helpers (which resumes the connection). */
 enum MHD_Result http_defer(struct http_request *rq, http_deferred_fn fn);
 
+/* Route pattern matching, pure (for the fuzz target): true if path matches
+ * pattern; a {} segment is then strdup'd into *segment (NULL on entry;
+ * caller frees). A miss leaves *segment NULL. */
+bool http_route_match(const char *pattern, const char *path, char **segment);
+
 const char *http_query(struct http_request *rq, const char *key);
 const char *http_header(struct http_request *rq, const char *name);
 

@@ -1,10 +1,12 @@
 /*
  * report.h — the validation messages of one file and its summary counts.
- * The validator adds messages as it streams; identical messages (same ref,
- * rule and text) are merged with their line numbers. Messages are spilled to
- * an unlinked temporary file so memory stays bounded whatever the file holds;
- * per-rule and per-severity counts stay in memory. The feedback renderer
- * iterates the messages in file order.
+ * The validator adds messages as it streams; identical messages of one
+ * person scope (same ref, rule and text — and path and value, so a merged
+ * message never hides a different value) are merged with their line numbers.
+ * Messages are spilled to an unlinked temporary file so memory stays bounded
+ * whatever the file holds; per-rule and per-severity counts stay in memory.
+ * The feedback renderer iterates the messages in file order (by first line),
+ * also those added later about an earlier person (R105/R106).
  * Never put a national ID in any field: values are masked by the caller
  * (nid_mask) before they reach a report.
  */

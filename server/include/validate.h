@@ -6,7 +6,38 @@
  * only its accepted elements — to a sink as soon as the Person element ends,
  * so the worker can pipe records into COPY without holding the file.
  * Memory: one person's working set plus what duplicate detection needs
- * (a hash per national ID and per ref).
+ * (a keyed hash per national ID and per ref: about 40-70 bytes per person).
+ *
+ * Semantics where SPEC §3 leaves room (tests/unit/check_validate.c pins them):
+ *  - Structure (F002) is checked in code, mirroring config/xsd/innsending.xsd;
+ *    tests/integration/test_xsd_differential.sh proves the two agree. Known,
+ *    deliberate differences: xsi:type is always F002; declared encodings other
+ *    than UTF-8/ISO-8859-1 and any DOCTYPE are F001 (SPEC §2).
+ *  - After F002 the file is still read to the end (up to 100 F002 messages) so
+ *    the municipality sees every problem; F001 and F006 stop at once. After
+ *    F003/F004/F005 only the structure is checked: per-record R-rules would
+ *    judge the file against the wrong municipality or year.
+ *  - Nothing reaches the sink once a FATAL is known; the worker rolls back what
+ *    it loaded before that. The summary of a fatal file says nothing loaded.
+ *  - ERROR excludes: the whole person for R101-R106 and R108 (and a person
+ *    with F002 inside); the Vurdering for R201, R202, R203; the Tjeneste for
+ *    R301-R306; the Diagnose for R401; the element for R405.
+ *  - Fnr is trimmed of XML whitespace; an empty Fnr is R101.
+ *  - R106 also covers a ref of more than 64 characters, with control
+ *    characters, or holding an 11-digit run that passes the ID check (such a
+ *    ref is masked in every message).
+ *  - R105/R106: every duplicate after the first is reported with both refs
+ *    and excluded; the first is reported too and retracted (sink->retract)
+ *    if it was delivered.
+ *  - R307 asks for orgnr only on a started, not refused institution service
+ *    (code list flag); an orgnr that is present is always checked.
+ *  - R308: same type, both started and accepted; periods overlap when one
+ *    starts before the other ends (a handover on the same day is not one).
+ *  - R309/R402/R403 look at accepted services with a start that are active in
+ *    the årgang; R310 compares the latest accepted Vurdering with the latest
+ *    vedtak of an accepted service; R404: a type 21 stay covering the
+ *    Venteliste vedtak date.
+ *  - Line numbers are where the element's start tag begins.
  */
 #ifndef VALIDATE_H
 #define VALIDATE_H
@@ -109,7 +140,8 @@ struct validate_params {
 	bool test_mode;                 /* R104: synthetic numbers accepted */
 	bool allow_2032;                /* R103 */
 	unsigned long long max_bytes;   /* F006: limit on the (decompressed) XML */
-	const char *xsd_path;           /* the submission XSD (config/xsd/innsending.xsd) */
+	const char *xsd_path;           /* the submission XSD (config/xsd/innsending.xsd);
+					 * informational: the structure is checked in code */
 };
 
 struct validate_result {

@@ -207,17 +207,27 @@ bool auth_token_generate(char out[AUTH_TOKEN_LEN + 1])
 	return o == AUTH_TOKEN_LEN;
 }
 
-bool auth_request(struct auth *a, struct http_request *rq, enum kpr_error *e)
+bool auth_parse_bearer(const char *h, const char **token, size_t *len)
 {
-	const char *h = http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
-	*e = KPR_E_UNAUTHENTICATED;
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return false;
 	const char *tok = h + 7;
 	while (*tok == ' ')
 		tok++;
-	size_t len = strlen(tok);
-	if (!auth_token_well_formed(tok, len))
+	size_t n = strlen(tok);
+	if (!auth_token_well_formed(tok, n))
+		return false;
+	*token = tok;
+	*len = n;
+	return true;
+}
+
+bool auth_request(struct auth *a, struct http_request *rq, enum kpr_error *e)
+{
+	const char *tok;
+	size_t len;
+	*e = KPR_E_UNAUTHENTICATED;
+	if (!auth_parse_bearer(http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION), &tok, &len))
 		return false;
 	unsigned char hash[32];
 	auth_token_hash(tok, len, hash);

@@ -48,6 +48,11 @@ const struct config_key config_keys[] = {
 	 1099511627776LL, "Largest XML after decompression (F006; bounds gzip bombs)."},
 	{"server", "hsts_max_age", CFG_INT, OFF(hsts_max_age), "31536000", true, 0, 100000000,
 	 "Strict-Transport-Security max-age in seconds (0: header not sent)."},
+	{"server", "auth_failure_limit", CFG_INT, OFF(auth_failure_limit), "20", true, 0, 1000000,
+	 "Failed bearer tokens one client address may present per auth_failure_window before "
+	 "every request from it needing a token gets 429 too_many_auth_failures (0: no limit)."},
+	{"server", "auth_failure_window", CFG_INT, OFF(auth_failure_window), "300", true, 1, 86400,
+	 "Seconds over which auth_failure_limit counts (in-memory, per kprd process)."},
 
 	{"database", "register_dsn", CFG_STR, OFF(register_dsn), NULL, false, 0, 0,
 	 "libpq connection string of the register database (no password here)."},
@@ -94,6 +99,11 @@ const struct config_key config_keys[] = {
 	 "reprocessing, with the spool on encrypted storage)."},
 	{"intake", "upload_retry_after", CFG_INT, OFF(upload_retry_after), "120", true, 1, 86400,
 	 "Retry-After seconds sent with 503 when the queue is full."},
+	{"intake", "upload_rate_limit", CFG_INT, OFF(upload_rate_limit), "30", true, 0, 1000000,
+	 "Uploads (dry runs included) one municipality may start per upload_rate_window before "
+	 "429 rate_limited + Retry-After (0: no limit)."},
+	{"intake", "upload_rate_window", CFG_INT, OFF(upload_rate_window), "3600", true, 1, 86400,
+	 "Seconds over which upload_rate_limit counts (in-memory, per kprd process)."},
 
 	{"log", "level", CFG_STR, OFF(log_level), "info", true, 0, 0,
 	 "error | warn | info | debug"},

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #define DB_MAX_PREPARED 128
 
@@ -68,8 +69,10 @@ static bool connect_now(struct db *db)
 		set_error(db, PQerrorMessage(db->conn));
 		return false;
 	}
-	if (db->ever_connected)
+	if (db->ever_connected) {
 		db->reconnects++;
+		metrics_db_reconnect(db->label);
+	}
 	db->ever_connected = true;
 	PGresult *r = PQexec(db->conn, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
 	PQclear(r);
@@ -175,8 +178,10 @@ static bool prepare(struct db *db, const struct db_stmt *stmt, char sqlstate[6])
 PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *const *params,
 		      const int *lengths, const int *formats, char sqlstate[6])
 {
-	if (sqlstate)
-		sqlstate[0] = '\0';
+	char local_state[6];
+	if (!sqlstate)
+		sqlstate = local_state;
+	sqlstate[0] = '\0';
 	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
 		set_error(db, "not connected");
 		return NULL;
@@ -203,6 +208,7 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *con
 	}
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		note_failure(db, r, sqlstate);
+		metrics_db_error(db->label, sqlstate[0] ? sqlstate : "connection");
 		log_ctx(db_sqlstate_retryable(sqlstate) ? LOG_LVL_INFO : LOG_LVL_ERROR, "-",
 			"db %s: %s failed: %s", db->label, stmt->name, db->last_error);
 		PQclear(r);

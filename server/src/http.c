@@ -28,6 +28,7 @@
 #include "dbpool.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -112,7 +113,9 @@ void http_add_common_headers(struct http_request *rq, struct MHD_Response *resp)
 {
 	MHD_add_response_header(resp, "X-Request-Id", rq->id);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	/* API answers are never cached; static files set their own policy */
+	if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	if (rq->app && rq->app->cfg->hsts_max_age > 0) {
 		char v[64];
@@ -286,17 +289,24 @@ const char *http_header(struct http_request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-/* "/api/v1/submissions/{}" against a path: {} takes one non-empty segment. */
-static bool match(const char *pattern, const char *path, char **segment)
+/* "/api/v1/submissions/{}" against a path: {} takes one non-empty segment.
+ * Exposed (http.h) only so tests/fuzz/fuzz_router.c can reach it. */
+bool http_route_match(const char *pattern, const char *path, char **segment)
 {
 	const char *p = pattern, *u = path;
 	while (*p && *u) {
 		if (p[0] == '{' && p[1] == '}') {
 			size_t n = strcspn(u, "/");
 			if (n == 0 || n > 128)
-				return false;
-			if (segment)
+				goto no;
+			if (segment) {
+				/* fuzz_router finding: a pattern with two {} leaked the first
+				 * segment; the last one is kept. Out of memory is a miss. */
+				free(*segment);
 				*segment = strndup(u, n);
+				if (!*segment)
+					return false;
+			}
 			u += n;
 			p += 2;
 			continue;
@@ -323,7 +333,7 @@ static enum MHD_Result route_request(struct http_request *rq, const char *method
 	for (size_t i = 0; i < api_routes_len; i++) {
 		const struct http_route *r = &api_routes[i];
 		char *seg = NULL;
-		if (!match(r->pattern, rq->path, &seg))
+		if (!http_route_match(r->pattern, rq->path, &seg))
 			continue;
 		path_known = true;
 		if (strcmp(r->method, m)) {
@@ -335,6 +345,25 @@ static enum MHD_Result route_request(struct http_request *rq, const char *method
 		return MHD_YES;
 	}
 	return http_reply_error(rq, path_known ? KPR_E_METHOD_NOT_ALLOWED : KPR_E_NOT_FOUND, NULL);
+}
+
+/* --- rate-limiting hooks (ratelimit.h): failed bearer tokens per client
+ * address. Only a presented token that is wrong counts; a missing header
+ * (a browser's first request) or a valid token of the wrong role does not. */
+static int auth_lockout_wait(struct http_request *rq)
+{
+	const struct kpr_config *c = rq->app->cfg;
+	return ratelimit_wait(ratelimit_shared(RATELIMIT_AUTH_FAILURES), rq->client_addr,
+			      c->auth_failure_limit, c->auth_failure_window);
+}
+
+static void auth_failure_count(struct http_request *rq, enum kpr_error e)
+{
+	const struct kpr_config *c = rq->app->cfg;
+	if (e != KPR_E_UNAUTHENTICATED || !http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION))
+		return;
+	ratelimit_hit(ratelimit_shared(RATELIMIT_AUTH_FAILURES), rq->client_addr,
+		      c->auth_failure_limit, c->auth_failure_window);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -366,8 +395,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return rq->responded ? MHD_YES : MHD_NO;
 		if (rq->route->auth != HTTP_AUTH_NONE) {
 			enum kpr_error e;
-			if (!auth_request(rq->app->auth, rq, &e))
+			/* rate limit (ratelimit.h): an address that presented too many
+			 * wrong tokens is refused before any token of it is looked at */
+			int wait = auth_lockout_wait(rq);
+			if (wait > 0)
+				return http_reply_error_retry(rq, KPR_E_TOO_MANY_AUTH_FAILURES, wait);
+			if (!auth_request(rq->app->auth, rq, &e)) {
+				auth_failure_count(rq, e);
 				return http_reply_error(rq, e, NULL);
+			}
 		}
 	}
 	return rq->route->handler(rq, upload, upload_size);
@@ -427,6 +463,7 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	s->daemon = MHD_start_daemon(
 		flags, (uint16_t)c->port, NULL, NULL, on_access, s,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first, so every message goes through it */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
@@ -438,7 +475,6 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->per_ip_connection_limit,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
 		MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(err, errlen, "cannot start HTTPS on %s:%d (port in use, or bad TLS key/"

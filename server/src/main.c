@@ -131,7 +131,8 @@ int main(int argc, char **argv)
 			log_warn("register database not reachable at start; /readyz reports it until it is");
 		db_free(db);
 	}
-	app.dbpool = dbpool_new(cfg, cfg->http_threads > 2 ? cfg->http_threads / 2 : 1);
+	/* dbpool threads mostly wait on fsync and the network: twice the HTTP threads */
+	app.dbpool = dbpool_new(cfg, cfg->http_threads * 2);
 	if (!app.dbpool) {
 		log_error("cannot start the database pool");
 		goto out;

@@ -280,6 +280,8 @@ static bool write_rec(FILE *f, const struct pmsg *m)
 
 bool report_flush(struct report *r)
 {
+	if (r->n_pending == 0)
+		return !r->io_error;
 	bool ok = !r->io_error;
 	for (size_t i = 0; i < r->n_pending; i++)
 		qsort(r->pending[i].lines, r->pending[i].nlines, sizeof(unsigned long), cmp_ulong);

@@ -268,23 +268,26 @@ static unsigned long vec_compact(struct vec *v)
 enum pv { PV_VURD, PV_TJ, PV_DIAG, PV_HELD, PV_LMG, PV_ERN, PV_IP, PV_KOORD, PV_VL, PV_COUNT };
 
 /* Person records for duplicate detection: one per Person, for the file. */
+/* Duplicate detection costs about 40-70 bytes per person: a 16-byte record,
+ * the ref's display form, an 8-byte slot in each of two open-addressing
+ * tables kept at most 70 % full. */
 struct prec {
-	char *ref;          /* display form (masked if ID-like), in the arena */
-	unsigned long line;
-	unsigned long regs; /* registrations handed to the sink */
-	bool delivered, retracted;
+	uint32_t ref_off;   /* display form of ref (masked if ID-like) in refs */
+	uint32_t line;      /* saturated */
+	uint32_t regs;      /* registrations handed to the sink */
+	uint8_t delivered, retracted;
 };
 
-struct fnr_slot {
-	uint64_t key;
+struct ref_slot {
+	uint32_t hash;
 	uint32_t prec; /* index + 1; 0 empty */
 };
 
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	char data[];
-};
+/* fnr slots: (37-bit keyed permutation of the number) << 27 | (prec index + 1) */
+#define FNR_KEY_BITS 37
+#define FNR_PREC_BITS 27
+#define FNR_KEY_MASK ((1ULL << FNR_KEY_BITS) - 1)
+#define MAX_PRECS ((1UL << FNR_PREC_BITS) - 2)
 
 struct vstate {
 	xmlParserCtxtPtr ctxt;
@@ -299,6 +302,10 @@ struct vstate {
 	char peek_err[256];
 
 	bool stopped, internal_error, fatal, io_fatal;
+	/* F003/F004/F005: the file is not the sender's, or not for an open
+	 * årgang. Per-record R-rules would judge it against the wrong year or
+	 * municipality, so only the structure is still checked and reported. */
+	bool header_fatal;
 	unsigned long n_f002;
 
 	/* interned names */
@@ -365,12 +372,13 @@ struct vstate {
 	/* duplicate detection */
 	struct prec *precs;
 	size_t n_precs, cap_precs;
-	uint32_t *ref_tab; /* prec index + 1 */
-	size_t ref_cap;    /* power of two */
-	struct fnr_slot *fnr_tab;
+	char *refs;
+	size_t refs_len, refs_cap;
+	struct ref_slot *ref_tab;
+	size_t ref_cap, ref_used; /* power of two */
+	uint64_t *fnr_tab;
 	size_t fnr_cap, fnr_used;
-	uint64_t fnr_key0, fnr_key1;
-	struct arena_chunk *arena;
+	uint64_t fnr_key0, fnr_key1, fnr_key2;
 
 	/* input */
 	unsigned long long bytes;
@@ -379,40 +387,36 @@ struct vstate {
 /* ---------------------------------------------------------------------- */
 /* values in messages: never a national ID                                */
 
-/* Copies v for a message: at most MAX_VALUE_SHOWN characters, control
- * characters as '?', and in every run of 11 or more digits everything after
- * the sixth digit replaced by '*' (the nid_mask form). */
+/* Copies v for a message: at most MAX_VALUE_SHOWN bytes, control characters
+ * as '?', and when v holds 11 or more digits in all (an ID may be written
+ * with spaces or dashes), every digit after the sixth as '*' — the nid_mask
+ * form — so no national ID can pass through a message value. */
 static void scrub_value(const char *v, size_t len, char *out, size_t outlen)
 {
-	size_t o = 0;
+	size_t digits = 0;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] >= '0' && v[i] <= '9')
+			digits++;
+	bool mask = digits >= 11;
+	size_t o = 0, seen = 0;
 	size_t i = 0;
-	while (i < len && o + 5 < outlen) {
-		if (v[i] >= '0' && v[i] <= '9') {
-			size_t j = i;
-			while (j < len && v[j] >= '0' && v[j] <= '9')
-				j++;
-			size_t run = j - i;
-			for (size_t k = 0; k < run && o + 5 < outlen; k++)
-				out[o++] = (run >= 11 && k >= 6) ? '*' : v[i + k];
-			i = j;
-			continue;
-		}
+	for (; i < len && i < MAX_VALUE_SHOWN && o + 5 < outlen; i++) {
 		unsigned char c = (unsigned char)v[i];
-		out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-		i++;
-		if (i >= MAX_VALUE_SHOWN && i < len) {
-			/* cut on a UTF-8 boundary */
-			while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80 && i < len &&
-			       ((unsigned char)v[i] & 0xC0) == 0x80) {
-				i++;
-				if (o + 5 < outlen)
-					out[o++] = v[i - 1];
-			}
-			if (o + 4 < outlen) {
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
-			break;
+		if (c >= '0' && c <= '9') {
+			out[o++] = (mask && ++seen > 6) ? '*' : (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			out[o++] = '?';
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (i < len) {
+		/* cut: finish a UTF-8 sequence, then mark the cut */
+		while (i < len && ((unsigned char)v[i] & 0xC0) == 0x80 && o + 5 < outlen)
+			out[o++] = v[i++];
+		if (i < len && o + 4 < outlen) {
+			memcpy(out + o, "...", 3);
+			o += 3;
 		}
 	}
 	out[o] = '\0';
@@ -435,6 +439,10 @@ static void msg_raw(struct vstate *s, const char *rule, const char *ref, unsigne
 	const struct rule_def *rd = rules_find(rule);
 	if (rd && rd->severity == SEV_FATAL)
 		s->fatal = true;
+	if (rule[0] == 'F' && (rule[3] == '3' || rule[3] == '4' || rule[3] == '5'))
+		s->header_fatal = true;
+	else if (s->header_fatal && rule[0] == 'R')
+		return;
 	if (!s->r) {
 		if (rd && rd->severity == SEV_FATAL && !s->peek_err[0])
 			snprintf(s->peek_err, sizeof s->peek_err, "%s linje %lu: %s", rule, line, text);
@@ -517,16 +525,17 @@ static unsigned long start_line(struct vstate *s)
 	if (!in || !in->cur || !in->base)
 		return cur_line(s);
 	unsigned long line = (unsigned long)in->line;
-	const xmlChar *p = in->cur;
+	if (in->cur <= in->base)
+		return line;
+	/* '<' cannot occur inside a start tag, so the last one is its start */
+	const char *lt = memrchr(in->base, '<', (size_t)(in->cur - in->base));
+	if (!lt)
+		return line;
 	unsigned long nl = 0;
-	for (size_t steps = 0; p > in->base && steps < (1u << 20); steps++) {
-		p--;
-		if (*p == '<')
-			return line > nl ? line - nl : line;
-		if (*p == '\n')
-			nl++;
-	}
-	return line;
+	const char *end = (const char *)in->cur;
+	for (const char *p = lt; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		nl++;
+	return line > nl ? line - nl : line;
 }
 
 static bool name_is(struct vstate *s, const xmlChar *interned, const xmlChar *name, const char *plain)
@@ -1052,9 +1061,9 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 		memcpy(t->slutt, a[4].date, V_DATE_LEN);
 	t->avslag = a[5].present && a[5].b;
 	t->has_timer_per_uke = a[6].present;
-	t->timer_per_uke = a[6].d;
+	t->timer_per_uke = a[6].present ? a[6].d : 0;
 	t->has_timer_med_flere = a[7].present;
-	t->timer_med_flere = a[7].d;
+	t->timer_med_flere = a[7].present ? a[7].d : 0;
 	if (a[8].present)
 		copy_attr(t->orgnr, sizeof t->orgnr, &a[8]);
 
@@ -1266,53 +1275,41 @@ static void element_venteliste(struct vstate *s, const struct attr_val *a, unsig
 /* ---------------------------------------------------------------------- */
 /* duplicate detection                                                    */
 
-static char *arena_strdup(struct vstate *s, const char *str)
-{
-	size_t n = strlen(str) + 1;
-	if (!s->arena || s->arena->cap - s->arena->used < n) {
-		size_t cap = n > 65536 ? n : 65536;
-		struct arena_chunk *c = malloc(sizeof *c + cap);
-		if (!c)
-			return NULL;
-		c->next = s->arena;
-		c->used = 0;
-		c->cap = cap;
-		s->arena = c;
-	}
-	char *d = s->arena->data + s->arena->used;
-	memcpy(d, str, n);
-	s->arena->used += n;
-	return d;
-}
-
-static uint64_t hash_str(const char *p, size_t n)
+static uint32_t hash_str(const char *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ull;
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)p[i];
 		h *= 1099511628211ull;
 	}
-	return h ^ (h >> 29);
+	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* A keyed bijection of the 11-digit number: exact duplicate detection
- * without keeping the number itself in the table. */
+/* A keyed permutation of the 11-digit number (< 2^37) onto 37 bits: exact
+ * duplicate detection without keeping the number itself in the table. */
 static uint64_t fnr_key(const struct vstate *s, const char *fnr)
 {
 	uint64_t x = 0;
 	for (int i = 0; i < 11; i++)
 		x = x * 10 + (uint64_t)(fnr[i] - '0');
-	x ^= s->fnr_key0;
-	x *= 0x9E3779B97F4A7C15ull;
-	x ^= x >> 31;
-	x += s->fnr_key1;
-	x *= 0xBF58476D1CE4E5B9ull; /* odd: invertible */
-	x ^= x >> 27;
+	x = (x ^ s->fnr_key0) & FNR_KEY_MASK;
+	x = (x * (s->fnr_key1 | 1)) & FNR_KEY_MASK; /* odd multiplier: invertible mod 2^37 */
+	x ^= x >> 19;
+	x = (x * 0x9E3779B97F4A7C15ull) & FNR_KEY_MASK;
+	x ^= x >> 17;
+	x = (x + s->fnr_key2) & FNR_KEY_MASK;
 	return x;
+}
+
+static const char *prec_ref(const struct vstate *s, const struct prec *p)
+{
+	return s->refs + p->ref_off;
 }
 
 static long prec_new(struct vstate *s, unsigned long line)
 {
+	if (s->n_precs >= MAX_PRECS)
+		return -1;
 	if (s->n_precs == s->cap_precs) {
 		size_t nc = s->cap_precs ? s->cap_precs * 2 : 1024;
 		struct prec *np = realloc(s->precs, nc * sizeof *np);
@@ -1321,27 +1318,38 @@ static long prec_new(struct vstate *s, unsigned long line)
 		s->precs = np;
 		s->cap_precs = nc;
 	}
+	const char *ref = s->has_ref ? s->ref_display : "";
+	size_t n = strlen(ref) + 1;
+	if (s->refs_len + n > s->refs_cap) {
+		size_t nc = s->refs_cap ? s->refs_cap * 2 : 65536;
+		if (nc > UINT32_MAX)
+			return -1;
+		char *nr = realloc(s->refs, nc);
+		if (!nr)
+			return -1;
+		s->refs = nr;
+		s->refs_cap = nc;
+	}
 	struct prec *p = &s->precs[s->n_precs];
 	memset(p, 0, sizeof *p);
-	p->line = line;
-	p->ref = arena_strdup(s, s->has_ref ? s->ref_display : "");
-	if (!p->ref)
-		return -1;
+	p->line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+	p->ref_off = (uint32_t)s->refs_len;
+	memcpy(s->refs + s->refs_len, ref, n);
+	s->refs_len += n;
 	return (long)s->n_precs++;
 }
 
 static bool ref_tab_grow(struct vstate *s)
 {
 	size_t nc = s->ref_cap ? s->ref_cap * 2 : 4096;
-	uint32_t *nt = calloc(nc, sizeof *nt);
+	struct ref_slot *nt = calloc(nc, sizeof *nt);
 	if (!nt)
 		return false;
 	for (size_t i = 0; i < s->ref_cap; i++) {
-		if (!s->ref_tab[i])
+		if (!s->ref_tab[i].prec)
 			continue;
-		const char *r = s->precs[s->ref_tab[i] - 1].ref;
-		size_t h = (size_t)hash_str(r, strlen(r)) & (nc - 1);
-		while (nt[h])
+		size_t h = s->ref_tab[i].hash & (nc - 1);
+		while (nt[h].prec)
 			h = (h + 1) & (nc - 1);
 		nt[h] = s->ref_tab[i];
 	}
@@ -1351,34 +1359,42 @@ static bool ref_tab_grow(struct vstate *s)
 	return true;
 }
 
-/* Finds ref; when absent, inserts prec (if >= 0). Returns the existing prec or -1. */
+/* Finds ref; when absent, inserts prec. Returns the existing prec, -1 when
+ * inserted, -2 when out of memory. */
 static long ref_lookup_insert(struct vstate *s, const char *ref, long prec)
 {
-	if (!s->ref_cap || (s->n_precs + 1) * 2 > s->ref_cap)
+	if (!s->ref_cap || (s->ref_used + 1) * 10 > s->ref_cap * 7)
 		if (!ref_tab_grow(s))
 			return -2;
-	size_t h = (size_t)hash_str(ref, strlen(ref)) & (s->ref_cap - 1);
-	while (s->ref_tab[h]) {
-		if (strcmp(s->precs[s->ref_tab[h] - 1].ref, ref) == 0)
-			return (long)s->ref_tab[h] - 1;
+	uint32_t hv = hash_str(ref, strlen(ref));
+	size_t h = hv & (s->ref_cap - 1);
+	while (s->ref_tab[h].prec) {
+		if (s->ref_tab[h].hash == hv && strcmp(prec_ref(s, &s->precs[s->ref_tab[h].prec - 1]), ref) == 0)
+			return (long)s->ref_tab[h].prec - 1;
 		h = (h + 1) & (s->ref_cap - 1);
 	}
-	if (prec >= 0)
-		s->ref_tab[h] = (uint32_t)prec + 1;
+	s->ref_tab[h].hash = hv;
+	s->ref_tab[h].prec = (uint32_t)prec + 1;
+	s->ref_used++;
 	return -1;
+}
+
+static size_t fnr_slot_hash(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
 }
 
 static bool fnr_tab_grow(struct vstate *s)
 {
 	size_t nc = s->fnr_cap ? s->fnr_cap * 2 : 4096;
-	struct fnr_slot *nt = calloc(nc, sizeof *nt);
+	uint64_t *nt = calloc(nc, sizeof *nt);
 	if (!nt)
 		return false;
 	for (size_t i = 0; i < s->fnr_cap; i++) {
-		if (!s->fnr_tab[i].prec)
+		if (!s->fnr_tab[i])
 			continue;
-		size_t h = (size_t)(s->fnr_tab[i].key ^ (s->fnr_tab[i].key >> 32)) & (nc - 1);
-		while (nt[h].prec)
+		size_t h = fnr_slot_hash(s->fnr_tab[i] >> FNR_PREC_BITS, nc);
+		while (nt[h])
 			h = (h + 1) & (nc - 1);
 		nt[h] = s->fnr_tab[i];
 	}
@@ -1390,17 +1406,16 @@ static bool fnr_tab_grow(struct vstate *s)
 
 static long fnr_lookup_insert(struct vstate *s, uint64_t key, long prec)
 {
-	if (!s->fnr_cap || (s->fnr_used + 1) * 2 > s->fnr_cap)
+	if (!s->fnr_cap || (s->fnr_used + 1) * 10 > s->fnr_cap * 7)
 		if (!fnr_tab_grow(s))
 			return -2;
-	size_t h = (size_t)(key ^ (key >> 32)) & (s->fnr_cap - 1);
-	while (s->fnr_tab[h].prec) {
-		if (s->fnr_tab[h].key == key)
-			return (long)s->fnr_tab[h].prec - 1;
+	size_t h = fnr_slot_hash(key, s->fnr_cap);
+	while (s->fnr_tab[h]) {
+		if ((s->fnr_tab[h] >> FNR_PREC_BITS) == key)
+			return (long)(s->fnr_tab[h] & ((1ULL << FNR_PREC_BITS) - 1)) - 1;
 		h = (h + 1) & (s->fnr_cap - 1);
 	}
-	s->fnr_tab[h].key = key;
-	s->fnr_tab[h].prec = (uint32_t)prec + 1;
+	s->fnr_tab[h] = (key << FNR_PREC_BITS) | ((uint64_t)prec + 1);
 	s->fnr_used++;
 	return -1;
 }
@@ -1417,7 +1432,7 @@ static void retract(struct vstate *s, struct prec *p)
 		sum->registrations_loaded -= p->regs;
 		sum->registrations_excluded += p->regs;
 	}
-	if (s->sink && s->sink->retract && !s->fatal && !s->sink->retract(s->sink->ctx, p->ref)) {
+	if (s->sink && s->sink->retract && !s->fatal && !s->sink->retract(s->sink->ctx, prec_ref(s, p))) {
 		s->internal_error = true;
 		stop(s);
 	}
@@ -1638,15 +1653,25 @@ static void person_end(struct vstate *s)
 		    "ref ser ut til å inneholde et fødselsnummer; bruk kommunens egen referanse (journalnummer). Personen lastes ikke");
 		s->person_excluded = true;
 	} else {
-		bool printable = lex_utf8_len(s->ref, s->ref_len < 256 ? s->ref_len : 256) <= 64 && s->ref_len <= 256;
-		for (size_t i = 0; printable && i < s->ref_len && i < 256; i++) {
+		/* 1-64 printable characters: no control characters (C0, DEL, C1),
+		 * not blank; inner spaces are allowed ("J 2025/17") */
+		bool printable = s->ref_len <= 256 && lex_utf8_len(s->ref, s->ref_len) <= 64;
+		bool blank = true;
+		for (size_t i = 0; printable && i < s->ref_len; i++) {
 			unsigned char c = (unsigned char)s->ref[i];
-			if (c < 0x21 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f || (c == 0xC2 && i + 1 < s->ref_len &&
+						      (unsigned char)s->ref[i + 1] >= 0x80 &&
+						      (unsigned char)s->ref[i + 1] <= 0x9f))
 				printable = false;
+			if (c != ' ')
+				blank = false;
 		}
-		if (!printable) {
+		if (blank && printable) {
+			msg(s, "R106", s->person_line, ppath_ref, NULL, "Personen mangler ref (bare mellomrom); personen lastes ikke");
+			s->person_excluded = true;
+		} else if (!printable) {
 			msg(s, "R106", s->person_line, ppath_ref, s->ref_display,
-			    "ref må være 1–64 synlige tegn uten mellomrom; personen lastes ikke");
+			    "ref må være 1–64 tegn uten kontrolltegn; personen lastes ikke");
 			s->person_excluded = true;
 		} else {
 			ref_usable = true;
@@ -1731,14 +1756,15 @@ static void person_end(struct vstate *s)
 		}
 		if (other >= 0) {
 			struct prec *o = &s->precs[other];
+			const char *oref = prec_ref(s, o);
 			msg(s, "R106", s->person_line, ppath_ref, s->ref_display,
 			    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
-			    s->ref_display, o->line);
+			    s->ref_display, (unsigned long)o->line);
 			char text[256];
 			snprintf(text, sizeof text,
 				 "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
-				 o->ref, s->person_line);
-			msg_raw(s, "R106", o->ref, o->line, ppath_ref, text, o->ref);
+				 oref, s->person_line);
+			msg_raw(s, "R106", oref, o->line, ppath_ref, text, oref);
 			s->person_excluded = true;
 			retract(s, o);
 		}
@@ -1752,16 +1778,16 @@ static void person_end(struct vstate *s)
 		}
 		if (other >= 0) {
 			struct prec *o = &s->precs[other];
-			const char *oref = o->ref[0] ? o->ref : "(uten ref)";
+			const char *oref = prec_ref(s, o)[0] ? prec_ref(s, o) : "(uten ref)";
 			const char *mref = s->ref_display[0] ? s->ref_display : "(uten ref)";
 			msg(s, "R105", s->fnr_line, ek_path[E_FNR], masked,
 			    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
-			    mref, s->person_line, oref, o->line);
+			    mref, s->person_line, oref, (unsigned long)o->line);
 			char text[320];
 			snprintf(text, sizeof text,
 				 "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
-				 oref, o->line, mref, s->person_line);
-			msg_raw(s, "R105", o->ref, o->line, ek_path[E_FNR], text, masked);
+				 oref, (unsigned long)o->line, mref, s->person_line);
+			msg_raw(s, "R105", prec_ref(s, o), o->line, ek_path[E_FNR], text, masked);
 			s->person_excluded = true;
 			retract(s, o);
 		}
@@ -1814,7 +1840,7 @@ static void person_end(struct vstate *s)
 		}
 		if (me >= 0) {
 			s->precs[me].delivered = true;
-			s->precs[me].regs = regs;
+			s->precs[me].regs = regs > UINT32_MAX ? UINT32_MAX : (uint32_t)regs;
 		}
 		if (sum) {
 			sum->persons_loaded++;
@@ -1899,9 +1925,12 @@ static void on_start(void *ud, const xmlChar *lname, const xmlChar *prefix, cons
 	unsigned long line = start_line(s);
 	if (s->in_person) {
 		s->person_regs++;
-		if (++s->person_elems > MAX_PERSON_ELEMENTS && !s->person_too_big) {
+		if (++s->person_elems > MAX_PERSON_ELEMENTS) {
+			/* a hostile person: reported at its end (F006); nothing more kept */
 			s->person_too_big = true;
 			s->fatal = true;
+			s->skip_depth = 1;
+			return;
 		}
 	}
 	enum ek k = ns_ok(s, uri) ? classify(s, parent, lname) : E_NONE;
@@ -1961,7 +1990,11 @@ static void on_start(void *ud, const xmlChar *lname, const xmlChar *prefix, cons
 	text_reset(s);
 
 	struct attr_val a[MAX_ATTRS];
-	memset(a, 0, sizeof a);
+	for (int j = 0; j < MAX_ATTRS && attr_specs[k][j].name; j++) {
+		a[j].present = a[j].bad = false;
+		a[j].v = NULL;
+		a[j].len = 0;
+	}
 	bool ok = check_attrs(s, k, line, nb_attrs, attrs, a);
 	switch (k) {
 	case E_INNSENDING:
@@ -2323,11 +2356,7 @@ static void state_free(struct vstate *s)
 	free(s->precs);
 	free(s->ref_tab);
 	free(s->fnr_tab);
-	while (s->arena) {
-		struct arena_chunk *n = s->arena->next;
-		free(s->arena);
-		s->arena = n;
-	}
+	free(s->refs);
 	memset(s->fnr, 0, sizeof s->fnr);
 }
 
@@ -2356,6 +2385,7 @@ static void random_keys(struct vstate *s)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	s->fnr_key0 = k[0] ^ (uint64_t)ts.tv_nsec;
 	s->fnr_key1 = k[1] ^ ((uint64_t)(uintptr_t)s << 1);
+	s->fnr_key2 = k[0] * 31 + k[1];
 }
 
 /* The engine: parses path, returns false only on an internal failure. */

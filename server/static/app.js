@@ -90,9 +90,18 @@
     timeZone: 'Europe/Oslo', hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
   const num = (n) => (n === null || n === undefined ? '–' : nf.format(n));
-  const when = (iso) => (iso ? dtf.format(new Date(iso)) : '–');
+  /* Timestamps come as ISO 8601; PostgreSQL's "+00" offset is made "+00:00"
+   * (Date.parse wants minutes), and anything unparsable is shown as it came. */
+  function when(iso) {
+    if (!iso) return '–';
+    const d = new Date(String(iso).replace(/([+-]\d\d)$/, '$1:00'));
+    return Number.isNaN(d.getTime()) ? String(iso) : dtf.format(d);
+  }
   const dayLabel = (d) => `${d.slice(8, 10)}.${d.slice(5, 7)}.`;
   const hasErrors = (k) => k.current !== null && (k.current.status === 'accepted_with_errors' || k.current.errors > 0);
+
+  /* "Troms - Romsa - Tromssa": the bokmål name; callers put every name in a tooltip */
+  const shortName = (navn) => navn.split(' - ')[0];
 
   function clear(el) {
     while (el.firstChild) el.removeChild(el.firstChild);
@@ -294,9 +303,10 @@
       ? `jobber i kø (${num(q.running)} under arbeid, eldste ${Math.round(q.oldest_seconds)} s)`
       : 'jobber i kø – køen er tom';
     const rate = (x) => new Intl.NumberFormat('nb-NO', { maximumFractionDigits: x < 10 ? 1 : 0 }).format(x);
-    $('throughput').textContent =
-      `${rate(tp.registrations_per_second_last_10_minutes)} reg./s siste 10 min · ` +
-      `${rate(tp.registrations_per_second_last_hour)} reg./s siste time`;
+    const thr = $('throughput');
+    clear(thr);
+    thr.append(`${rate(tp.registrations_per_second_last_10_minutes)} registreringer/s siste 10 min`,
+      h('br'), `${rate(tp.registrations_per_second_last_hour)} registreringer/s siste time`);
   }
 
   function renderFylker(fylker) {
@@ -306,7 +316,7 @@
       const bar = h('div', { class: 'stackbar', role: 'img' });
       fillStackbar(bar, f);
       tbody.append(h('tr', { 'data-fylke': f.fylkesnummer },
-        h('td', {}, f.navn),
+        h('td', { class: 'fylke-navn', title: f.navn }, shortName(f.navn)),
         h('td', { class: 'bar-col' }, bar),
         h('td', { class: 'num-col' }, `${f.accepted}/${f.expected}`),
         h('td', { class: 'num-col' }, num(f.rejected)),
@@ -340,7 +350,8 @@
     series.forEach((p, i) => {
       const bh = (p.count / top) * ph;
       const x = L + i * bw;
-      const bar = s('rect', { class: barClass, x: x + bw * 0.12, y: T + ph - bh, width: Math.max(1, bw * 0.76), height: bh });
+      const w = Math.max(1, Math.min(bw * 0.76, 36));
+      const bar = s('rect', { class: barClass, x: x + (bw - w) / 2, y: T + ph - bh, width: w, height: bh });
       bar.append(s('title', {}, `${dayLabel(p.date)}${p.date.slice(0, 4)}: ${nf.format(p.count)} ${noun}`));
       svg.append(bar);
       if (i % every === 0)
@@ -443,10 +454,10 @@
       }
       tbody.append(h('tr', { 'data-kommune': k.kommunenummer, 'data-state': k.state },
         h('td', { class: 'kommune' }, h('span', { class: 'knr', text: k.kommunenummer }), k.navn),
-        h('td', {}, k.fylke),
+        h('td', { title: k.fylke }, shortName(k.fylke)),
         h('td', {}, stateBadge(k)),
         h('td', { class: 'num-col' }, num(k.submissions)),
-        h('td', {}, k.latest ? [when(k.latest.received_at),
+        h('td', { class: 'when' }, k.latest ? [when(k.latest.received_at),
           h('span', { class: 'sub', text: STATUS_LABEL[k.latest.status] || k.latest.status })] : '–'),
         h('td', { class: 'num-col' }, cur ? num(cur.persons) : '–'),
         h('td', { class: 'num-col' }, cur && cur.error_rate !== null ? pf.format(cur.error_rate) : '–'),

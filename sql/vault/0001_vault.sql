@@ -127,6 +127,10 @@ BEGIN
   SELECT fingerprint INTO known FROM vault.pseudonym_key WHERE version = p_key_version;
   IF NOT FOUND THEN
     LOCK TABLE vault.pseudonym_key IN SHARE ROW EXCLUSIVE MODE;
+    -- another session may have registered it while we waited for the lock
+    SELECT fingerprint INTO known FROM vault.pseudonym_key WHERE version = p_key_version;
+  END IF;
+  IF NOT FOUND THEN
     IF EXISTS (SELECT 1 FROM vault.pseudonym_key) THEN
       RAISE EXCEPTION 'pseudonym key version % is not registered in this vault', p_key_version
         USING ERRCODE = 'KV001', HINT = 'register new key versions with kprctl (planned re-keying)';
@@ -145,6 +149,9 @@ BEGIN
   SELECT retired_at INTO retired FROM vault.reid_key WHERE key_id = p_reid_key_id;
   IF NOT FOUND THEN
     LOCK TABLE vault.reid_key IN SHARE ROW EXCLUSIVE MODE;
+    SELECT retired_at INTO retired FROM vault.reid_key WHERE key_id = p_reid_key_id;
+  END IF;
+  IF NOT FOUND THEN
     IF EXISTS (SELECT 1 FROM vault.reid_key) THEN
       RAISE EXCEPTION 're-identification key % is not registered in this vault', p_reid_key_id
         USING ERRCODE = 'KV001', HINT = 'register a new reid key with kprctl';

@@ -3,7 +3,7 @@
  * (plain or gzip) go through validate_file() and the report is iterated.
  * Checks the engine's invariants besides memory safety: the summary adds
  * up, a fatal file loads nothing, every person handed to the sink has an
- * 11-digit national ID and a ref, no message value holds 11 digits in a row.
+ * 11-digit national ID and a ref, no message value holds 11 digits.
  *
  * Build (see `make fuzz`):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
@@ -51,13 +51,13 @@ static bool visit(void *ctx, const struct vmsg *m)
 	(void)ctx;
 	if (!m->rule || !m->text || !m->ref || !m->path || m->nlines == 0)
 		abort();
-	const char *v = m->value ? m->value : "";
-	size_t run = 0;
-	for (; *v; v++) {
-		run = (*v >= '0' && *v <= '9') ? run + 1 : 0;
-		if (run >= 11)
-			abort(); /* an unmasked national ID could leak */
-	}
+	/* at most 10 digits in clear in a value: never a whole national ID */
+	size_t digits = 0;
+	for (const char *v = m->value ? m->value : ""; *v; v++)
+		if (*v >= '0' && *v <= '9')
+			digits++;
+	if (digits >= 11)
+		abort();
 	return true;
 }
 

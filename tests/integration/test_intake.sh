@@ -33,16 +33,18 @@ wait_done() { # id -> final status in $BODY
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
 
 # --- refused on the first call, before the body is read
-req POST /api/v1/submissions "${XML[@]}" --data-binary @"$FA"
+printf '<Innsending/>' > "$W/tiny.xml"
+TINY=$W/tiny.xml
+req POST /api/v1/submissions "${XML[@]}" --data-binary @"$TINY"
 check "no token: 401" [ "$HTTP_STATUS" = 401 ]
 check "401 body code unauthenticated" [ "$(echo "$BODY" | json 'd["code"]')" = unauthenticated ]
-req POST /api/v1/submissions -H "$(auth kpr_notarealtokennotarealtokennotarealtoken1234)" "${XML[@]}" --data-binary @"$FA"
+req POST /api/v1/submissions -H "$(auth kpr_notarealtokennotarealtokennotarealtoken1234)" "${XML[@]}" --data-binary @"$TINY"
 check "unknown token: 401" [ "$HTTP_STATUS" = 401 ]
-req POST /api/v1/submissions -H "$(auth "$KPR_STAFF_TOKEN")" "${XML[@]}" --data-binary @"$FA"
+req POST /api/v1/submissions -H "$(auth "$KPR_STAFF_TOKEN")" "${XML[@]}" --data-binary @"$TINY"
 check "staff token may not upload: 403" [ "$HTTP_STATUS" = 403 ]
-req POST /api/v1/submissions -H "$A" -H "Content-Type: text/plain" --data-binary @"$FA"
+req POST /api/v1/submissions -H "$A" -H "Content-Type: text/plain" --data-binary @"$TINY"
 check "wrong content type: 415" [ "$HTTP_STATUS" = 415 ]
-req POST /api/v1/submissions -H "$A" "${XML[@]}" -H "Content-Encoding: br" --data-binary @"$FA"
+req POST /api/v1/submissions -H "$A" "${XML[@]}" -H "Content-Encoding: br" --data-binary @"$TINY"
 check "unknown content encoding: 415" [ "$HTTP_STATUS" = 415 ]
 req POST /api/v1/submissions -H "$A" "${XML[@]}" -H "Content-Length: 99999999999999" --data-binary @"$FA"
 check "announced size over the limit: 413 before the body" [ "$HTTP_STATUS" = 413 ]
@@ -138,7 +140,7 @@ check "dry run: validated" [ "$(echo "$BODY" | json 'd["status"]')" = validated 
 check "dry run loaded nothing" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID4'")" = 0 ]
 req GET "/api/v1/submissions/$ID2" -H "$A"
 check "dry run did not replace the current one" [ "$(echo "$BODY" | json 'd["status"]')" = accepted_with_errors ]
-req POST "/api/v1/submissions?dry_run=perhaps" -H "$A" "${XML[@]}" --data-binary @"$FA"
+req POST "/api/v1/submissions?dry_run=perhaps" -H "$A" "${XML[@]}" --data-binary @"$TINY"
 check "bad dry_run value: 400" [ "$HTTP_STATUS" = 400 ]
 
 # --- gzip, and a chunked upload without Content-Length

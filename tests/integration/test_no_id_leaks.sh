@@ -101,16 +101,16 @@ fi
 check "no core dump left behind" [ -z "$(find "$KPR_VAR" -maxdepth 2 -name 'core*' -type f 2>/dev/null)" ]
 
 # The spool: it holds a received file until it is processed (the durability
-# promise of the 202), but the spool *after processing* must hold no ID.
-# KNOWN GAP until server/src/ingest.c removes (or encrypts) a spool file
-# once its submission is processed: this check then passes by itself.
+# promise of the 202), but the spool *after processing* must hold no ID:
+# kprd removes a file once its submission is processed (server/src/ingest.c;
+# [intake] keep_processed_files = true would keep them, and fail this).
 spool_ids=0
 for _ in $(seq 1 25); do
   spool_ids=$(count_ids "$KPR_VAR/spool")
   [ "$spool_ids" -eq 0 ] && break
   sleep 0.2
 done
-check "no ID in the spool after processing (needs spool removal after processing in ingest.c; $spool_ids found)" \
+check "no ID in the spool after processing ($spool_ids found)" \
   [ "$spool_ids" -eq 0 ]
 
 finish

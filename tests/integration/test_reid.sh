@@ -18,6 +18,10 @@ PRIV=$KPR_VAR/reid-private.key
 export KPR_KEYS_DIR=$KPR_VAR/keys
 reg() { psql -X -q -v ON_ERROR_STOP=1 -At "$KPR_REGISTER_ADMIN_DSN" "$@"; }
 vlt() { psql -X -q -v ON_ERROR_STOP=1 -At "$KPR_VAULT_ADMIN_DSN" "$@"; }
+# tampering runs in one transaction: a failure can never leave a trigger off
+reg1() { reg --single-transaction "$@"; }
+vlt1() { vlt --single-transaction "$@"; }
+export PGOPTIONS="-c client_min_messages=warning"
 reid_count() { vlt -c "SELECT count(*) FROM vault.reid_audit"; }
 kaudit_count() { reg -c "SELECT count(*) FROM kpr.audit"; }
 
@@ -95,10 +99,10 @@ out=$("$K" audit verify 2>&1); rc=$?
 check "audit verify passes" [ "$rc" -eq 0 ]
 check "audit verify covers all three chains" [ "$(grep -c ' intact ' <<<"$out")" -eq 3 ]
 
-aid=$(vlt -c "SELECT id FROM vault.reid_audit ORDER BY id DESC LIMIT 1 OFFSET 1")
+aid=$(vlt -c "SELECT id FROM vault.reid_audit ORDER BY id LIMIT 1")
 orig=$(vlt -c "SELECT reason FROM vault.reid_audit WHERE id = $aid")
 tamper_reason() { # text
-  vlt -c "ALTER TABLE vault.reid_audit DISABLE TRIGGER reid_audit_append_only" \
+  vlt1 -c "ALTER TABLE vault.reid_audit DISABLE TRIGGER reid_audit_append_only" \
       -c "UPDATE vault.reid_audit SET reason = \$t\$$1\$t\$ WHERE id = $aid" \
       -c "ALTER TABLE vault.reid_audit ENABLE TRIGGER reid_audit_append_only"
 }
@@ -113,7 +117,7 @@ check "verify passes again once the row is restored" [ $? -eq 0 ]
 # register chain: a row in the middle deleted -> the row after it is named
 mid=$(reg -c "SELECT id FROM kpr.audit ORDER BY id DESC LIMIT 1 OFFSET 1")
 next=$(reg -c "SELECT id FROM kpr.audit WHERE id > $mid ORDER BY id LIMIT 1")
-reg -c "DROP TABLE IF EXISTS public.audit_saved" \
+reg1 -c "DROP TABLE IF EXISTS public.audit_saved" \
     -c "CREATE TABLE public.audit_saved AS SELECT * FROM kpr.audit WHERE id = $mid" \
     -c "ALTER TABLE kpr.audit DISABLE TRIGGER USER" -c "DELETE FROM kpr.audit WHERE id = $mid" \
     -c "ALTER TABLE kpr.audit ENABLE TRIGGER USER"
@@ -121,7 +125,7 @@ out=$("$K" audit verify --register-only 2>&1); rc=$?
 check "verify fails when a row is deleted" [ "$rc" -eq 1 ]
 check "verify names the row after the deleted one" grep -q "kpr.audit .*BROKEN at row id $next " <<<"$out"
 restore_saved() {
-  reg -c "ALTER TABLE kpr.audit DISABLE TRIGGER USER" \
+  reg1 -c "ALTER TABLE kpr.audit DISABLE TRIGGER USER" \
       -c "INSERT INTO kpr.audit OVERRIDING SYSTEM VALUE SELECT * FROM public.audit_saved" \
       -c "ALTER TABLE kpr.audit ENABLE TRIGGER USER" -c "DROP TABLE public.audit_saved"
 }
@@ -129,7 +133,7 @@ restore_saved
 "$K" audit verify >/dev/null 2>&1
 check "verify passes once the row is back" [ $? -eq 0 ]
 # the newest row deleted -> only the head can tell
-reg -c "CREATE TABLE public.audit_saved AS SELECT * FROM kpr.audit WHERE id = (SELECT max(id) FROM kpr.audit)" \
+reg1 -c "CREATE TABLE public.audit_saved AS SELECT * FROM kpr.audit WHERE id = (SELECT max(id) FROM kpr.audit)" \
     -c "ALTER TABLE kpr.audit DISABLE TRIGGER USER" \
     -c "DELETE FROM kpr.audit WHERE id = (SELECT id FROM public.audit_saved)" \
     -c "ALTER TABLE kpr.audit ENABLE TRIGGER USER"
@@ -143,7 +147,7 @@ check "verify passes once that row is back too" [ $? -eq 0 ]
 # --- a ciphertext moved to another row does not open ---------------------------
 Q=${PS[1]:-}
 qhex=${Q#*:}
-vlt -c "CREATE TABLE public.entry_saved AS SELECT * FROM vault.entry
+vlt1 -c "CREATE TABLE public.entry_saved AS SELECT * FROM vault.entry
           WHERE key_version = 1 AND pseudonym IN (decode('$phex', 'hex'), decode('$qhex', 'hex'))" \
     -c "UPDATE vault.entry SET seq = seq + 1000000000 WHERE pseudonym = decode('$qhex', 'hex')" \
     -c "UPDATE vault.entry e SET enc = s.enc, seq = s.seq, ct = s.ct FROM public.entry_saved s
@@ -153,7 +157,7 @@ out=$("$K" reidentify --pseudonym "$P" --private-key "$PRIV" --case "SAK-2026/00
 check "a moved ciphertext does not decrypt" [ "$rc" -eq 1 ]
 check "it says so" grep -q "does not decrypt" <<<"$out"
 check "and prints no ID" fails grep -qE '[0-9]{11}' <<<"$out"
-vlt -c "UPDATE vault.entry e SET enc = s.enc, seq = s.seq, ct = s.ct FROM public.entry_saved s
+vlt1 -c "UPDATE vault.entry e SET enc = s.enc, seq = s.seq, ct = s.ct FROM public.entry_saved s
           WHERE e.key_version = s.key_version AND e.pseudonym = s.pseudonym AND s.pseudonym = decode('$phex', 'hex')" \
     -c "UPDATE vault.entry e SET enc = s.enc, seq = s.seq, ct = s.ct FROM public.entry_saved s
           WHERE e.key_version = s.key_version AND e.pseudonym = s.pseudonym AND s.pseudonym = decode('$qhex', 'hex')" \

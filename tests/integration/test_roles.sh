@@ -83,15 +83,20 @@ check "vault objects are owned by kpr_vault_owner" \
 check "register audit objects are owned by kpr_register_owner" \
   [ "$(admin register -c "SELECT count(DISTINCT tableowner) || ':' || min(tableowner) FROM pg_tables
                           WHERE schemaname = 'kpr' AND tablename IN ('audit', 'audit_chain', 'reservation')")" = "1:kpr_register_owner" ]
-check "kpr_ingest is no superuser and owns nothing" \
-  [ "$(admin register -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'kpr_ingest'")" = f ] \
-  -a "$(admin vault -c "SELECT count(*) FROM pg_tables WHERE tableowner = 'kpr_ingest'")" -eq 0
+check "kpr_ingest is no superuser" \
+  [ "$(admin register -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'kpr_ingest'")" = f ]
+check "kpr_ingest owns no vault table" \
+  [ "$(admin vault -c "SELECT count(*) FROM pg_tables WHERE tableowner = 'kpr_ingest'")" -eq 0 ]
 
 # --- nobody changes an audit row, not even a superuser through the trigger -------------
 # (make sure each table has a row, although the statement triggers fire anyway)
 admin vault -c "INSERT INTO vault.key_event (actor, event, detail) VALUES ('test_roles', 'test.roles', 'row for the append-only checks')" >/dev/null
 admin register -c "SELECT kpr.reserve(decode(repeat('ab', 16), 'hex'), 1, 'SAK-ROLES', 'append-only check', 'test_roles')" >/dev/null
 admin register -c "SELECT kpr.unreserve(decode(repeat('ab', 16), 'hex'), 1, 'SAK-ROLES', NULL, 'test_roles')" >/dev/null
+check "the vault's append-only triggers are enabled" \
+  [ "$(admin vault -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%append_only' AND tgenabled = 'O'")" -eq 2 ]
+check "the register's append-only trigger is enabled" \
+  [ "$(admin register -c "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_append_only' AND tgenabled = 'O'")" -eq 1 ]
 for t in vault.reid_audit vault.key_event; do
   check "superuser UPDATE on $t refused by the trigger" fails admin vault -c "UPDATE $t SET actor = 'x'"
   check "superuser DELETE on $t refused by the trigger" fails admin vault -c "DELETE FROM $t"
@@ -106,7 +111,8 @@ check "reservations are never deleted" fails admin register -c "DELETE FROM kpr.
 check "a hand-written audit hash is overwritten by the trigger" \
   [ "$(admin vault -c "INSERT INTO vault.key_event (actor, event, detail, chain_seq, prev_hash, row_hash)
                        VALUES ('test_roles', 'test.roles', 'forged', 1, '\\x00', '\\x00') RETURNING chain_seq > 1 AND octet_length(row_hash) = 32" | head -1)" = t ]
-check "the chains are intact after all this" "$BUILD/kprctl" audit verify
+verify_quiet() { "$BUILD/kprctl" audit verify >/dev/null 2>&1; }
+check "the chains are intact after all this" verify_quiet
 
 # --- readers: persons only through the disclosure views ---------------------------------
 as_reader() { admin register -c "SET ROLE kpr_register_reader" -c "$1" >/dev/null; }

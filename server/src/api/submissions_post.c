@@ -19,6 +19,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "spool.h"
 #include "validate.h"
 #include "worker.h"
@@ -206,6 +207,12 @@ static enum MHD_Result first_call(struct http_request *rq)
 	long long free_b = spool_free_bytes(cfg->spool_dir);
 	if (free_b >= 0 && free_b < cfg->spool_min_free_bytes)
 		return http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE, "the spool is short of space");
+	/* rate limit (ratelimit.h): uploads per municipality; counted here, once
+	 * every other header check has passed and the body is about to be read */
+	int wait = ratelimit_take(ratelimit_shared(RATELIMIT_UPLOADS), rq->kommune,
+				  cfg->upload_rate_limit, cfg->upload_rate_window);
+	if (wait > 0)
+		return http_reply_error_retry(rq, KPR_E_RATE_LIMITED, wait);
 	struct upload *u = calloc(1, sizeof *u);
 	char err[256];
 	if (!u)

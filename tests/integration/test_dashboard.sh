@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The monitoring dashboard: static files served by kprd (types, CSP, no
+# directory traversal, validators), then the page in Debian's headless
+# chromium driven by playwright-core (tests/browser/): sign in, counts,
+# filters, search, sort, feedback downloads through fetch + Blob, the
+# reminder list, sign out, and no request leaving localhost.
+# Screenshots go to $KPR_ARTIFACTS (tests/artifacts/).
+# playwright-core is installed from tests/browser/package-lock.json with
+# `npm ci` when node_modules is missing; no browser is downloaded.
+. "$(dirname "$0")/../lib/common.sh"
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=$(mktemp -d)
+trap 'rm -f "$HTTP_HEADERS"; rm -rf "$WORK"' EXIT
+STAFF=$(auth "$KPR_STAFF_TOKEN")
+export KPR_ARTIFACTS=${KPR_ARTIFACTS:-$ROOT/tests/artifacts}
+mkdir -p "$KPR_ARTIFACTS"
+
+# --- static files ----------------------------------------------------------------
+req GET /
+check "GET / without a token: 200" [ "$HTTP_STATUS" = 200 ]
+check "GET /: text/html" [ "$(header Content-Type)" = "text/html; charset=utf-8" ]
+check "GET /: Content-Security-Policy default-src 'self'" matches "$(header Content-Security-Policy)" "^default-src 'self';"
+check "GET /: frame-ancestors 'none'" matches "$(header Content-Security-Policy)" "frame-ancestors 'none'"
+check "GET /: X-Request-Id" [ -n "$(header X-Request-Id)" ]
+check "the page loads nothing from elsewhere" fails grep -Eq '(src|href)="(https?:)?//' <<<"$BODY"
+etag=$(header ETag)
+req GET /static/app.js
+check "app.js: text/javascript" [ "$(header Content-Type)" = "text/javascript; charset=utf-8" ]
+req GET /static/app.css
+check "app.css: text/css" [ "$(header Content-Type)" = "text/css; charset=utf-8" ]
+req GET /static/favicon.svg
+check "favicon.svg: image/svg+xml" [ "$(header Content-Type)" = "image/svg+xml" ]
+req GET / -H "If-None-Match: $etag"
+check "If-None-Match with the ETag: 304" [ "$HTTP_STATUS" = 304 ]
+for p in /static/../../config/kprd.conf.example /static/..%2F..%2Fconfig%2Fkprd.conf.example \
+         /static/%2e%2e /static/.gitignore /static/index.html~ /static/nothing.js /static/ /static; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is --cacert "$KPR_CACERT" "$KPR_URL$p")
+  check "no file outside the allowed set: $p -> $code" [ "$code" = 404 ]
+done
+req POST / -d x
+check "POST /: 405" [ "$HTTP_STATUS" = 405 ]
+
+# --- the browser ---------------------------------------------------------------------
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
+  not_ok "chromium not installed (/usr/bin/chromium; apt-get install chromium)"
+  finish; exit 1
+fi
+if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+  echo "  installing playwright-core (npm ci --prefix tests/browser)"
+  if ! npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --loglevel=error >"$WORK/npm.log" 2>&1; then
+    sed 's/^/    /' "$WORK/npm.log" | tail -15
+    not_ok "npm ci --prefix tests/browser failed: is the npm registry reachable?"
+    finish; exit 1
+  fi
+fi
+
+# data the page must show: one accepted and one rejected-only municipality
+curl -fsS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/progress" -o "$WORK/p.json"
+read -r ACC REJ < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501", "3201", "3203"}
+m = [k["kommunenummer"] for k in d["kommuner"] if k["state"] == "missing" and k["kommunenummer"] not in avoid]
+print(m[-10], m[-11])' "$WORK/p.json")
+echo "  using $ACC (accepted) and $REJ (rejected)"
+"$BUILD/kpr-gen" --kommune "$ACC" --persons 15 --seed 31 --out "$WORK/gen" >/dev/null
+TA=$(tools/kpr-dev token "$ACC" 2>/dev/null); TR=$(tools/kpr-dev token "$REJ" 2>/dev/null)
+wait_token "$TA" && wait_token "$TR"
+for t in "$TA" "$TR"; do
+  id=$(curl -sS --cacert "$KPR_CACERT" -H "$(auth "$t")" -H "Content-Type: application/xml" \
+    --data-binary @"$WORK/gen/$ACC-2025.xml" "$KPR_URL/api/v1/submissions" | json 'd["id"]')
+  for _ in $(seq 1 150); do
+    st=$(curl -sS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/submissions/$id" | json 'd["status"]')
+    case "$st" in received|processing) sleep 0.2 ;; *) break ;; esac
+  done
+  echo "  $id: $st"
+done
+
+rm -f "$KPR_ARTIFACTS"/dashboard*.png
+export DASH_ACCEPTED=$ACC DASH_REJECTED=$REJ DASH_MUNI_TOKEN=$TR NODE_EXTRA_CA_CERTS=$KPR_CACERT
+if (cd "$ROOT/tests/browser" && timeout 75 node dashboard.test.mjs); then
+  ok "the dashboard in chromium"
+else
+  not_ok "the dashboard in chromium (see the lines above)"
+fi
+check "screenshots saved in $KPR_ARTIFACTS" [ -s "$KPR_ARTIFACTS/dashboard.png" ]
+
+finish

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# GET /metrics: valid Prometheus text exposition (checked by a small parser
+# below), HELP and TYPE for every family, and counters that move by exactly
+# what a known run does: one clean file accepted, the same file sent with
+# another municipality's token (F003, rejected), a dry run with injected
+# errors (validated), one feedback download. The database gauges
+# (submissions by status, queue depth) move the same way. Deltas only: the
+# stack is shared with the other tests.
+. "$(dirname "$0")/../lib/common.sh"
+
+WORK=$(mktemp -d)
+trap 'rm -f "$HTTP_HEADERS"; rm -rf "$WORK"' EXIT
+STAFF=$(auth "$KPR_STAFF_TOKEN")
+
+scrape() { curl -fsS --cacert "$KPR_CACERT" "$KPR_URL/metrics" -o "$1"; }
+upload() { # token file [query] -> prints the submission id
+  curl -sS --cacert "$KPR_CACERT" -H "$(auth "$1")" -H "Content-Type: application/xml" \
+    --data-binary @"$2" "$KPR_URL/api/v1/submissions${3:-}" | json 'd["id"]'
+}
+wait_done() {
+  local st
+  for _ in $(seq 1 150); do
+    st=$(curl -sS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/submissions/$1" | json 'd["status"]')
+    case "$st" in received|processing) sleep 0.2 ;; *) echo "$st"; return 0 ;; esac
+  done
+  echo timeout
+}
+wait_queue_empty() {
+  for _ in $(seq 1 150); do
+    scrape "$WORK/q.prom" || return 1
+    grep -qx 'kpr_queue_depth 0' "$WORK/q.prom" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+pychecks() {
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      ok\|*) ok "${line#ok|}" ;;
+      FAIL\|*) not_ok "${line#FAIL|}" ;;
+      *) echo "  $line" ;;
+    esac
+  done < <(python3 - "$@" 2>&1 || echo "FAIL|python checks crashed")
+}
+
+# The exposition-format parser both scrapes go through (written to a file
+# so the checks below can import it).
+cat > "$WORK/promparse.py" <<'EOF'
+import math, re
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+SAMPLE = re.compile(rf"^({NAME})(?:\{{(.*)\}})? (\S+)(?: (-?\d+))?$")
+LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"\s*(,|$)')
+TYPES = {"counter", "gauge", "histogram", "summary", "untyped"}
+
+def parse(text):
+    """Returns ({(name, frozenset(labels)): value}, {family: type}, [errors])."""
+    errs, samples, types, helps, done, current = [], {}, {}, set(), set(), None
+    if not text.endswith("\n"):
+        errs.append("does not end with a newline")
+    def family_of(name):
+        for suf in ("_bucket", "_sum", "_count"):
+            if name.endswith(suf) and types.get(name[: -len(suf)]) in ("histogram", "summary"):
+                return name[: -len(suf)]
+        return name
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        if line.startswith("#"):
+            p = line.split(" ", 3)
+            if len(p) >= 3 and p[1] in ("HELP", "TYPE"):
+                fam = p[2]
+                if not re.fullmatch(NAME, fam): errs.append(f"{n}: bad name {fam}")
+                if fam in done: errs.append(f"{n}: {p[1]} for {fam} after its samples ended")
+                if p[1] == "TYPE":
+                    if fam in types: errs.append(f"{n}: second TYPE for {fam}")
+                    if len(p) != 4 or p[3] not in TYPES: errs.append(f"{n}: bad TYPE line")
+                    else: types[fam] = p[3]
+                else:
+                    if fam in helps: errs.append(f"{n}: second HELP for {fam}")
+                    helps.add(fam)
+                if current and current != fam: done.add(current)
+                current = fam
+            continue
+        if not line.strip():
+            errs.append(f"{n}: empty line"); continue
+        m = SAMPLE.match(line)
+        if not m:
+            errs.append(f"{n}: not a sample: {line!r}"); continue
+        name, lab, val = m.group(1), m.group(2), m.group(3)
+        labels, pos = {}, 0
+        while lab is not None and pos < len(lab):
+            lm = LABEL.match(lab, pos)
+            if not lm:
+                errs.append(f"{n}: bad labels {lab!r}"); break
+            if lm.group(1) in labels: errs.append(f"{n}: label {lm.group(1)} twice")
+            labels[lm.group(1)] = lm.group(2)
+            pos = lm.end()
+        try:
+            v = float(val)
+        except ValueError:
+            errs.append(f"{n}: bad value {val!r}"); continue
+        fam = family_of(name)
+        if fam not in types: errs.append(f"{n}: sample of {fam} before its TYPE")
+        if fam in done: errs.append(f"{n}: samples of {fam} not together")
+        if current and current != fam: done.add(current)
+        current = fam
+        key = (name, frozenset(labels.items()))
+        if key in samples: errs.append(f"{n}: duplicate series {line!r}")
+        samples[key] = v
+        if types.get(fam) == "counter" and (v < 0 or math.isnan(v)): errs.append(f"{n}: negative counter")
+    # histograms: cumulative buckets ending in +Inf == _count
+    for fam, t in types.items():
+        if t != "histogram": continue
+        b = sorted(((float(dict(k[1])["le"]), v) for k, v in samples.items() if k[0] == fam + "_bucket"))
+        if not b or b[-1][0] != math.inf: errs.append(f"{fam}: no +Inf bucket"); continue
+        if any(x[1] > y[1] for x, y in zip(b, b[1:])): errs.append(f"{fam}: buckets not cumulative")
+        if b[-1][1] != samples.get((fam + "_count", frozenset()), -1): errs.append(f"{fam}: +Inf != _count")
+    missing_help = set(types) - helps
+    if missing_help: errs.append(f"families without HELP: {sorted(missing_help)}")
+    return samples, types, errs
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+def total(samples, name, **labels):
+    return sum(v for (n, l), v in samples.items() if n == name and set(labels.items()) <= set(l))
+EOF
+
+# --- before ---------------------------------------------------------------------
+wait_queue_empty
+scrape "$WORK/m0.prom"
+req GET /metrics
+check "metrics: 200 without a token" [ "$HTTP_STATUS" = 200 ]
+check "metrics: content type text/plain version=0.0.4" matches "$(header Content-Type)" '^text/plain; version=0\.0\.4'
+
+# two municipalities nobody has used yet (from the end of the missing list)
+curl -fsS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/progress" -o "$WORK/p.json"
+read -r M1 M2 < <(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501", "3201", "3203"}
+m = [k["kommunenummer"] for k in d["kommuner"] if k["state"] == "missing" and k["kommunenummer"] not in avoid]
+print(m[-6], m[-7])' "$WORK/p.json")
+echo "  using $M1 and $M2"
+"$BUILD/kpr-gen" --kommune "$M1" --persons 10 --seed 21 --out "$WORK/ok" >/dev/null
+"$BUILD/kpr-gen" --kommune "$M1" --persons 15 --seed 22 --inject R301=0.4 --out "$WORK/bad" >/dev/null
+T1=$(tools/kpr-dev token "$M1" 2>/dev/null); T2=$(tools/kpr-dev token "$M2" 2>/dev/null)
+check "tokens accepted" wait_token "$T1"
+wait_token "$T2"
+
+# --- the run -----------------------------------------------------------------------
+S1=$(upload "$T1" "$WORK/ok/$M1-2025.xml")
+S2=$(upload "$T2" "$WORK/ok/$M1-2025.xml")
+S3=$(upload "$T1" "$WORK/bad/$M1-2025.xml" "?dry_run=true")
+check "clean file accepted" [ "$(wait_done "$S1")" = accepted ]
+check "another municipality's file rejected" [ "$(wait_done "$S2")" = rejected ]
+check "dry run validated" [ "$(wait_done "$S3")" = validated ]
+check "feedback downloaded once" curl -fsS --cacert "$KPR_CACERT" -H "$(auth "$T1")" -o /dev/null \
+  "$KPR_URL/api/v1/submissions/$S1/feedback?format=csv"
+for s in "$S1" "$S2" "$S3"; do
+  curl -fsS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/submissions/$s" -o "$WORK/sub-$s.json"
+done
+wait_queue_empty
+scrape "$WORK/m1.prom"
+BYTES=$(( $(stat -c %s "$WORK/ok/$M1-2025.xml") * 2 + $(stat -c %s "$WORK/bad/$M1-2025.xml") ))
+
+pychecks "$WORK" "$S1" "$S2" "$S3" "$BYTES" "$T1" "$T2" "$KPR_STAFF_TOKEN" <<'EOF'
+import json, re, sys
+W, S1, S2, S3, BYTES = sys.argv[1:6]
+tokens = sys.argv[6:]
+sys.path.insert(0, W)
+from promparse import parse, value, total
+def check(desc, cond):
+    print(("ok|" if cond else "FAIL|") + desc)
+t0, t1 = open(f"{W}/m0.prom").read(), open(f"{W}/m1.prom").read()
+m0, ty0, e0 = parse(t0)
+m1, ty1, e1 = parse(t1)
+for e in (e0 + e1)[:10]:
+    print("  parse error: " + e)
+check("first scrape is valid exposition format", not e0)
+check("second scrape is valid exposition format", not e1)
+need = {"kpr_uploads_total": "counter", "kpr_upload_bytes_total": "counter",
+        "kpr_records_processed_total": "counter", "kpr_feedback_downloads_total": "counter",
+        "kpr_submissions_accepted_total": "counter", "kpr_submissions_rejected_total": "counter",
+        "kpr_validation_messages_total": "counter", "kpr_http_requests_total": "counter",
+        "kpr_db_errors_total": "counter", "kpr_db_reconnects_total": "counter",
+        "kpr_job_duration_seconds": "histogram", "kpr_submissions": "gauge",
+        "kpr_queue_depth": "gauge", "kpr_queue_jobs": "gauge", "kpr_database_up": "gauge"}
+bad = {k: ty1.get(k) for k, v in need.items() if ty1.get(k) != v}
+check(f"every family announced with its type {bad or ''}", not bad)
+d = lambda name, **l: value(m1, name, **l) - value(m0, name, **l)
+sub = {s: json.load(open(f"{W}/sub-{s}.json")) for s in (S1, S2, S3)}
+check(f"kpr_uploads_total +3 ({d('kpr_uploads_total'):g})", d("kpr_uploads_total") == 3)
+check(f"kpr_upload_bytes_total +{BYTES} ({d('kpr_upload_bytes_total'):g})", d("kpr_upload_bytes_total") == int(BYTES))
+regs = sum(sub[s]["counts"]["registrations"] or 0 for s in (S1, S2, S3))
+check(f"kpr_records_processed_total +{regs} ({d('kpr_records_processed_total'):g})", d("kpr_records_processed_total") == regs)
+check("kpr_submissions_accepted_total +1", d("kpr_submissions_accepted_total") == 1)
+check("kpr_submissions_rejected_total +1", d("kpr_submissions_rejected_total") == 1)
+check("kpr_submissions_validated_total +1", d("kpr_submissions_validated_total") == 1)
+check("kpr_feedback_downloads_total +1", d("kpr_feedback_downloads_total") == 1)
+check("kpr_job_duration_seconds_count +3", d("kpr_job_duration_seconds_count") == 3)
+check("kpr_job_duration_seconds_sum grew", d("kpr_job_duration_seconds_sum") > 0)
+check("F003 FATAL counted once", d("kpr_validation_messages_total", rule="F003", severity="FATAL") == 1)
+msgs = sum((sub[s]["counts"]["messages"][k] or 0) for s in (S1, S2, S3) for k in ("fatal", "error", "warning", "info"))
+dm = total(m1, "kpr_validation_messages_total") - total(m0, "kpr_validation_messages_total")
+check(f"validation messages +{msgs} over all rules ({dm:g})", dm == msgs)
+derr = total(m1, "kpr_validation_messages_total", severity="ERROR") - total(m0, "kpr_validation_messages_total", severity="ERROR")
+check(f"ERROR messages equal the dry run's errors ({derr:g})", derr == sub[S3]["counts"]["messages"]["error"] > 0)
+check("R301 counted with severity ERROR", d("kpr_validation_messages_total", rule="R301", severity="ERROR") > 0)
+check("HTTP: submissions_post 202 +3", d("kpr_http_requests_total", route="submissions_post", status="202") == 3)
+check("HTTP: feedback_get 200 +1", d("kpr_http_requests_total", route="feedback_get", status="200") == 1)
+check("HTTP: metrics route counted", value(m1, "kpr_http_requests_total", route="metrics", status="200") >= 1)
+check("DB gauge: accepted +1", d("kpr_submissions", status="accepted") == 1)
+check("DB gauge: rejected +1", d("kpr_submissions", status="rejected") == 1)
+check("DB gauge: validated +1", d("kpr_submissions", status="validated") == 1)
+check("DB gauge: every status shown", all(("kpr_submissions", frozenset({("status", s)})) in m1 for s in
+      ("received", "processing", "accepted", "accepted_with_errors", "rejected", "superseded", "validated")))
+check("queue depth 0 after the run", value(m1, "kpr_queue_depth") == 0 and
+      value(m1, "kpr_queue_jobs", state="queued") == 0)
+check("database up", value(m1, "kpr_database_up") == 1)
+check("no token in the metrics", not any(t and t in t1 for t in tokens))
+check("no 11-digit number (national ID) in the metrics", not re.search(r"(?<!\d)\d{11}(?!\d)", t1.replace(".", " ")))
+check("label values only from fixed sets (no ref, no id)",
+      not re.search(r'[0-9a-f]{8}-[0-9a-f]{4}-', t1))
+EOF
+
+finish
