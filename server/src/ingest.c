@@ -348,6 +348,17 @@ static const struct db_stmt st_retract_person = {
 	"ingest_retract_person",
 	"DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ref = $2", 2};
 
+static const struct db_stmt st_clear_rows = {
+	"ingest_clear_rows",
+	"WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid),"
+	" d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid),"
+	" d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid),"
+	" d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid)"
+	" SELECT 1",
+	1};
+static const struct db_stmt st_clear_persons = {
+	"ingest_clear_persons", "DELETE FROM kpr.person WHERE submission_id = $1::uuid", 1};
+
 static bool copy_one(struct db *db, enum copy_table t, FILE *f)
 {
 	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
@@ -404,6 +415,16 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	char sqlstate[6];
 	double t0 = now_s();
 	if (fc->load_rows) {
+		/* a reprocessed submission replaces its own earlier rows */
+		const char *dp[] = {j->sub_id};
+		PGresult *d = db_exec(db, &st_clear_rows, dp, sqlstate);
+		if (!d)
+			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+		PQclear(d);
+		d = db_exec(db, &st_clear_persons, dp, sqlstate);
+		if (!d)
+			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+		PQclear(d);
 		for (int t = 0; t < T_COUNT; t++)
 			if (!copy_one(db, (enum copy_table)t, j->copy[t]))
 				return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL : DB_TX_RETRY;

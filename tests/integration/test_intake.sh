@@ -165,4 +165,21 @@ check "staff list by kommune" [ "$(echo "$BODY" | json 'len([s for s in d["submi
 req GET "/api/v1/submissions?aargang=20x5" -H "$A"
 check "bad parameter: 400" [ "$HTTP_STATUS" = 400 ]
 
+# --- reprocessing: refused once the file has left the spool; with the file
+# back (as when processed files are kept) it runs again without duplicates
+out=$("$BUILD/kprctl" reprocess --config "$KPR_CONFIG" "$ID5" 2>&1); rc=$?
+check "reprocess refused when the file is gone" [ "$rc" = 1 ]
+check "…saying the municipality must send it again" grep -q "must send it again" <<<"$out"
+check "reprocess of a superseded submission refused" fails "$BUILD/kprctl" reprocess --config "$KPR_CONFIG" "$ID1"
+rows_before=$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID5'")
+cp "$FD" "$KPR_VAR/spool/$ID5.xml.gz"
+check "reprocess queues it again" "$BUILD/kprctl" reprocess --config "$KPR_CONFIG" "$ID5"
+wait_done "$ID5"
+check "reprocessed: accepted again" [ "$(echo "$BODY" | json 'd["status"]')" = accepted ]
+check "reprocessing added no duplicate rows" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID5'")" = "$rows_before" ]
+check "reprocess is audited" [ "$(sql "SELECT count(*) FROM kpr.audit WHERE action = 'reprocess' AND detail = 'submission $ID5'")" = 1 ]
+check "token issue is audited" [ "$(sql "SELECT count(*) FROM kpr.audit WHERE action = 'token_issue' AND detail LIKE '% kommune=$KOMMUNE %'")" -ge 1 ]
+check "staff downloads are audited" [ "$(sql "SELECT count(*) FROM kpr.audit WHERE action = 'staff_download' AND detail LIKE 'submission=$ID1 %'")" = 1 ]
+check "the audit chain still verifies" "$BUILD/kprctl" audit verify --register-only
+
 finish

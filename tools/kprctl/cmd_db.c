@@ -191,7 +191,7 @@ static int migrate_one_db(const char *which, struct db *db, bool apply)
 		free(applied);
 		return 1;
 	}
-	int rc = 0, pending = 0;
+	int rc = 0, pending = 0, applied_now = 0;
 	for (int i = 0; i < n; i++) {
 		if (applied[i][0]) {
 			bool changed = strcmp(applied[i], v[i].sha256) != 0;
@@ -215,10 +215,17 @@ static int migrate_one_db(const char *which, struct db *db, bool apply)
 			break;
 		}
 		free(sql);
+		applied_now++;
 		printf("%-8s %s  applied now\n", which, v[i].name);
 	}
 	if (!apply && pending == 0)
 		printf("%-8s up to date\n", which);
+	if (apply && applied_now > 0 && rc == 0 && !strcmp(which, "register")) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "%d register migration(s) applied", applied_now);
+		if (!kprctl_audit(db, "db_migrate", detail))
+			rc = 1;
+	}
 	free(v);
 	free(applied);
 	return rc;

@@ -77,7 +77,11 @@ static enum db_tx_status load(struct db *db, void *arg)
 			}
 		}
 	}
-	printf("loaded %zu counties, %zu municipalities, %zu codes\n", nf, nk, nc);
+	char detail[128];
+	snprintf(detail, sizeof detail, "%zu counties, %zu municipalities, %zu codes", nf, nk, nc);
+	if (!kprctl_audit(db, "ref_load", detail))
+		return DB_TX_FAIL;
+	printf("loaded %s\n", detail);
 	return DB_TX_OK;
 }
 

@@ -85,6 +85,19 @@ static int issue(int argc, char **argv)
 		OPENSSL_cleanse(token, sizeof token);
 		return 1;
 	}
+	char detail[128];
+	snprintf(detail, sizeof detail, "token %s role=%s kommune=%s expires=%s", PQgetvalue(r, 0, 0),
+		 staff ? "staff" : "municipality", kommune ? kommune : "-", expires ? expires : "-");
+	if (!kprctl_audit(db, "token_issue", detail)) {
+		/* an unaudited token must not stay usable */
+		const char *rp[] = {PQgetvalue(r, 0, 0)};
+		PGresult *rv = db_exec(db, &st_revoke, rp, NULL);
+		PQclear(rv);
+		PQclear(r);
+		db_free(db);
+		OPENSSL_cleanse(token, sizeof token);
+		return 1;
+	}
 	/* the token itself on stdout alone, so scripts can capture it; the rest on stderr */
 	fprintf(stderr, "token %s issued (%s%s%s); it is shown only now:\n", PQgetvalue(r, 0, 0),
 		staff ? "staff" : "municipality ", staff ? "" : kommune, expires ? ", expires" : "");
@@ -125,8 +138,10 @@ static int revoke(const char *id)
 	PGresult *r = db_exec(db, &st_revoke, p, NULL);
 	int rc = 1;
 	if (r && PQntuples(r) == 1) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "token %s", id);
+		rc = kprctl_audit(db, "token_revoke", detail) ? 0 : 1;
 		printf("token %s revoked\n", id);
-		rc = 0;
 	} else if (r) {
 		fprintf(stderr, "kprctl: no active token %s\n", id);
 	}

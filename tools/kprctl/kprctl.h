@@ -25,7 +25,12 @@ extern struct kprctl kprctl;
 struct db *kprctl_connect_register(void) KPR_WUR;
 struct db *kprctl_connect_vault(void) KPR_WUR;
 
+/* Appends an admin action to the hash-chained kpr.audit (actor = the OS
+ * user running kprctl). False, with the reason printed, when it could not. */
+bool kprctl_audit(struct db *register_db, const char *action, const char *detail) KPR_WUR;
+
 int kprctl_cmd_db(int argc, char **argv);
+int kprctl_cmd_reprocess(int argc, char **argv);
 int kprctl_cmd_token(int argc, char **argv);
 int kprctl_cmd_ref(int argc, char **argv);
 int kprctl_cmd_config(int argc, char **argv);

@@ -33,6 +33,7 @@ static void usage(FILE *out)
 #ifdef HAVE_KEYS
 		"  keys init | status | rotate-kek   (see kprctl keys --help)\n"
 #endif
+		"  reprocess ID            run a submission again from its spooled file\n"
 		"  config example          print every kprd.conf key with its default\n"
 		"  reidentify --case C --reason R (--pseudonym P --private-key F | --fnr F)\n"
 		"                          innsyn under audit (see kprctl reidentify --help)\n"
@@ -84,6 +85,19 @@ static struct db *connect_owner(const char *dsn, const char *what)
 struct db *kprctl_connect_register(void)
 {
 	return connect_owner(kprctl.register_dsn, "register");
+}
+
+bool kprctl_audit(struct db *db, const char *action, const char *detail)
+{
+	static const struct db_stmt st = {"kprctl_audit", "SELECT kpr.audit_admin($1, $2, $3)", 3};
+	const char *p[] = {action, kprctl.actor, detail};
+	PGresult *r = db_exec(db, &st, p, NULL);
+	if (!r) {
+		fprintf(stderr, "kprctl: cannot write the audit row: %s\n", db_last_error(db));
+		return false;
+	}
+	PQclear(r);
+	return true;
 }
 
 struct db *kprctl_connect_vault(void)
@@ -140,6 +154,8 @@ int main(int argc, char **argv)
 		return kprctl_cmd_token(sub_argc, sub_argv);
 	if (!strcmp(cmd, "ref"))
 		return kprctl_cmd_ref(sub_argc, sub_argv);
+	if (!strcmp(cmd, "reprocess"))
+		return kprctl_cmd_reprocess(sub_argc, sub_argv);
 	if (!strcmp(cmd, "config"))
 		return kprctl_cmd_config(sub_argc, sub_argv);
 	if (!strcmp(cmd, "reidentify"))

@@ -29,6 +29,9 @@ static const struct db_stmt st_count = {
 	" VALUES ($1::uuid, $2, $3, nullif($4, '0')::bigint)",
 	4};
 
+static const struct db_stmt st_audit = {
+	"feedback_audit", "SELECT kpr.audit_staff_download($1::uuid, $2, $3::bigint)", 3};
+
 struct fb_args {
 	enum feedback_format format;
 };
@@ -74,13 +77,16 @@ static void feedback_db(struct http_request *rq, struct db *db)
 		(void)http_reply_error(rq, KPR_E_INTERNAL, "feedback file missing");
 		return;
 	}
-	if (rq->role == HTTP_ROLE_MUNICIPALITY) {
+	{
+		/* municipality downloads are counted; staff downloads are audited */
 		char tok[24];
 		snprintf(tok, sizeof tok, "%lld", rq->token_id);
 		const char *cp[] = {rq->segment, fmt, "municipality", tok};
-		PGresult *c = db_exec(db, &st_count, cp, NULL);
+		const char *ap[] = {rq->segment, fmt, tok};
+		PGresult *c = rq->role == HTTP_ROLE_MUNICIPALITY ? db_exec(db, &st_count, cp, NULL)
+								 : db_exec(db, &st_audit, ap, NULL);
 		if (!c) {
-			/* a download that cannot be counted is not served: staff rely on the count */
+			/* a download that cannot be counted or audited is not served */
 			close(fd);
 			(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 			return;
