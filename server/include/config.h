@@ -80,8 +80,13 @@ extern const size_t config_keys_len;
 struct kpr_config *config_load(const char *path, char *err, size_t errlen) KPR_WUR;
 void config_free(struct kpr_config *c);
 
-/* Copies the reloadable keys of fresh into live; logs keys that changed but
- * need a restart. */
+/* Readers of reloadable keys on other threads take a consistent snapshot
+ * between these calls (a reload may change several keys together). */
+void config_read_lock(void);
+void config_read_unlock(void);
+
+/* Copies the reloadable keys of fresh into live under the write lock; logs
+ * keys that changed but need a restart. */
 void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh);
 
 /* Reads a secret file (first line, trailing newline stripped); refuses files

@@ -64,6 +64,7 @@ struct http_request {
 	unsigned response_status;
 	bool suspended;
 	bool responded;
+	bool failed;                 /* no response could be made: close the connection */
 	bool *deferred_answered;     /* owned by the dbpool task running for this request */
 
 	/* the handler's own state and its cleanup, freed in the completion callback */
@@ -79,7 +80,7 @@ struct app {
 	struct dbpool *dbpool;
 	struct auth *auth;
 	struct worker_pool *workers;
-	volatile int ready;            /* workers running */
+	int ready;                     /* live worker threads (atomic) */
 	volatile long queue_depth;     /* unfinished jobs, refreshed every second off the MHD threads */
 };
 

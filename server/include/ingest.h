@@ -20,7 +20,8 @@ void ingest_free(struct ingest *in);
 
 enum ingest_outcome {
 	INGEST_DONE = 0, /* processed (accepted, rejected or validated); job finished */
-	INGEST_RETRY,    /* transient failure (database gone): leave the job for a retry */
+	INGEST_RETRY,    /* failure that may pass: retry, counting an attempt */
+	INGEST_RETRY_TRANSIENT, /* a database is unreachable: retry without counting */
 	INGEST_FAILED,   /* permanent internal failure: the submission is marked rejected */
 };
 

@@ -20,12 +20,16 @@ struct vault *vault_new(const struct kpr_config *cfg, int key_version, const cha
 			char *err, size_t errlen) KPR_WUR;
 void vault_free(struct vault *v);
 
-/* Encrypts id11 for pseudonym p and queues it; flushes a full batch. */
+/* Encrypts id11 for pseudonym p and keeps it (in a temporary file) until
+ * vault_flush or vault_discard. */
 bool vault_add(struct vault *v, const struct pseudonym *p, const char id11[11]) KPR_WUR;
-/* Sends what is queued. The vault insert is idempotent (one row per
- * pseudonym; a repeat only updates last_seen), so a retried job is safe. */
+/* Sends everything kept, in batches. The vault insert is idempotent (one
+ * row per pseudonym; a repeat only updates last_seen), so a retried job is
+ * safe. Called only once the file is known to be loadable. */
 bool vault_flush(struct vault *v) KPR_WUR;
-/* Drops what is queued (the job failed before its load). */
+/* True when the vault database answers (reconnecting if needed). */
+bool vault_reachable(struct vault *v);
+/* Drops what is kept (the job failed, or its file is rejected). */
 void vault_discard(struct vault *v);
 
 #endif

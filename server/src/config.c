@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,8 +384,21 @@ static bool value_equal(const struct config_key *k, const void *a, const void *b
 	return true;
 }
 
+static pthread_rwlock_t reload_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+void config_read_lock(void)
+{
+	pthread_rwlock_rdlock(&reload_lock);
+}
+
+void config_read_unlock(void)
+{
+	pthread_rwlock_unlock(&reload_lock);
+}
+
 void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh)
 {
+	pthread_rwlock_wrlock(&reload_lock);
 	for (size_t i = 0; i < config_keys_len; i++) {
 		const struct config_key *k = &config_keys[i];
 		void *dst = (char *)live + k->offset;
@@ -401,7 +415,7 @@ void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh
 		case CFG_STR: {
 			char *s = strdup(*(char *const *)src);
 			if (s) {
-				/* readers of reloadable strings copy them under the reload lock */
+				/* readers of reloadable strings hold the read lock */
 				free(*(char **)dst);
 				*(char **)dst = s;
 			}
@@ -421,6 +435,7 @@ void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh
 	enum log_level l;
 	if (log_level_parse(live->log_level, &l))
 		log_set_level(l);
+	pthread_rwlock_unlock(&reload_lock);
 }
 
 char *config_read_secret(const char *path, char *err, size_t errlen)

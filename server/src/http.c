@@ -135,6 +135,7 @@ enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
 		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		if (!resp) {
 			rq->suspended = false;
+			rq->failed = true; /* on_access closes the connection */
 			*rq->deferred_answered = true;
 			MHD_resume_connection(rq->conn);
 			return MHD_NO;
@@ -377,6 +378,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!rq)
 		return MHD_NO; /* out of memory in on_uri */
 	rq->conn = conn;
+	if (rq->response && *upload_size > 0) {
+		*upload_size = 0; /* queue only on the final call, once the body is consumed */
+		return MHD_YES;
+	}
 	if (rq->response) {
 		/* a dbpool thread prepared the answer while we were suspended */
 		struct MHD_Response *resp = rq->response;
@@ -385,6 +390,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		MHD_destroy_response(resp);
 		return r;
 	}
+	if (rq->failed)
+		return MHD_NO;
 	if (rq->responded) {
 		*upload_size = 0; /* answer already queued: discard the rest of the body */
 		return MHD_YES;

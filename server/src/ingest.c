@@ -312,12 +312,30 @@ static const struct db_stmt st_latest = {
 	3};
 static const struct db_stmt st_kommunenavn = {
 	"ingest_kommunenavn", "SELECT navn FROM kpr.kommune WHERE kommunenummer = $1", 1};
+/* Submissions of one municipality and årgang finish one at a time, and
+ * the newest received is current whatever order the workers finish in. */
+static const struct db_stmt st_lock_kommune = {
+	"ingest_lock_kommune",
+	"SELECT pg_advisory_xact_lock(hashtext('kpr.current:' || $1 || ':' || $2))", 2};
+static const struct db_stmt st_newer = {
+	"ingest_newer",
+	"SELECT id::text FROM kpr.submission WHERE kommunenummer = $2 AND aargang = $3::int"
+	" AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
+	" AND received_at > (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)"
+	" ORDER BY received_at DESC LIMIT 1",
+	3};
 static const struct db_stmt st_supersede = {
 	"ingest_supersede",
 	"UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
 	" superseded_by = $1::uuid WHERE kommunenummer = $2 AND aargang = $3::int"
-	" AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid",
+	" AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
+	" AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)",
 	3};
+static const struct db_stmt st_superseded_by = {
+	"ingest_superseded_by",
+	"UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
+	" superseded_by = $2::uuid WHERE id = $1::uuid",
+	2};
 static const struct db_stmt st_finish = {
 	"ingest_finish",
 	"UPDATE kpr.submission SET status = $2, processed_at = now(), aargang = $3::int,"
@@ -404,6 +422,7 @@ struct finish_ctx {
 	const char *status;
 	double load_seconds;
 	bool load_rows;
+	char newer[40]; /* a newer accepted submission that stays current */
 };
 
 static enum db_tx_status finish_tx(struct db *db, void *arg)
@@ -438,13 +457,29 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 			if (!r)
 				return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
 		}
+	}
+	if (fc->load_rows) {
 		char aargang[16];
 		snprintf(aargang, sizeof aargang, "%d", h->aargang);
+		const char *lp[] = {j->kommune, aargang};
 		const char *p[] = {j->sub_id, j->kommune, aargang};
-		PGresult *r = db_exec(db, &st_supersede, p, sqlstate);
+		PGresult *r = db_exec(db, &st_lock_kommune, lp, sqlstate);
 		if (!r)
 			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
 		PQclear(r);
+		r = db_exec(db, &st_newer, p, sqlstate);
+		if (!r)
+			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+		fc->newer[0] = '\0';
+		if (PQntuples(r) == 1)
+			snprintf(fc->newer, sizeof fc->newer, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		if (!fc->newer[0]) {
+			r = db_exec(db, &st_supersede, p, sqlstate);
+			if (!r)
+				return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+			PQclear(r);
+		}
 	}
 	fc->load_seconds = now_s() - t0;
 	char v[19][32];
@@ -463,7 +498,8 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	for (int k = 0; k < 19; k++)
 		p[k] = v[k];
 	p[0] = j->sub_id;
-	p[1] = fc->status;
+	/* never two current submissions (unique index): a newer one stays current */
+	p[1] = fc->newer[0] ? "superseded" : fc->status;
 	p[2] = h->aargang > 0 ? v[2] : NULL;
 	p[3] = h->id;
 	p[4] = h->forrige_id;
@@ -473,6 +509,14 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	if (!r)
 		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
 	PQclear(r);
+	if (fc->newer[0]) {
+		/* a file received later finished first: it stays current */
+		const char *sp[] = {j->sub_id, fc->newer};
+		r = db_exec(db, &st_superseded_by, sp, sqlstate);
+		if (!r)
+			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+		PQclear(r);
+	}
 	const char *pj[] = {j->sub_id, fc->worker_id};
 	r = db_exec(db, &st_job_done, pj, sqlstate);
 	if (!r)
@@ -523,9 +567,15 @@ static bool write_feedback(struct job *j, struct db *reg)
 		char final[4096], tmp[4096 + 8];
 		snprintf(final, sizeof final, "%s/%s.%s", cfg->feedback_dir, j->sub_id,
 			 feedback_extension((enum feedback_format)f));
-		snprintf(tmp, sizeof tmp, "%s.tmp", final);
-		FILE *out = fopen(tmp, "w");
+		/* unique per writer: a worker that lost its lease may still be writing */
+		snprintf(tmp, sizeof tmp, "%s.XXXXXX", final);
+		int tfd = mkstemp(tmp);
+		FILE *out = tfd >= 0 ? fdopen(tfd, "w") : NULL;
 		if (!out) {
+			if (tfd >= 0) {
+				close(tfd);
+				unlink(tmp);
+			}
 			log_error("job %s: cannot write %s: %s", j->sub_id, tmp, strerror(errno));
 			return false;
 		}
@@ -575,6 +625,15 @@ static bool load_job(struct job *j, struct db *reg)
 	return true;
 }
 
+/* A failure while a database is unreachable will pass by itself and uses
+ * up no attempt; any other failure counts towards giving up. */
+static enum ingest_outcome transient(struct ingest *in, struct db *reg)
+{
+	if (PQstatus(db_conn(reg)) != CONNECTION_OK || !db_ensure(reg) || !vault_reachable(in->vault))
+		return INGEST_RETRY_TRANSIENT;
+	return INGEST_RETRY;
+}
+
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *sub_id,
 				   const char *worker_id)
 {
@@ -583,8 +642,9 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	enum ingest_outcome outcome = INGEST_RETRY;
 	const struct kpr_config *cfg = in->cfg;
 
+	vault_discard(in->vault); /* nothing of an earlier attempt is sent */
 	if (!load_job(&j, reg))
-		return INGEST_RETRY;
+		return transient(in, reg);
 	{
 		PGresult *r = db_exec(reg, &st_start, (const char *[]){sub_id}, NULL);
 		PQclear(r);
@@ -615,6 +675,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	}
 	if (!j.report)
 		goto out;
+	config_read_lock(); /* one consistent set of reloadable values per job */
 	struct validate_params vp = {
 		.codes = in->codes,
 		.auth_kommune = j.kommune,
@@ -626,31 +687,33 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		.max_bytes = (unsigned long long)cfg->max_xml_bytes,
 		.xsd_path = cfg->xsd_file,
 	};
+	bool keep_file = cfg->keep_processed_files;
+	int retry_limit = cfg->db_retry_limit;
+	config_read_unlock();
 	struct validate_sink sink = {on_person, on_retract, &j};
 	double tv = now_s();
 	bool ok = validate_file(path, &vp, &sink, j.report, &j.vres);
 	j.validate_seconds = now_s() - tv;
 	if (!ok || j.failed) {
 		rlog_warn(sub_id, "validation pass failed (%s); will retry", j.failed ? "vault or I/O" : "internal");
-		vault_discard(in->vault);
-		goto out;
+		goto failed;
 	}
 	const struct report_summary *s = report_summary(j.report);
 	bool load_rows = !s->fatal && !j.dry_run;
 	if (load_rows && !vault_flush(in->vault)) {
 		rlog_warn(sub_id, "vault unavailable; will retry");
+		outcome = INGEST_RETRY_TRANSIENT;
 		goto out;
 	}
-	vault_discard(in->vault);
 	if (!write_feedback(&j, reg))
-		goto out;
-	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows};
-	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, cfg->db_retry_limit, sub_id))
-		goto out;
+		goto failed;
+	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows, ""};
+	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id))
+		goto failed;
 	/* The register and the vault now hold what the file said; the file
 	 * itself holds national IDs in clear, so it leaves the spool at once
 	 * unless the operator keeps processed files (for reprocessing). */
-	if (!cfg->keep_processed_files && unlink(path) != 0 && errno != ENOENT)
+	if (!keep_file && unlink(path) != 0 && errno != ENOENT)
 		rlog_warn(sub_id, "cannot remove processed spool file: %s", strerror(errno));
 	count_rules(j.report);
 	metrics_add("kpr_records_processed_total", s->registrations);
@@ -666,7 +729,11 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		  s->by_severity[SEV_ERROR], s->by_severity[SEV_WARNING], j.validate_seconds,
 		  fc.load_seconds, total);
 	outcome = INGEST_DONE;
+	goto out;
+failed:
+	outcome = transient(in, reg);
 out:
+	vault_discard(in->vault);
 	job_cleanup(&j);
 	return outcome;
 }

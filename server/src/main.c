@@ -171,8 +171,8 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	http_quiesce(http);
-	worker_pool_stop(workers); /* running jobs finish or are released */
 	dbpool_stop(app.dbpool);   /* answers every deferred request; later ones get 503 */
+	worker_pool_stop(workers); /* after the dbpool: its tasks may still wake the workers */
 	http_stop(http);           /* no connection is suspended any more */
 	dbpool_free(app.dbpool);
 	auth_free(app.auth);

@@ -1838,6 +1838,7 @@ static void person_end(struct vstate *s)
 			s->internal_error = true;
 			stop(s);
 		}
+		explicit_bzero(p.fnr, sizeof p.fnr);
 		if (me >= 0) {
 			s->precs[me].delivered = true;
 			s->precs[me].regs = regs > UINT32_MAX ? UINT32_MAX : (uint32_t)regs;

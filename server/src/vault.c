@@ -6,6 +6,9 @@
  * any single row can be opened on its own by the private key holder.
  * The associated data binds the pseudonym and its key version, so a
  * ciphertext moved to another row does not open.
+ * Sealed rows wait in an unlinked temporary file until the job's file is
+ * known to be loadable: a file rejected late (a FATAL near its end) adds
+ * nothing to the vault, and memory stays bounded whatever the file size.
  */
 #include "vault.h"
 
@@ -29,17 +32,25 @@ struct vault_row {
 	unsigned char ct[VAULT_CT_LEN];
 };
 
+/* One record in the pending file: a batch header carries the batch's
+ * encapsulated key; rows follow it. */
+struct pending {
+	unsigned char enc[HPKE_NENC];
+	uint32_t n;
+	struct vault_row rows[VAULT_BATCH];
+};
+
 struct vault {
 	struct db *db;
 	unsigned char pk[HPKE_NPK];
 	char reid_id[KEYSTORE_ID_LEN + 1];
 	char key_version[16];
 	char key_fp[KEYSTORE_ID_LEN + 1];
-	struct hpke_ctx *ctx; /* the open batch's sender context */
-	unsigned char enc[HPKE_NENC];
-	struct vault_row rows[VAULT_BATCH];
-	size_t n;
-	char *sql_buf;
+	struct hpke_ctx *ctx;  /* the open batch's sender context */
+	struct pending batch;  /* the open batch */
+	FILE *spill;           /* sealed batches waiting for vault_flush */
+	size_t spilled;        /* batches in the spill file */
+	bool failed;
 };
 
 static const struct db_stmt st_put = {
@@ -81,32 +92,67 @@ void vault_free(struct vault *v)
 	free(v);
 }
 
+bool vault_reachable(struct vault *v)
+{
+	static const struct db_stmt ping = {"vault_ping", "SELECT 1", 0};
+	if (!db_ensure(v->db))
+		return false;
+	PGresult *r = db_exec(v->db, &ping, NULL, NULL);
+	PQclear(r);
+	return r != NULL;
+}
+
 void vault_discard(struct vault *v)
 {
 	hpke_free(v->ctx);
 	v->ctx = NULL;
-	OPENSSL_cleanse(v->rows, sizeof v->rows);
-	v->n = 0;
+	v->batch.n = 0;
+	if (v->spill)
+		fclose(v->spill);
+	v->spill = NULL;
+	v->spilled = 0;
+	v->failed = false;
+}
+
+/* Closes the open batch into the spill file. */
+static bool spill_batch(struct vault *v)
+{
+	if (v->batch.n == 0)
+		return true;
+	if (!v->spill && !(v->spill = tmpfile()))
+		return false;
+	size_t len = offsetof(struct pending, rows) + v->batch.n * sizeof v->batch.rows[0];
+	if (fwrite(&v->batch, len, 1, v->spill) != 1)
+		return false;
+	v->spilled++;
+	hpke_free(v->ctx); /* the next batch gets a fresh encapsulation */
+	v->ctx = NULL;
+	v->batch.n = 0;
+	return true;
 }
 
 bool vault_add(struct vault *v, const struct pseudonym *p, const char id11[11])
 {
+	if (v->failed)
+		return false;
 	if (!v->ctx) {
 		v->ctx = hpke_setup_base_s(HPKE_AEAD_AES256GCM, v->pk,
 					   (const unsigned char *)PSEUDO_VAULT_HPKE_INFO,
-					   strlen(PSEUDO_VAULT_HPKE_INFO), v->enc);
+					   strlen(PSEUDO_VAULT_HPKE_INFO), v->batch.enc);
 		if (!v->ctx)
 			return false;
 	}
-	struct vault_row *r = &v->rows[v->n];
+	struct vault_row *r = &v->batch.rows[v->batch.n];
 	unsigned char aad[PSEUDO_VAULT_AAD_LEN];
 	pseudo_vault_aad(p, aad);
 	r->p = *p;
 	if (!hpke_seal(v->ctx, aad, sizeof aad, (const unsigned char *)id11, 11, r->ct, &r->seq))
 		return false;
-	v->n++;
-	if (v->n == VAULT_BATCH)
-		return vault_flush(v);
+	v->batch.n++;
+	if (v->batch.n == VAULT_BATCH && !spill_batch(v)) {
+		v->failed = true;
+		return false;
+	}
 	return true;
 }
 
@@ -126,50 +172,70 @@ static char *put_hex(char *o, const unsigned char *b, size_t n)
 	return o;
 }
 
-bool vault_flush(struct vault *v)
+static bool send_batch(struct vault *v, const struct pending *b)
 {
-	if (v->n == 0)
-		return true;
-	if (!db_ensure(v->db))
-		return false;
-	/* array literals: {"\\x..",...}; sized for the largest batch */
+	/* array literals: {"\\x..",...} */
 	size_t per = 2 * VAULT_CT_LEN + 16;
-	char *pseudos = malloc(v->n * (2 * PSEUDO_LEN + 16) + 3);
-	char *seqs = malloc(v->n * 22 + 3);
-	char *cts = malloc(v->n * per + 3);
+	char *pseudos = malloc(b->n * (2 * PSEUDO_LEN + 16) + 3);
+	char *seqs = malloc(b->n * 22 + 3);
+	char *cts = malloc(b->n * per + 3);
 	char enc_hex[2 + 2 * HPKE_NENC + 1];
 	bool ok = false;
 	if (!pseudos || !seqs || !cts)
 		goto out;
 	char *a = pseudos, *c = seqs, *d = cts;
 	*a++ = *c++ = *d++ = '{';
-	for (size_t i = 0; i < v->n; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		if (i) {
 			*a++ = ',';
 			*c++ = ',';
 			*d++ = ',';
 		}
-		a = put_hex(a, v->rows[i].p.bytes, PSEUDO_LEN);
-		c += sprintf(c, "%llu", (unsigned long long)v->rows[i].seq);
-		d = put_hex(d, v->rows[i].ct, VAULT_CT_LEN);
+		a = put_hex(a, b->rows[i].p.bytes, PSEUDO_LEN);
+		c += sprintf(c, "%llu", (unsigned long long)b->rows[i].seq);
+		d = put_hex(d, b->rows[i].ct, VAULT_CT_LEN);
 	}
 	*a++ = *c++ = *d++ = '}';
 	*a = *c = *d = '\0';
 	snprintf(enc_hex, sizeof enc_hex, "\\x");
 	for (int i = 0; i < HPKE_NENC; i++)
-		snprintf(enc_hex + 2 + 2 * i, 3, "%02x", v->enc[i]);
+		snprintf(enc_hex + 2 + 2 * i, 3, "%02x", b->enc[i]);
 	const char *params[] = {v->key_version, v->key_fp, v->reid_id, enc_hex, pseudos, seqs, cts};
 	char sqlstate[6];
 	PGresult *r = db_exec(v->db, &st_put, params, sqlstate);
 	ok = r != NULL;
 	PQclear(r);
 	if (!ok)
-		log_warn("vault: batch of %zu not stored: %s", v->n, db_last_error(v->db));
+		log_warn("vault: batch of %u not stored: %s", b->n, db_last_error(v->db));
 out:
 	free(pseudos);
 	free(seqs);
 	free(cts);
+	return ok;
+}
+
+bool vault_flush(struct vault *v)
+{
+	if (v->failed || !spill_batch(v))
+		return false;
+	if (v->spilled == 0)
+		return true;
+	if (!db_ensure(v->db))
+		return false;
+	if (fflush(v->spill) != 0 || fseek(v->spill, 0, SEEK_SET) != 0)
+		return false;
+	struct pending *b = malloc(sizeof *b);
+	if (!b)
+		return false;
+	bool ok = true;
+	for (size_t i = 0; i < v->spilled && ok; i++) {
+		ok = fread(b, offsetof(struct pending, rows), 1, v->spill) == 1 && b->n <= VAULT_BATCH &&
+		     fread(b->rows, sizeof b->rows[0], b->n, v->spill) == b->n && send_batch(v, b);
+	}
+	free(b);
 	if (ok)
-		vault_discard(v); /* the next batch gets a fresh encapsulation */
+		vault_discard(v);
+	else
+		fseek(v->spill, 0, SEEK_END); /* kept for the retry of the whole job */
 	return ok;
 }

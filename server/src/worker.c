@@ -48,14 +48,18 @@ static const struct db_stmt st_claim = {
 	" lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
 	" WHERE submission_id = (SELECT submission_id FROM kpr.job"
 	"   WHERE state = 'queued' OR (state = 'running' AND lease_until < now())"
+	/* a claiming thread holds no job: one still running under its id was
+	 * released while the database was away and is taken back here */
+	"      OR (state = 'running' AND worker = $1)"
 	"   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
 	" RETURNING submission_id::text, attempts",
 	2};
 static const struct db_stmt st_release = {
 	"job_release",
-	"UPDATE kpr.job SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = now()"
+	"UPDATE kpr.job SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = now(),"
+	" attempts = attempts - CASE WHEN $3::boolean THEN 1 ELSE 0 END"
 	" WHERE submission_id = $1::uuid AND state = 'running' AND worker = $2",
-	2};
+	3};
 static const struct db_stmt st_heartbeat = {
 	"job_heartbeat",
 	"UPDATE kpr.job SET lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
@@ -125,6 +129,7 @@ static void *worker_main(void *arg)
 		ingest_free(in);
 		return NULL;
 	}
+	__atomic_add_fetch(&p->app->ready, 1, __ATOMIC_SEQ_CST); /* /readyz: a live worker */
 	while (!p->stopping) {
 		char sub[40];
 		int attempts = 0;
@@ -145,16 +150,18 @@ static void *worker_main(void *arg)
 		}
 		rlog_info(sub, "claimed by %s (attempt %d)", w->id, attempts);
 		enum ingest_outcome o = ingest_process(in, db, sub, w->id);
-		if (o == INGEST_RETRY) {
-			const char *params[] = {sub, w->id};
+		if (o == INGEST_RETRY || o == INGEST_RETRY_TRANSIENT) {
+			/* a database that is away does not use up the job's attempts */
+			const char *params[] = {sub, w->id, o == INGEST_RETRY_TRANSIENT ? "true" : "false"};
 			if (db_ensure(db))
 				exec_quietly(db, &st_release, params);
-			sleep_or_stop(p, 1000);
+			sleep_or_stop(p, o == INGEST_RETRY_TRANSIENT ? 2000 : 1000);
 		} else if (o == INGEST_FAILED) {
 			const char *params[] = {sub};
 			exec_quietly(db, &st_give_up, params);
 		}
 	}
+	__atomic_sub_fetch(&p->app->ready, 1, __ATOMIC_SEQ_CST);
 	ingest_free(in);
 	db_free(db);
 	return NULL;
@@ -228,7 +235,6 @@ struct worker_pool *worker_pool_start(struct app *app, char *err, size_t errlen)
 	}
 	p->heartbeat_started = true;
 	app->workers = p;
-	app->ready = 1;
 	return p;
 }
 
@@ -245,7 +251,6 @@ void worker_pool_stop(struct worker_pool *p)
 {
 	if (!p)
 		return;
-	p->app->ready = 0;
 	p->app->workers = NULL;
 	pthread_mutex_lock(&p->mu);
 	p->stopping = true;

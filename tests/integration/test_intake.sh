@@ -165,6 +165,20 @@ check "staff list by kommune" [ "$(echo "$BODY" | json 'len([s for s in d["submi
 req GET "/api/v1/submissions?aargang=20x5" -H "$A"
 check "bad parameter: 400" [ "$HTTP_STATUS" = 400 ]
 
+# --- the file received last is current, whichever worker finishes first
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 15000 --seed $((S + 5)) --out "$W/slow" >/dev/null
+"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 20 --seed $((S + 6)) --out "$W/fast" >/dev/null
+req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$W/slow/$KOMMUNE-2025.xml"
+IDS=$(echo "$BODY" | json 'd["id"]')
+req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$W/fast/$KOMMUNE-2025.xml"
+IDF=$(echo "$BODY" | json 'd["id"]')
+wait_done "$IDS"; wait_done "$IDF"
+check "the later file is current" [ "$(sql "SELECT id FROM kpr.current_submission WHERE kommunenummer = '$KOMMUNE'")" = "$IDF" ]
+check "the earlier file is superseded by it" [ "$(sql "SELECT status || ' ' || superseded_by FROM kpr.submission WHERE id = '$IDS'")" = "superseded $IDF" ]
+req GET "/api/v1/submissions/$ID5" -H "$A"
+check "the file before them is superseded too" [ "$(echo "$BODY" | json 'd["status"]')" = superseded ]
+ID5=$IDF FD=$W/fast/$KOMMUNE-2025.xml
+
 # --- reprocessing: refused once the file has left the spool; with the file
 # back (as when processed files are kept) it runs again without duplicates
 out=$("$BUILD/kprctl" reprocess --config "$KPR_CONFIG" "$ID5" 2>&1); rc=$?
@@ -172,7 +186,7 @@ check "reprocess refused when the file is gone" [ "$rc" = 1 ]
 check "…saying the municipality must send it again" grep -q "must send it again" <<<"$out"
 check "reprocess of a superseded submission refused" fails "$BUILD/kprctl" reprocess --config "$KPR_CONFIG" "$ID1"
 rows_before=$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID5'")
-cp "$FD" "$KPR_VAR/spool/$ID5.xml.gz"
+cp "$FD" "$KPR_VAR/spool/$ID5.xml"
 check "reprocess queues it again" "$BUILD/kprctl" reprocess --config "$KPR_CONFIG" "$ID5"
 wait_done "$ID5"
 check "reprocessed: accepted again" [ "$(echo "$BODY" | json 'd["status"]')" = accepted ]

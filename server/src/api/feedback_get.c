@@ -77,7 +77,7 @@ static void feedback_db(struct http_request *rq, struct db *db)
 		(void)http_reply_error(rq, KPR_E_INTERNAL, "feedback file missing");
 		return;
 	}
-	{
+	if (strcmp(rq->method, "HEAD") != 0) {
 		/* municipality downloads are counted; staff downloads are audited */
 		char tok[24];
 		snprintf(tok, sizeof tok, "%lld", rq->token_id);

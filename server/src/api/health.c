@@ -29,7 +29,7 @@ static void readyz_db(struct http_request *rq, struct db *db)
 		PQclear(r);
 	}
 	bool tokens = auth_loaded(rq->app->auth);
-	bool workers = rq->app->ready != 0;
+	bool workers = __atomic_load_n(&rq->app->ready, __ATOMIC_SEQ_CST) > 0;
 	bool ok = db_ok && tokens && workers;
 	json_t *body = json_pack("{s:s, s:b, s:b, s:b}", "status", ok ? "ready" : "not_ready",
 				 "database", db_ok, "tokens_loaded", tokens, "workers", workers);

@@ -30,6 +30,7 @@ struct upload {
 	bool dry_run;
 	enum kpr_error error; /* recorded mid-body; answered on the final call */
 	bool has_error;
+	uint64_t drained; /* body bytes discarded after the error */
 	char id[37];
 	char sha256[65];
 	struct v_header header;
@@ -239,8 +240,11 @@ enum MHD_Result api_submissions_post(struct http_request *rq, const char *upload
 	if (*upload_size > 0) {
 		size_t n = *upload_size;
 		*upload_size = 0;
-		if (u->has_error)
-			return MHD_YES; /* keep draining; the error is answered at the end */
+		if (u->has_error) {
+			/* keep draining so the client reads the answer, but not forever */
+			u->drained += n;
+			return u->drained > (1u << 20) ? MHD_NO : MHD_YES;
+		}
 		if (spool_bytes(u->spool) + n > (uint64_t)rq->app->cfg->max_upload_bytes) {
 			u->has_error = true;
 			u->error = KPR_E_PAYLOAD_TOO_LARGE;
