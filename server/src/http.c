@@ -402,12 +402,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return rq->responded ? MHD_YES : MHD_NO;
 		if (rq->route->auth != HTTP_AUTH_NONE) {
 			enum kpr_error e;
-			/* rate limit (ratelimit.h): an address that presented too many
-			 * wrong tokens is refused before any token of it is looked at */
-			int wait = auth_lockout_wait(rq);
-			if (wait > 0)
-				return http_reply_error_retry(rq, KPR_E_TOO_MANY_AUTH_FAILURES, wait);
 			if (!auth_request(rq->app->auth, rq, &e)) {
+				/* rate limit (ratelimit.h): an address that presented too
+				 * many wrong tokens gets 429 for every further wrong one. A
+				 * valid token still passes: several municipalities may share
+				 * one address (a vendor's NAT), and a 256-bit token is not
+				 * guessed anyway; the limit is against runaway clients. */
+				int wait = e == KPR_E_UNAUTHENTICATED ? auth_lockout_wait(rq) : 0;
+				if (wait > 0)
+					return http_reply_error_retry(rq, KPR_E_TOO_MANY_AUTH_FAILURES, wait);
 				auth_failure_count(rq, e);
 				return http_reply_error(rq, e, NULL);
 			}

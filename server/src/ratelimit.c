@@ -37,22 +37,22 @@ struct ratelimit {
 
 /* --- SipHash-2-4 (Aumasson & Bernstein), 64-bit output */
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = ROTL(v1, 13);                                                                 \
-		v1 ^= v0;                                                                          \
-		v0 = ROTL(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = ROTL(v3, 16);                                                                 \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = ROTL(v3, 21);                                                                 \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = ROTL(v1, 17);                                                                 \
-		v1 ^= v2;                                                                          \
-		v2 = ROTL(v2, 32);                                                                 \
+#define SIPROUND                   \
+	do {                       \
+		v0 += v1;          \
+		v1 = ROTL(v1, 13); \
+		v1 ^= v0;          \
+		v0 = ROTL(v0, 32); \
+		v2 += v3;          \
+		v3 = ROTL(v3, 16); \
+		v3 ^= v2;          \
+		v0 += v3;          \
+		v3 = ROTL(v3, 21); \
+		v3 ^= v0;          \
+		v2 += v1;          \
+		v1 = ROTL(v1, 17); \
+		v1 ^= v2;          \
+		v2 = ROTL(v2, 32); \
 	} while (0)
 
 static uint64_t siphash(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
@@ -171,8 +171,7 @@ static int to_seconds(uint64_t ms)
 	return s < 1 ? 1 : s > 86400 * 30 ? 86400 * 30 : (int)s;
 }
 
-int ratelimit_wait_at(struct ratelimit *rl, const char *key, int limit, int window_s,
-		      uint64_t now)
+int ratelimit_wait_at(struct ratelimit *rl, const char *key, int limit, int window_s, uint64_t now)
 {
 	if (disabled(rl, key, limit, window_s))
 		return 0;
@@ -187,8 +186,7 @@ int ratelimit_wait_at(struct ratelimit *rl, const char *key, int limit, int wind
 	return wait;
 }
 
-void ratelimit_hit_at(struct ratelimit *rl, const char *key, int limit, int window_s,
-		      uint64_t now)
+void ratelimit_hit_at(struct ratelimit *rl, const char *key, int limit, int window_s, uint64_t now)
 {
 	if (disabled(rl, key, limit, window_s))
 		return;
@@ -204,8 +202,7 @@ void ratelimit_hit_at(struct ratelimit *rl, const char *key, int limit, int wind
 	pthread_mutex_unlock(&rl->mu);
 }
 
-int ratelimit_take_at(struct ratelimit *rl, const char *key, int limit, int window_s,
-		      uint64_t now)
+int ratelimit_take_at(struct ratelimit *rl, const char *key, int limit, int window_s, uint64_t now)
 {
 	if (disabled(rl, key, limit, window_s))
 		return 0;

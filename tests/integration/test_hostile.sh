@@ -219,10 +219,13 @@ announce=$(printf 'POST /api/v1/submissions HTTP/1.1\r\nHost: localhost\r\nAutho
   $CONN raw "$P2" --max 5)
 check "announced 10 GiB: 413 before any body is sent (got $announce)" [ "$announce" = 413 ]
 t0=$SECONDS
-code=$($GEN zeros 140 | curl -sS --max-time 60 --cacert "$KPR_CACERT" -H "$AH" "${XML[@]}" -X POST -T - \
+code=$($GEN zeros 140 | curl -sS --max-time 60 --cacert "$KPR_CACERT" -H "$AH" "${XML[@]}" -H 'Expect:' -X POST -T - \
   -o "$W/big.out" -w '%{http_code}' "$U2/api/v1/submissions" 2>/dev/null)
-check "140 MiB chunked body over the 128 MiB limit: 413 (after $((SECONDS - t0)) s)" [ "$code" = 413 ]
-check "413 names payload_too_large" [ "$(json 'd["code"]' <"$W/big.out" 2>/dev/null)" = payload_too_large ]
+# the handler stops reading 1 MiB past the limit: the client gets the 413,
+# or (if it is still sending) the connection closes under it (000; 100 if
+# curl had an interim 100 Continue)
+check "140 MiB chunked body over the 128 MiB limit: 413 or closed, in $((SECONDS - t0)) s (got $code)" matches "$code" '^(413|000|100)$'
+[ "$code" = 413 ] && check "413 names payload_too_large" [ "$(json 'd["code"]' <"$W/big.out" 2>/dev/null)" = payload_too_large ]
 check "oversized bodies recorded nothing" [ "$(submissions_of_hk)" = "$before" ]
 check "oversized bodies left no .part file" no_parts
 
@@ -351,14 +354,15 @@ check "6th wrong token from the address: 429" [ "$(c9 -H "Authorization: Bearer 
 check "429 code too_many_auth_failures" [ "$(json 'd["code"]' <"$W/c9.out")" = too_many_auth_failures ]
 retry=$(grep -i '^Retry-After:' "$W/c9.hdr" | tr -dc 0-9)
 check "429 carries Retry-After (${retry:-none} s)" between "${retry:-0}" 1 10
-check "a valid token from the locked-out address: 429 too" [ "$(c9 -H "$AL")" = 429 ]
+check "a valid token from the locked-out address still works (shared NAT)" [ "$(c9 -H "$AL")" = 200 ]
+check "…while another wrong token from it still gets 429" [ "$(c9 -H "Authorization: Bearer kpr_wrongwrongwrongwrongwrongwrongwrongwrong7")" = 429 ]
 check "another address is not affected" [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" -H "$AL" "$U2/api/v1/submissions?limit=1")" = 200 ]
 codes=""
 for i in $(seq 1 8); do codes+="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" --interface 127.0.0.10 "$U2/api/v1/submissions?limit=1")"; done
 check "missing Authorization is not counted as a failure (8 x 401)" [ "$codes" = 401401401401401401401401 ]
 check "open endpoints stay open to a locked-out address" [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" "${A9[@]}" "$U2/healthz")" = 200 ]
 sleep "${retry:-2}"
-check "after Retry-After the valid token works again" [ "$(c9 -H "$AL")" = 200 ]
+check "after Retry-After a wrong token is judged again (401)" [ "$(c9 -H "Authorization: Bearer kpr_wrongwrongwrongwrongwrongwrongwrongwrong8")" = 401 ]
 
 # --- uploads per municipality: lowered to 3 per hour by a reload -----------
 section "upload rate limit"

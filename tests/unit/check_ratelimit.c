@@ -146,7 +146,8 @@ START_TEST(shared_instances)
 {
 	ck_assert_ptr_nonnull(ratelimit_shared(RATELIMIT_AUTH_FAILURES));
 	ck_assert_ptr_nonnull(ratelimit_shared(RATELIMIT_UPLOADS));
-	ck_assert_ptr_ne(ratelimit_shared(RATELIMIT_AUTH_FAILURES), ratelimit_shared(RATELIMIT_UPLOADS));
+	ck_assert_ptr_ne(ratelimit_shared(RATELIMIT_AUTH_FAILURES),
+			 ratelimit_shared(RATELIMIT_UPLOADS));
 	ck_assert_ptr_null(ratelimit_shared(RATELIMIT_KINDS));
 	ck_assert_uint_gt(ratelimit_now_ms(), 0);
 }
