@@ -85,7 +85,10 @@ r2() { KPR_URL=$U2 req "$@"; }
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
 between() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 field() { echo "$BODY" | json "$1" 2>/dev/null; }
-parts() { find "$KPR_VAR/spool/incoming" -name '*.part' 2>/dev/null | wc -l; }
+# partial uploads this test made (another test's kill -9 may have left its own)
+PARTS_BEFORE=$W/parts-before
+find "$KPR_VAR/spool/incoming" -name '*.part' 2>/dev/null | sort > "$PARTS_BEFORE"
+parts() { find "$KPR_VAR/spool/incoming" -name '*.part' 2>/dev/null | sort | comm -13 "$PARTS_BEFORE" - | wc -l; }
 no_parts() { for _ in $(seq 1 50); do [ "$(parts)" -eq 0 ] && return 0; sleep 0.1; done; return 1; }
 
 HK=1804 # Bodø: every hostile upload (no other test uses it)

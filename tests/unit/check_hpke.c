@@ -268,6 +268,67 @@ START_TEST(test_x25519_sha256_aes256gcm_vector)
 }
 END_TEST
 
+/* The published RFC 9180 vector for exactly the vault's suite (mode_base,
+ * DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM), from the RFC's
+ * test-vectors JSON, kept as `key = hex` lines in a fixture file. */
+#define FIXTURE "tests/fixtures/hpke/rfc9180-x25519-sha256-aes256gcm.txt"
+static char fixture_vals[64][2][160];
+static int fixture_n;
+
+static const char *fx(const char *key)
+{
+	for (int i = 0; i < fixture_n; i++)
+		if (!strcmp(fixture_vals[i][0], key))
+			return fixture_vals[i][1];
+	ck_abort_msg("%s: no %s", FIXTURE, key);
+	return NULL;
+}
+
+START_TEST(test_rfc9180_published_x25519_sha256_aes256gcm)
+{
+	FILE *f = fopen(FIXTURE, "r");
+	ck_assert_msg(f != NULL, "run from the repository root: %s", FIXTURE);
+	char line[512];
+	fixture_n = 0;
+	while (fgets(line, sizeof line, f) && fixture_n < 64) {
+		char k[160], v[160] = "";
+		if (line[0] == '#' || sscanf(line, " %159[^= ] = %159s", k, v) < 1)
+			continue;
+		snprintf(fixture_vals[fixture_n][0], 160, "%s", k);
+		snprintf(fixture_vals[fixture_n][1], 160, "%s", v);
+		fixture_n++;
+	}
+	fclose(f);
+	ck_assert_str_eq(fx("aead_id"), "2");
+	ck_assert_str_eq(fx("kem_id"), "32");
+	ck_assert_str_eq(fx("kdf_id"), "1");
+	static const unsigned seqs[6] = {0, 1, 2, 4, 255, 256};
+	char keys[6][3][24];
+	struct suite_vec v = {
+		.aead_id = HPKE_AEAD_AES256GCM,
+		.info = fx("info"), .ikm_e = fx("ikmE"), .pk_em = fx("pkEm"), .sk_em = fx("skEm"),
+		.ikm_r = fx("ikmR"), .pk_rm = fx("pkRm"), .sk_rm = fx("skRm"), .enc = fx("enc"),
+		.shared_secret = fx("shared_secret"),
+		.key_schedule_context = fx("key_schedule_context"), .secret = fx("secret"),
+		.key = fx("key"), .base_nonce = fx("base_nonce"),
+		.exporter_secret = fx("exporter_secret"), .pt = fx("enc.0.pt"),
+	};
+	for (int i = 0; i < 6; i++) {
+		snprintf(keys[i][0], 24, "enc.%u.aad", seqs[i]);
+		snprintf(keys[i][1], 24, "enc.%u.nonce", seqs[i]);
+		snprintf(keys[i][2], 24, "enc.%u.ct", seqs[i]);
+		v.encs[i] = (struct enc_vec){seqs[i], fx(keys[i][0]), fx(keys[i][1]), fx(keys[i][2])};
+	}
+	char ek[3][2][24];
+	for (int i = 0; i < 3; i++) {
+		snprintf(ek[i][0], 24, "exp.%d.context", i);
+		snprintf(ek[i][1], 24, "exp.%d.value", i);
+		v.exports[i] = (struct export_vec){fx(ek[i][0]), fx(ek[i][1])};
+	}
+	check_suite(&v);
+}
+END_TEST
+
 START_TEST(test_pyca_interop_open)
 {
 	size_t n, blob_len;
@@ -449,6 +510,7 @@ static Suite *hpke_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_rfc9180_a1_x25519_sha256_aes128gcm);
 	tcase_add_test(tc, test_x25519_sha256_aes256gcm_vector);
+	tcase_add_test(tc, test_rfc9180_published_x25519_sha256_aes256gcm);
 	tcase_add_test(tc, test_pyca_interop_open);
 	tcase_add_test(tc, test_round_trip_batch);
 	tcase_add_test(tc, test_wrong_aad_fails);
