@@ -84,11 +84,14 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-all build-asan
 
+FORMAT_FILES = $(wildcard server/src/*.c server/src/*.h server/src/*/*.c server/include/*.h \
+                 tools/*/*.c tools/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+
 format:
-	clang-format -i $(wildcard server/src/*.c server/src/*/*.c server/include/*.h tools/*/*.c tests/unit/*.c tests/unit/*.h)
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard server/src/*.c server/src/*/*.c server/include/*.h tools/*/*.c tests/unit/*.c tests/unit/*.h)
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build build-asan build-fuzz

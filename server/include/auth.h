@@ -16,7 +16,7 @@ struct kpr_config;
 struct db;
 struct auth;
 
-#define AUTH_TOKEN_PREFIX "kpr_"
+#define AUTH_TOKEN_PREFIX    "kpr_"
 #define AUTH_REFRESH_SECONDS 2
 
 struct auth *auth_new(const struct kpr_config *cfg) KPR_WUR;

@@ -20,15 +20,15 @@ struct kpr_config {
 	char *tls_key_file;
 	char *tls_priorities;
 	int http_threads;
-	int connection_timeout;          /* seconds of inactivity */
+	int connection_timeout;            /* seconds of inactivity */
 	long long connection_memory_limit; /* bytes per connection */
 	int connection_limit;
 	int per_ip_connection_limit;
-	long long max_upload_bytes;      /* as received (compressed or not) */
-	long long max_xml_bytes;         /* after gunzip: F006 and the gzip-bomb bound */
+	long long max_upload_bytes; /* as received (compressed or not) */
+	long long max_xml_bytes;    /* after gunzip: F006 and the gzip-bomb bound */
 	int hsts_max_age;
-	int auth_failure_limit;          /* failed tokens per address per window (0: off) */
-	int auth_failure_window;         /* seconds */
+	int auth_failure_limit;  /* failed tokens per address per window (0: off) */
+	int auth_failure_window; /* seconds */
 	/* [database] */
 	char *register_dsn;
 	char *register_password_file;
@@ -53,8 +53,8 @@ struct kpr_config {
 	long long spool_min_free_bytes;
 	int upload_retry_after;
 	bool keep_processed_files;
-	int upload_rate_limit;           /* uploads per municipality per window (0: off) */
-	int upload_rate_window;          /* seconds */
+	int upload_rate_limit;  /* uploads per municipality per window (0: off) */
+	int upload_rate_window; /* seconds */
 	/* [log] */
 	char *log_level;
 
@@ -66,9 +66,9 @@ struct config_key {
 	const char *name;
 	enum { CFG_STR, CFG_INT, CFG_BOOL, CFG_SIZE } type;
 	size_t offset;
-	const char *def;     /* NULL: required */
+	const char *def; /* NULL: required */
 	bool reloadable;
-	long long min, max;  /* for CFG_INT and CFG_SIZE */
+	long long min, max; /* for CFG_INT and CFG_SIZE */
 	const char *doc;
 };
 

@@ -52,8 +52,8 @@ typedef enum db_tx_status (*db_tx_fn)(struct db *db, void *ctx);
 /* BEGIN ISOLATION LEVEL isolation; fn; COMMIT — retried up to retry_limit
  * times on SQLSTATE 40001/40P01 or a lost connection (reconnecting first).
  * fn must be safe to run again. Asserts no transaction is left open. */
-bool db_transaction(struct db *db, const char *isolation, db_tx_fn fn, void *ctx,
-		    int retry_limit, const char *log_ctx) KPR_WUR;
+bool db_transaction(struct db *db, const char *isolation, db_tx_fn fn, void *ctx, int retry_limit,
+		    const char *log_ctx) KPR_WUR;
 
 /* Classifies a SQLSTATE from db_exec as one the runner retries. */
 bool db_sqlstate_retryable(const char *sqlstate);

@@ -33,7 +33,7 @@ enum kpr_error {
 
 struct kpr_error_def {
 	enum kpr_error id;
-	const char *code;    /* stable string: "payload_too_large" */
+	const char *code; /* stable string: "payload_too_large" */
 	unsigned http_status;
 	const char *message; /* default English message for operators and vendors */
 };

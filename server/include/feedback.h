@@ -31,20 +31,27 @@
  * CSV. CSV, XML and JSON always hold every message. */
 #define FEEDBACK_HTML_MAX_ROWS 10000UL
 
-enum feedback_format { FEEDBACK_CSV = 0, FEEDBACK_XML, FEEDBACK_HTML, FEEDBACK_JSON, FEEDBACK_FORMAT_COUNT };
+enum feedback_format {
+	FEEDBACK_CSV = 0,
+	FEEDBACK_XML,
+	FEEDBACK_HTML,
+	FEEDBACK_JSON,
+	FEEDBACK_FORMAT_COUNT
+};
 
 struct feedback_meta {
-	const char *submission_id;   /* the server's id (UUID); NULL offline */
-	const char *innsending_id;   /* Innsending/@id, NULL if unreadable */
-	const char *kommunenummer;   /* NULL if unreadable */
-	const char *kommunenavn;     /* NULL if unknown */
-	int aargang;                 /* 0 if unreadable */
-	const char *status;          /* accepted | accepted_with_errors | rejected | validated | superseded; NULL: from the report */
-	const char *received_at;     /* ISO 8601 with zone, NULL offline */
-	const char *processed_at;    /* ISO 8601 with zone (PostgreSQL timestamptz text accepted) */
-	const char *sha256;          /* hex of the file as received, NULL if unknown */
+	const char *submission_id; /* the server's id (UUID); NULL offline */
+	const char *innsending_id; /* Innsending/@id, NULL if unreadable */
+	const char *kommunenummer; /* NULL if unreadable */
+	const char *kommunenavn;   /* NULL if unknown */
+	int aargang;               /* 0 if unreadable */
+	const char *
+	    status; /* accepted | accepted_with_errors | rejected | validated | superseded; NULL: from the report */
+	const char *received_at;  /* ISO 8601 with zone, NULL offline */
+	const char *processed_at; /* ISO 8601 with zone (PostgreSQL timestamptz text accepted) */
+	const char *sha256;       /* hex of the file as received, NULL if unknown */
 	unsigned long long bytes;
-	const char *fagsystem;       /* Avsender/@fagsystem + version, may be NULL */
+	const char *fagsystem; /* Avsender/@fagsystem + version, may be NULL */
 	const char *fagsystem_versjon;
 	bool dry_run;
 };

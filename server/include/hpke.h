@@ -26,18 +26,18 @@
 #include "kpr.h"
 
 #define HPKE_KEM_X25519_HKDF_SHA256 0x0020
-#define HPKE_KDF_HKDF_SHA256 0x0001
-#define HPKE_AEAD_AES128GCM 0x0001
-#define HPKE_AEAD_AES256GCM 0x0002
+#define HPKE_KDF_HKDF_SHA256        0x0001
+#define HPKE_AEAD_AES128GCM         0x0001
+#define HPKE_AEAD_AES256GCM         0x0002
 
-#define HPKE_NPK 32    /* serialized public key */
-#define HPKE_NSK 32    /* serialized private key */
-#define HPKE_NENC 32   /* encapsulated key (the ephemeral public key) */
+#define HPKE_NPK     32 /* serialized public key */
+#define HPKE_NSK     32 /* serialized private key */
+#define HPKE_NENC    32 /* encapsulated key (the ephemeral public key) */
 #define HPKE_NSECRET 32
-#define HPKE_NH 32     /* HKDF-SHA256 output */
-#define HPKE_NN 12     /* AEAD nonce */
-#define HPKE_NT 16     /* AEAD tag; ciphertext = plaintext + HPKE_NT bytes */
-#define HPKE_NK_MAX 32 /* largest AEAD key (AES-256) */
+#define HPKE_NH      32 /* HKDF-SHA256 output */
+#define HPKE_NN      12 /* AEAD nonce */
+#define HPKE_NT      16 /* AEAD tag; ciphertext = plaintext + HPKE_NT bytes */
+#define HPKE_NK_MAX  32 /* largest AEAD key (AES-256) */
 
 struct hpke_ctx;
 

@@ -23,7 +23,7 @@ struct app;
 
 enum http_auth_need {
 	HTTP_AUTH_NONE = 0,
-	HTTP_AUTH_ANY,          /* any valid token */
+	HTTP_AUTH_ANY, /* any valid token */
 	HTTP_AUTH_STAFF,
 	HTTP_AUTH_MUNICIPALITY,
 };
@@ -35,28 +35,28 @@ typedef enum MHD_Result (*http_handler_fn)(struct http_request *rq, const char *
 					   size_t *upload_size);
 
 struct http_route {
-	const char *method;     /* "GET", "POST" */
-	const char *pattern;    /* "/api/v1/submissions/{}" — {} matches one path segment */
+	const char *method;  /* "GET", "POST" */
+	const char *pattern; /* "/api/v1/submissions/{}" — {} matches one path segment */
 	http_handler_fn handler;
 	enum http_auth_need auth;
-	const char *name;       /* for logs and metrics: "submission_get" */
+	const char *name; /* for logs and metrics: "submission_get" */
 };
 
 enum http_role { HTTP_ROLE_NONE = 0, HTTP_ROLE_MUNICIPALITY, HTTP_ROLE_STAFF };
 
 struct http_request {
-	char id[33];                 /* X-Request-Id: 128 random bits, hex */
+	char id[33]; /* X-Request-Id: 128 random bits, hex */
 	struct MHD_Connection *conn;
 	struct app *app;
 	const struct http_route *route;
 	char method[8];
 	char *path;
-	char *segment;               /* the {} part of the route, if any */
+	char *segment; /* the {} part of the route, if any */
 	char client_addr[64];
 
 	/* authentication (filled before the handler runs) */
 	enum http_role role;
-	char kommune[8];             /* for municipality tokens */
+	char kommune[8]; /* for municipality tokens */
 	long long token_id;
 
 	/* a deferred response prepared off the MHD thread */
@@ -64,8 +64,8 @@ struct http_request {
 	unsigned response_status;
 	bool suspended;
 	bool responded;
-	bool failed;                 /* no response could be made: close the connection */
-	bool *deferred_answered;     /* owned by the dbpool task running for this request */
+	bool failed;             /* no response could be made: close the connection */
+	bool *deferred_answered; /* owned by the dbpool task running for this request */
 
 	/* the handler's own state and its cleanup, freed in the completion callback */
 	void *state;
@@ -80,8 +80,8 @@ struct app {
 	struct dbpool *dbpool;
 	struct auth *auth;
 	struct worker_pool *workers;
-	int ready;                     /* live worker threads (atomic) */
-	volatile long queue_depth;     /* unfinished jobs, refreshed every second off the MHD threads */
+	int ready;                 /* live worker threads (atomic) */
+	volatile long queue_depth; /* unfinished jobs, refreshed every second off the MHD threads */
 };
 
 struct http_server;
@@ -97,12 +97,12 @@ enum MHD_Result http_reply_json(struct http_request *rq, unsigned status, json_t
 enum MHD_Result http_reply_error(struct http_request *rq, enum kpr_error e, const char *detail);
 /* The same with a Retry-After header (503 queue full, 429). */
 enum MHD_Result http_reply_error_retry(struct http_request *rq, enum kpr_error e, int seconds);
-enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e, const char *message,
-				      json_t *detail);
+enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e,
+				      const char *message, json_t *detail);
 enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status, const char *ctype,
 				  const void *data, size_t len);
-enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const char *ctype,
-			      int fd, uint64_t size, const char *disposition);
+enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const char *ctype, int fd,
+			      uint64_t size, const char *disposition);
 enum MHD_Result http_reply_response(struct http_request *rq, unsigned status,
 				    struct MHD_Response *resp);
 /* A JSON response (body consumed) for callers that add headers before replying. */

@@ -19,10 +19,10 @@ struct ingest *ingest_new(const struct kpr_config *cfg, char *err, size_t errlen
 void ingest_free(struct ingest *in);
 
 enum ingest_outcome {
-	INGEST_DONE = 0, /* processed (accepted, rejected or validated); job finished */
-	INGEST_RETRY,    /* failure that may pass: retry, counting an attempt */
+	INGEST_DONE = 0,        /* processed (accepted, rejected or validated); job finished */
+	INGEST_RETRY,           /* failure that may pass: retry, counting an attempt */
 	INGEST_RETRY_TRANSIENT, /* a database is unreachable: retry without counting */
-	INGEST_FAILED,   /* permanent internal failure: the submission is marked rejected */
+	INGEST_FAILED,          /* permanent internal failure: the submission is marked rejected */
 };
 
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *submission_id,

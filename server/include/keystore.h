@@ -21,9 +21,9 @@
 
 #include "kpr.h"
 
-#define KEYSTORE_KEY_LEN 32   /* KEK and pseudonym key, bytes */
-#define KEYSTORE_ID_LEN 16    /* hex characters of a key id / fingerprint */
-#define KEK_WRAPPED_MAX 128   /* largest wrapped blob a backend may return */
+#define KEYSTORE_KEY_LEN 32  /* KEK and pseudonym key, bytes */
+#define KEYSTORE_ID_LEN  16  /* hex characters of a key id / fingerprint */
+#define KEK_WRAPPED_MAX  128 /* largest wrapped blob a backend may return */
 
 /* A key-encryption key. wrap() seals key with aad bound in; unwrap()
  * reverses it and fails when the aad, the KEK or the blob differ. */
@@ -31,11 +31,9 @@ struct kek {
 	char id[KEYSTORE_ID_LEN + 1];
 	const char *alg; /* recorded in wrapped files, e.g. "AES-256-GCM" */
 	bool (*wrap)(const struct kek *kek, const unsigned char *aad, size_t aad_len,
-		     const unsigned char *key, size_t key_len, unsigned char *out,
-		     size_t *out_len);
+		     const unsigned char *key, size_t key_len, unsigned char *out, size_t *out_len);
 	bool (*unwrap)(const struct kek *kek, const unsigned char *aad, size_t aad_len,
-		       const unsigned char *in, size_t in_len, unsigned char *key,
-		       size_t *key_len);
+		       const unsigned char *in, size_t in_len, unsigned char *key, size_t *key_len);
 	void (*destroy)(struct kek *kek); /* frees impl and kek, wiping secrets */
 	void *impl;
 };

@@ -14,9 +14,9 @@
  * municipality can tell which rule set judged its file. */
 #define KPR_RULESET_VERSION "2025.1"
 
-#define KPR_WUR __attribute__((warn_unused_result))
+#define KPR_WUR               __attribute__((warn_unused_result))
 #define KPR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define KPR_UNUSED __attribute__((unused))
-#define KPR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define KPR_UNUSED            __attribute__((unused))
+#define KPR_ARRAY_LEN(a)      (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -11,10 +11,10 @@
 
 enum nid_status {
 	NID_OK = 0,
-	NID_MISSING,        /* R101: empty */
-	NID_NOT_11_DIGITS,  /* R102 */
-	NID_BAD_CHECKSUM,   /* R103 (also: all-zero / placeholder numbers) */
-	NID_BAD_DATE,       /* R104: no real date after decoding, or synthetic outside test mode */
+	NID_MISSING,       /* R101: empty */
+	NID_NOT_11_DIGITS, /* R102 */
+	NID_BAD_CHECKSUM,  /* R103 (also: all-zero / placeholder numbers) */
+	NID_BAD_DATE,      /* R104: no real date after decoding, or synthetic outside test mode */
 };
 
 enum nid_kind {
@@ -25,16 +25,16 @@ enum nid_kind {
 };
 
 struct nid_options {
-	bool test_mode;   /* accept synthetic numbers (month + 80) */
-	bool allow_2032;  /* accept numbers issued under the 2032 rule (SPEC R103) */
+	bool test_mode;  /* accept synthetic numbers (month + 80) */
+	bool allow_2032; /* accept numbers issued under the 2032 rule (SPEC R103) */
 };
 
 struct nid_info {
 	enum nid_kind kind;
-	int birth_year;   /* decoded with the century from the individual number */
-	int birth_month;  /* 1..12 after decoding */
-	int birth_day;    /* 1..31 after decoding */
-	bool rule_2032;   /* k1 was not the classic control digit */
+	int birth_year;  /* decoded with the century from the individual number */
+	int birth_month; /* 1..12 after decoding */
+	int birth_day;   /* 1..31 after decoding */
+	bool rule_2032;  /* k1 was not the classic control digit */
 };
 
 /* Checks s[0..len) in the order R101, R102, R103, R104; fills *info on NID_OK. */

@@ -23,17 +23,17 @@
 
 #include "kpr.h"
 
-#define PSEUDO_LEN 16     /* bytes of a pseudonym */
+#define PSEUDO_LEN     16 /* bytes of a pseudonym */
 #define PSEUDO_HEX_LEN 32 /* hex digits of a pseudonym, without the version */
 /* "2147483647:" + 32 hex + NUL */
-#define PSEUDO_TEXT_MAX 44
-#define PSEUDO_KEY_MIN 32 /* shortest pseudonym key accepted, in bytes */
+#define PSEUDO_TEXT_MAX     44
+#define PSEUDO_KEY_MIN      32                 /* shortest pseudonym key accepted, in bytes */
 #define PSEUDO_DOMAIN_LABEL "KPR-pseudonym-v1" /* sizeof includes the NUL: 17 */
 
 /* Associated data that binds a vault ciphertext to its row (SPEC §4):
  * "KPR-vault-v1" NUL || I2OSP(key_version, 4) || pseudonym (16 bytes). */
 #define PSEUDO_VAULT_AAD_LABEL "KPR-vault-v1"
-#define PSEUDO_VAULT_AAD_LEN (sizeof PSEUDO_VAULT_AAD_LABEL + 4 + PSEUDO_LEN)
+#define PSEUDO_VAULT_AAD_LEN   (sizeof PSEUDO_VAULT_AAD_LABEL + 4 + PSEUDO_LEN)
 /* HPKE info string for vault encryption (fixed; names the purpose). */
 #define PSEUDO_VAULT_HPKE_INFO "KPR-vault-v1 national-id"
 

@@ -17,25 +17,25 @@
 #include "rules.h"
 
 struct vmsg {
-	const char *rule;           /* "R103" — must exist in rules_catalogue */
+	const char *rule; /* "R103" — must exist in rules_catalogue */
 	enum severity severity;
 	const char *ref;            /* Person/@ref, "" when none (file-level) */
 	const unsigned long *lines; /* sorted ascending, at least one */
 	size_t nlines;
-	const char *path;           /* "/Innsending/Person/Tjeneste" */
-	const char *text;           /* bokmål message */
-	const char *value;          /* offending value (masked if an ID), NULL if none */
+	const char *path;  /* "/Innsending/Person/Tjeneste" */
+	const char *text;  /* bokmål message */
+	const char *value; /* offending value (masked if an ID), NULL if none */
 };
 
 struct report_summary {
-	unsigned long persons;             /* Person elements seen */
-	unsigned long registrations;       /* elements inside Persons, each Funksjon on its own */
-	unsigned long persons_loaded;      /* persons handed to the loader (not excluded whole) */
+	unsigned long persons;        /* Person elements seen */
+	unsigned long registrations;  /* elements inside Persons, each Funksjon on its own */
+	unsigned long persons_loaded; /* persons handed to the loader (not excluded whole) */
 	unsigned long persons_excluded;
 	unsigned long registrations_loaded;
 	unsigned long registrations_excluded;
 	unsigned long by_severity[SEV_COUNT]; /* message counts (merged message = 1 per line) */
-	bool fatal;                        /* any FATAL message: nothing may be loaded */
+	bool fatal;                           /* any FATAL message: nothing may be loaded */
 };
 
 struct report;

@@ -17,9 +17,9 @@ enum severity {
 };
 
 struct rule_def {
-	const char *id;          /* "R103" */
+	const char *id; /* "R103" */
 	enum severity severity;
-	const char *title;       /* short bokmål title: "Ugyldig kontrollsiffer i fødselsnummer" */
+	const char *title; /* short bokmål title: "Ugyldig kontrollsiffer i fødselsnummer" */
 	const char *explanation; /* bokmål: what the rule checks and why */
 	const char *fix;         /* bokmål: how the municipality fixes it */
 };

@@ -46,7 +46,7 @@
 #include "kpr.h"
 #include "report.h"
 
-#define V_DATE_LEN 11   /* "YYYY-MM-DD" + NUL; "" when absent */
+#define V_DATE_LEN       11 /* "YYYY-MM-DD" + NUL; "" when absent */
 #define V_FUNKSJON_COUNT 17
 
 struct v_vurdering {
@@ -96,18 +96,27 @@ struct v_person {
 	const char *ref;
 	unsigned long line;
 	char fnr[12];
-	int kjonn;       /* 1 | 2 */
-	int fodselsaar;  /* from the file, or decoded from the ID when absent */
+	int kjonn;      /* 1 | 2 */
+	int fodselsaar; /* from the file, or decoded from the ID when absent */
 	char dodsdato[V_DATE_LEN];
-	const struct v_vurdering *vurderinger; size_t n_vurderinger;
-	const struct v_tjeneste *tjenester;    size_t n_tjenester;
-	const struct v_diagnose *diagnoser;    size_t n_diagnoser;
-	const struct v_svar *heldogn;          size_t n_heldogn;
-	const struct v_svar *legemiddel;       size_t n_legemiddel;
-	const struct v_svar *ernaering;        size_t n_ernaering;
-	const struct v_kode *individuell_plan; size_t n_individuell_plan;
-	const struct v_kode *koordinator;      size_t n_koordinator;
-	const struct v_venteliste *venteliste; size_t n_venteliste;
+	const struct v_vurdering *vurderinger;
+	size_t n_vurderinger;
+	const struct v_tjeneste *tjenester;
+	size_t n_tjenester;
+	const struct v_diagnose *diagnoser;
+	size_t n_diagnoser;
+	const struct v_svar *heldogn;
+	size_t n_heldogn;
+	const struct v_svar *legemiddel;
+	size_t n_legemiddel;
+	const struct v_svar *ernaering;
+	size_t n_ernaering;
+	const struct v_kode *individuell_plan;
+	size_t n_individuell_plan;
+	const struct v_kode *koordinator;
+	size_t n_koordinator;
+	const struct v_venteliste *venteliste;
+	size_t n_venteliste;
 	unsigned long registrations; /* accepted registrations, each Funksjon on its own */
 };
 
@@ -121,8 +130,8 @@ struct validate_sink {
 };
 
 struct v_header {
-	char id[257];           /* Innsending/@id (1-64 characters, UTF-8) */
-	char forrige_id[257];   /* "" when absent */
+	char id[257];         /* Innsending/@id (1-64 characters, UTF-8) */
+	char forrige_id[257]; /* "" when absent */
 	char opprettet[40];
 	int aargang;
 	char versjon[16];
@@ -132,23 +141,23 @@ struct v_header {
 };
 
 struct validate_params {
-	const struct codelist *codes;   /* tjenestetype, kommune, ... */
-	const char *auth_kommune;       /* F003; NULL: not checked (offline) */
-	int aargang_open_min;           /* F005: open range; 0/0: any */
+	const struct codelist *codes; /* tjenestetype, kommune, ... */
+	const char *auth_kommune;     /* F003; NULL: not checked (offline) */
+	int aargang_open_min;         /* F005: open range; 0/0: any */
 	int aargang_open_max;
 	const char *latest_submission_id; /* F007; NULL: not checked; "" = none yet */
-	bool test_mode;                 /* R104: synthetic numbers accepted */
-	bool allow_2032;                /* R103 */
-	unsigned long long max_bytes;   /* F006: limit on the (decompressed) XML */
-	const char *xsd_path;           /* the submission XSD (config/xsd/innsending.xsd);
+	bool test_mode;                   /* R104: synthetic numbers accepted */
+	bool allow_2032;                  /* R103 */
+	unsigned long long max_bytes;     /* F006: limit on the (decompressed) XML */
+	const char *xsd_path;             /* the submission XSD (config/xsd/innsending.xsd);
 					 * informational: the structure is checked in code */
 };
 
 struct validate_result {
 	struct v_header header;
-	bool header_ok;                 /* header fields were read */
+	bool header_ok; /* header fields were read */
 	double seconds;
-	unsigned long long bytes;       /* XML bytes parsed (after gunzip) */
+	unsigned long long bytes; /* XML bytes parsed (after gunzip) */
 };
 
 /* Validates path. Returns false only on an internal failure (out of memory,

@@ -45,11 +45,11 @@ struct auth {
 };
 
 static const struct db_stmt stmt_tokens = {
-	"auth_tokens",
-	"SELECT token_hash, id, role, coalesce(kommunenummer, ''),"
-	" coalesce(extract(epoch from expires_at)::bigint, 0)"
-	" FROM kpr.api_token WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-	0};
+    "auth_tokens",
+    "SELECT token_hash, id, role, coalesce(kommunenummer, ''),"
+    " coalesce(extract(epoch from expires_at)::bigint, 0)"
+    " FROM kpr.api_token WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+    0};
 
 static void set_free(struct token_set *s)
 {
@@ -81,7 +81,8 @@ bool auth_refresh(struct auth *a, struct db *db)
 		memcpy(t->hash, h, 32);
 		PQfreemem(h);
 		t->id = atoll(PQgetvalue(r, i, 1));
-		t->role = !strcmp(PQgetvalue(r, i, 2), "staff") ? HTTP_ROLE_STAFF : HTTP_ROLE_MUNICIPALITY;
+		t->role = !strcmp(PQgetvalue(r, i, 2), "staff") ? HTTP_ROLE_STAFF
+								: HTTP_ROLE_MUNICIPALITY;
 		snprintf(t->kommune, sizeof t->kommune, "%s", PQgetvalue(r, i, 3));
 		t->expires = (time_t)atoll(PQgetvalue(r, i, 4));
 		s->n++;
@@ -128,8 +129,7 @@ struct auth *auth_new(const struct kpr_config *cfg)
 	pthread_cond_init(&a->cv, NULL);
 	a->dsn = strdup(cfg->register_dsn);
 	a->password_file = strdup(cfg->register_password_file);
-	if (!a->dsn || !a->password_file ||
-	    pthread_create(&a->thread, NULL, refresher, a) != 0) {
+	if (!a->dsn || !a->password_file || pthread_create(&a->thread, NULL, refresher, a) != 0) {
 		auth_free(a);
 		return NULL;
 	}
@@ -183,7 +183,7 @@ void auth_token_hash(const char *token, size_t len, unsigned char out[32])
 bool auth_token_generate(char out[AUTH_TOKEN_LEN + 1])
 {
 	static const char b64url[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char r[32];
 	if (RAND_bytes(r, sizeof r) != 1)
 		return false;

@@ -26,7 +26,7 @@
 enum { COL_LIST, COL_CODE, COL_NAME, COL_FROM, COL_TO, COL_INST, COL_PARENT, COL_MAX };
 
 static const char *const column_names[COL_MAX] = {
-	"liste", "kode", "navn", "gyldig_fra", "gyldig_til", "institusjon", "forelder",
+    "liste", "kode", "navn", "gyldig_fra", "gyldig_til", "institusjon", "forelder",
 };
 
 struct codelist {
@@ -37,8 +37,8 @@ struct codelist {
 	size_t n;
 };
 
-static void KPR_PRINTF(5, 6) set_err(char *err, size_t errlen, const char *path, size_t line,
-				     const char *fmt, ...)
+static void KPR_PRINTF(5, 6)
+    set_err(char *err, size_t errlen, const char *path, size_t line, const char *fmt, ...)
 {
 	if (err == NULL || errlen == 0)
 		return;
@@ -285,8 +285,8 @@ static bool parse_row(const char *path, size_t lineno, char **f, size_t ncols,
 	}
 	int from = parse_date(f[COL_FROM]);
 	if (from < 0) {
-		set_err(err, errlen, path, lineno,
-			"gyldig_fra '%.20s' is not a date (yyyy-mm-dd)", f[COL_FROM]);
+		set_err(err, errlen, path, lineno, "gyldig_fra '%.20s' is not a date (yyyy-mm-dd)",
+			f[COL_FROM]);
 		return false;
 	}
 	int to = 99991231;
@@ -426,7 +426,8 @@ struct codelist *codelist_load(const char *path, char *err, size_t errlen)
 		}
 
 		if (lineno == 1) {
-			if (strcmp(line, "liste;kode;navn;gyldig_fra;gyldig_til;institusjon") == 0) {
+			if (strcmp(line, "liste;kode;navn;gyldig_fra;gyldig_til;institusjon") ==
+			    0) {
 				ncols = 6;
 			} else if (strcmp(line, "liste;kode;navn;gyldig_fra;gyldig_til;"
 						"institusjon;forelder") == 0) {
@@ -446,8 +447,8 @@ struct codelist *codelist_load(const char *path, char *err, size_t errlen)
 		char *fields[COL_MAX];
 		size_t nf = split_fields(line, fields, ncols);
 		if (nf != ncols) {
-			set_err(err, errlen, path, lineno, "expected %zu ';'-separated fields, found %zu",
-				ncols, nf);
+			set_err(err, errlen, path, lineno,
+				"expected %zu ';'-separated fields, found %zu", ncols, nf);
 			goto fail;
 		}
 		if (!parse_row(path, lineno, fields, ncols, &cl->entries[cl->n], err, errlen))

@@ -19,95 +19,94 @@
 #include "log.h"
 
 #define OFF(f) offsetof(struct kpr_config, f)
-#define GiB "1073741824"
+#define GiB    "1073741824"
 
 const struct config_key config_keys[] = {
-	{"server", "listen_address", CFG_STR, OFF(listen_address), "0.0.0.0", false, 0, 0,
-	 "Address to listen on (IPv4 literal)."},
-	{"server", "port", CFG_INT, OFF(port), "8443", false, 1, 65535, "HTTPS port."},
-	{"server", "tls_cert_file", CFG_STR, OFF(tls_cert_file), NULL, false, 0, 0,
-	 "PEM certificate chain served to clients."},
-	{"server", "tls_key_file", CFG_STR, OFF(tls_key_file), NULL, false, 0, 0,
-	 "PEM private key of the certificate (a secret: mode 0600)."},
-	{"server", "tls_priorities", CFG_STR, OFF(tls_priorities),
-	 "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"
-	 "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SAFE_RENEGOTIATION",
-	 false, 0, 0, "GnuTLS priority string: TLS 1.2+ with AEAD suites and forward secrecy only."},
-	{"server", "http_threads", CFG_INT, OFF(http_threads), "4", false, 1, 256,
-	 "libmicrohttpd thread pool size (network I/O only; no database work runs there)."},
-	{"server", "connection_timeout", CFG_INT, OFF(connection_timeout), "60", false, 1, 3600,
-	 "Seconds a connection may be idle before it is closed (slow clients)."},
-	{"server", "connection_memory_limit", CFG_SIZE, OFF(connection_memory_limit), "131072",
-	 false, 16384, 16777216, "Memory pool per connection, bytes."},
-	{"server", "connection_limit", CFG_INT, OFF(connection_limit), "4000", false, 16, 1000000,
-	 "Maximum simultaneous connections."},
-	{"server", "per_ip_connection_limit", CFG_INT, OFF(per_ip_connection_limit), "64", false,
-	 0, 100000, "Maximum simultaneous connections from one address (0: no limit)."},
-	{"server", "max_upload_bytes", CFG_SIZE, OFF(max_upload_bytes), "2147483648", true, 1024,
-	 1099511627776LL, "Largest accepted request body as sent (413 above)."},
-	{"server", "max_xml_bytes", CFG_SIZE, OFF(max_xml_bytes), "4294967296", true, 1024,
-	 1099511627776LL, "Largest XML after decompression (F006; bounds gzip bombs)."},
-	{"server", "hsts_max_age", CFG_INT, OFF(hsts_max_age), "31536000", true, 0, 100000000,
-	 "Strict-Transport-Security max-age in seconds (0: header not sent)."},
-	{"server", "auth_failure_limit", CFG_INT, OFF(auth_failure_limit), "20", true, 0, 1000000,
-	 "Failed bearer tokens one client address may present per auth_failure_window before "
-	 "every request from it needing a token gets 429 too_many_auth_failures (0: no limit)."},
-	{"server", "auth_failure_window", CFG_INT, OFF(auth_failure_window), "300", true, 1, 86400,
-	 "Seconds over which auth_failure_limit counts (in-memory, per kprd process)."},
+    {"server", "listen_address", CFG_STR, OFF(listen_address), "0.0.0.0", false, 0, 0,
+     "Address to listen on (IPv4 literal)."},
+    {"server", "port", CFG_INT, OFF(port), "8443", false, 1, 65535, "HTTPS port."},
+    {"server", "tls_cert_file", CFG_STR, OFF(tls_cert_file), NULL, false, 0, 0,
+     "PEM certificate chain served to clients."},
+    {"server", "tls_key_file", CFG_STR, OFF(tls_key_file), NULL, false, 0, 0,
+     "PEM private key of the certificate (a secret: mode 0600)."},
+    {"server", "tls_priorities", CFG_STR, OFF(tls_priorities),
+     "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"
+     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SAFE_RENEGOTIATION",
+     false, 0, 0, "GnuTLS priority string: TLS 1.2+ with AEAD suites and forward secrecy only."},
+    {"server", "http_threads", CFG_INT, OFF(http_threads), "4", false, 1, 256,
+     "libmicrohttpd thread pool size (network I/O only; no database work runs there)."},
+    {"server", "connection_timeout", CFG_INT, OFF(connection_timeout), "60", false, 1, 3600,
+     "Seconds a connection may be idle before it is closed (slow clients)."},
+    {"server", "connection_memory_limit", CFG_SIZE, OFF(connection_memory_limit), "131072", false,
+     16384, 16777216, "Memory pool per connection, bytes."},
+    {"server", "connection_limit", CFG_INT, OFF(connection_limit), "4000", false, 16, 1000000,
+     "Maximum simultaneous connections."},
+    {"server", "per_ip_connection_limit", CFG_INT, OFF(per_ip_connection_limit), "64", false, 0,
+     100000, "Maximum simultaneous connections from one address (0: no limit)."},
+    {"server", "max_upload_bytes", CFG_SIZE, OFF(max_upload_bytes), "2147483648", true, 1024,
+     1099511627776LL, "Largest accepted request body as sent (413 above)."},
+    {"server", "max_xml_bytes", CFG_SIZE, OFF(max_xml_bytes), "4294967296", true, 1024,
+     1099511627776LL, "Largest XML after decompression (F006; bounds gzip bombs)."},
+    {"server", "hsts_max_age", CFG_INT, OFF(hsts_max_age), "31536000", true, 0, 100000000,
+     "Strict-Transport-Security max-age in seconds (0: header not sent)."},
+    {"server", "auth_failure_limit", CFG_INT, OFF(auth_failure_limit), "20", true, 0, 1000000,
+     "Failed bearer tokens one client address may present per auth_failure_window before "
+     "every request from it needing a token gets 429 too_many_auth_failures (0: no limit)."},
+    {"server", "auth_failure_window", CFG_INT, OFF(auth_failure_window), "300", true, 1, 86400,
+     "Seconds over which auth_failure_limit counts (in-memory, per kprd process)."},
 
-	{"database", "register_dsn", CFG_STR, OFF(register_dsn), NULL, false, 0, 0,
-	 "libpq connection string of the register database (no password here)."},
-	{"database", "register_password_file", CFG_STR, OFF(register_password_file), "", false, 0,
-	 0, "File holding the register role's password (mode 0600); empty: none."},
-	{"database", "vault_dsn", CFG_STR, OFF(vault_dsn), NULL, false, 0, 0,
-	 "libpq connection string of the ID vault database (a separate cluster in production)."},
-	{"database", "vault_password_file", CFG_STR, OFF(vault_password_file), "", false, 0, 0,
-	 "File holding the vault ingest role's password (mode 0600); empty: none."},
-	{"database", "retry_limit", CFG_INT, OFF(db_retry_limit), "5", true, 0, 100,
-	 "Times a transaction is retried after a serialization failure or deadlock."},
+    {"database", "register_dsn", CFG_STR, OFF(register_dsn), NULL, false, 0, 0,
+     "libpq connection string of the register database (no password here)."},
+    {"database", "register_password_file", CFG_STR, OFF(register_password_file), "", false, 0, 0,
+     "File holding the register role's password (mode 0600); empty: none."},
+    {"database", "vault_dsn", CFG_STR, OFF(vault_dsn), NULL, false, 0, 0,
+     "libpq connection string of the ID vault database (a separate cluster in production)."},
+    {"database", "vault_password_file", CFG_STR, OFF(vault_password_file), "", false, 0, 0,
+     "File holding the vault ingest role's password (mode 0600); empty: none."},
+    {"database", "retry_limit", CFG_INT, OFF(db_retry_limit), "5", true, 0, 100,
+     "Times a transaction is retried after a serialization failure or deadlock."},
 
-	{"paths", "spool_dir", CFG_STR, OFF(spool_dir), NULL, false, 0, 0,
-	 "Durable spool of received files (shared by every kprd using the same database)."},
-	{"paths", "feedback_dir", CFG_STR, OFF(feedback_dir), NULL, false, 0, 0,
-	 "Where feedback files are written."},
-	{"paths", "codelists_file", CFG_STR, OFF(codelists_file), "codelists.csv", false, 0, 0,
-	 "Code lists with validity periods (tjenestetype, kommune, ...)."},
-	{"paths", "xsd_file", CFG_STR, OFF(xsd_file), "xsd/innsending.xsd", false, 0, 0,
-	 "The submission XSD."},
-	{"paths", "keys_dir", CFG_STR, OFF(keys_dir), NULL, false, 0, 0,
-	 "Key directory: KEK file, wrapped pseudonym key, re-identification public key."},
-	{"paths", "static_dir", CFG_STR, OFF(static_dir), "static", false, 0, 0,
-	 "Dashboard files served at /."},
+    {"paths", "spool_dir", CFG_STR, OFF(spool_dir), NULL, false, 0, 0,
+     "Durable spool of received files (shared by every kprd using the same database)."},
+    {"paths", "feedback_dir", CFG_STR, OFF(feedback_dir), NULL, false, 0, 0,
+     "Where feedback files are written."},
+    {"paths", "codelists_file", CFG_STR, OFF(codelists_file), "codelists.csv", false, 0, 0,
+     "Code lists with validity periods (tjenestetype, kommune, ...)."},
+    {"paths", "xsd_file", CFG_STR, OFF(xsd_file), "xsd/innsending.xsd", false, 0, 0,
+     "The submission XSD."},
+    {"paths", "keys_dir", CFG_STR, OFF(keys_dir), NULL, false, 0, 0,
+     "Key directory: KEK file, wrapped pseudonym key, re-identification public key."},
+    {"paths", "static_dir", CFG_STR, OFF(static_dir), "static", false, 0, 0,
+     "Dashboard files served at /."},
 
-	{"intake", "workers", CFG_INT, OFF(workers), "2", false, 1, 256,
-	 "Worker threads that validate and load submissions (each has its own connections)."},
-	{"intake", "queue_limit", CFG_INT, OFF(queue_limit), "2000", true, 1, 1000000,
-	 "Queued submissions above which uploads get 503 + Retry-After."},
-	{"intake", "aargang_open_min", CFG_INT, OFF(aargang_open_min), "2025", true, 2000, 2100,
-	 "Oldest årgang open for submission (F005)."},
-	{"intake", "aargang_open_max", CFG_INT, OFF(aargang_open_max), "2025", true, 2000, 2100,
-	 "Newest årgang open for submission (F005)."},
-	{"intake", "test_mode", CFG_BOOL, OFF(test_mode), "false", false, 0, 0,
-	 "Accept synthetic national IDs (month + 80). Never in production."},
-	{"intake", "allow_2032_rule", CFG_BOOL, OFF(allow_2032_rule), "true", true, 0, 0,
-	 "Accept national IDs issued under the 2032 control-digit rule (R103)."},
-	{"intake", "job_lease_seconds", CFG_INT, OFF(job_lease_seconds), "120", false, 10, 86400,
-	 "A job whose heartbeat is older than this is taken over by another worker."},
-	{"intake", "spool_min_free_bytes", CFG_SIZE, OFF(spool_min_free_bytes), GiB, true, 0,
-	 1099511627776LL, "Uploads get 507 when the spool file system has less free space."},
-	{"intake", "keep_processed_files", CFG_BOOL, OFF(keep_processed_files), "false", true, 0, 0,
-	 "Keep spooled files after processing (they hold national IDs in clear; only for "
-	 "reprocessing, with the spool on encrypted storage)."},
-	{"intake", "upload_retry_after", CFG_INT, OFF(upload_retry_after), "120", true, 1, 86400,
-	 "Retry-After seconds sent with 503 when the queue is full."},
-	{"intake", "upload_rate_limit", CFG_INT, OFF(upload_rate_limit), "30", true, 0, 1000000,
-	 "Uploads (dry runs included) one municipality may start per upload_rate_window before "
-	 "429 rate_limited + Retry-After (0: no limit)."},
-	{"intake", "upload_rate_window", CFG_INT, OFF(upload_rate_window), "3600", true, 1, 86400,
-	 "Seconds over which upload_rate_limit counts (in-memory, per kprd process)."},
+    {"intake", "workers", CFG_INT, OFF(workers), "2", false, 1, 256,
+     "Worker threads that validate and load submissions (each has its own connections)."},
+    {"intake", "queue_limit", CFG_INT, OFF(queue_limit), "2000", true, 1, 1000000,
+     "Queued submissions above which uploads get 503 + Retry-After."},
+    {"intake", "aargang_open_min", CFG_INT, OFF(aargang_open_min), "2025", true, 2000, 2100,
+     "Oldest årgang open for submission (F005)."},
+    {"intake", "aargang_open_max", CFG_INT, OFF(aargang_open_max), "2025", true, 2000, 2100,
+     "Newest årgang open for submission (F005)."},
+    {"intake", "test_mode", CFG_BOOL, OFF(test_mode), "false", false, 0, 0,
+     "Accept synthetic national IDs (month + 80). Never in production."},
+    {"intake", "allow_2032_rule", CFG_BOOL, OFF(allow_2032_rule), "true", true, 0, 0,
+     "Accept national IDs issued under the 2032 control-digit rule (R103)."},
+    {"intake", "job_lease_seconds", CFG_INT, OFF(job_lease_seconds), "120", false, 10, 86400,
+     "A job whose heartbeat is older than this is taken over by another worker."},
+    {"intake", "spool_min_free_bytes", CFG_SIZE, OFF(spool_min_free_bytes), GiB, true, 0,
+     1099511627776LL, "Uploads get 507 when the spool file system has less free space."},
+    {"intake", "keep_processed_files", CFG_BOOL, OFF(keep_processed_files), "false", true, 0, 0,
+     "Keep spooled files after processing (they hold national IDs in clear; only for "
+     "reprocessing, with the spool on encrypted storage)."},
+    {"intake", "upload_retry_after", CFG_INT, OFF(upload_retry_after), "120", true, 1, 86400,
+     "Retry-After seconds sent with 503 when the queue is full."},
+    {"intake", "upload_rate_limit", CFG_INT, OFF(upload_rate_limit), "30", true, 0, 1000000,
+     "Uploads (dry runs included) one municipality may start per upload_rate_window before "
+     "429 rate_limited + Retry-After (0: no limit)."},
+    {"intake", "upload_rate_window", CFG_INT, OFF(upload_rate_window), "3600", true, 1, 86400,
+     "Seconds over which upload_rate_limit counts (in-memory, per kprd process)."},
 
-	{"log", "level", CFG_STR, OFF(log_level), "info", true, 0, 0,
-	 "error | warn | info | debug"},
+    {"log", "level", CFG_STR, OFF(log_level), "info", true, 0, 0, "error | warn | info | debug"},
 };
 const size_t config_keys_len = KPR_ARRAY_LEN(config_keys);
 
@@ -156,11 +155,13 @@ static bool parse_size(const char *v, long long *out)
 
 static bool parse_bool(const char *v, bool *out)
 {
-	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcmp(v, "1")) {
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
+	    !strcmp(v, "1")) {
 		*out = true;
 		return true;
 	}
-	if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcmp(v, "0")) {
+	if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off") ||
+	    !strcmp(v, "0")) {
 		*out = false;
 		return true;
 	}
@@ -221,8 +222,8 @@ static bool set_value(struct kpr_config *c, const struct config_key *k, const ch
 		}
 		if (!ok || n < k->min || n > k->max) {
 			fail(err, errlen, "%s: %s.%s: expected a %s from %lld to %lld, got \"%s\"",
-			     where, k->section, k->name, k->type == CFG_SIZE ? "size" : "whole number",
-			     k->min, k->max, v);
+			     where, k->section, k->name,
+			     k->type == CFG_SIZE ? "size" : "whole number", k->min, k->max, v);
 			return false;
 		}
 		if (k->type == CFG_SIZE)
@@ -252,8 +253,8 @@ static bool validate_cross(const struct kpr_config *c, const char *path, char *e
 		return false;
 	}
 	if (c->aargang_open_min > c->aargang_open_max) {
-		fail(err, errlen, "%s: intake.aargang_open_min: %d is after aargang_open_max %d", path,
-		     c->aargang_open_min, c->aargang_open_max);
+		fail(err, errlen, "%s: intake.aargang_open_min: %d is after aargang_open_max %d",
+		     path, c->aargang_open_min, c->aargang_open_max);
 		return false;
 	}
 	return true;
@@ -318,7 +319,8 @@ struct kpr_config *config_load(const char *path, char *err, size_t errlen)
 		}
 		const struct config_key *k = find_key(section, key);
 		if (!k) {
-			fail(err, errlen, "%s: unknown key \"%s\" in section [%s]", where, key, section);
+			fail(err, errlen, "%s: unknown key \"%s\" in section [%s]", where, key,
+			     section);
 			goto bad;
 		}
 		size_t idx = (size_t)(k - config_keys);
@@ -335,7 +337,8 @@ struct kpr_config *config_load(const char *path, char *err, size_t errlen)
 			continue;
 		const struct config_key *k = &config_keys[i];
 		if (!k->def) {
-			fail(err, errlen, "%s: required key %s.%s is missing", path, k->section, k->name);
+			fail(err, errlen, "%s: required key %s.%s is missing", path, k->section,
+			     k->name);
 			goto bad;
 		}
 		snprintf(where, sizeof where, "%s (default)", path);
@@ -406,8 +409,9 @@ void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh
 		if (value_equal(k, dst, src))
 			continue;
 		if (!k->reloadable) {
-			log_warn("config reload: %s.%s changed but takes effect only after a restart",
-				 k->section, k->name);
+			log_warn(
+			    "config reload: %s.%s changed but takes effect only after a restart",
+			    k->section, k->name);
 			continue;
 		}
 		log_info("config reload: %s.%s changed", k->section, k->name);
@@ -447,8 +451,8 @@ char *config_read_secret(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077)) {
-		fail(err, errlen, "%s: secret file must not be readable by group or others (chmod 600)",
-		     path);
+		fail(err, errlen,
+		     "%s: secret file must not be readable by group or others (chmod 600)", path);
 		fclose(f);
 		return NULL;
 	}
@@ -468,12 +472,13 @@ char *config_read_secret(const char *path, char *err, size_t errlen)
 void config_write_example(FILE *out)
 {
 	const char *section = "";
-	fprintf(out, "# kprd configuration — every key, its default and what it does.\n"
-		     "# Generated from the key table in server/src/config.c (kprctl config example);\n"
-		     "# a test checks that this file and the table agree.\n"
-		     "# Relative paths are relative to this file's directory. Secrets (passwords,\n"
-		     "# TLS key, KEK) live in separate files, mode 0600.\n"
-		     "# Keys marked (reload) take effect on SIGHUP; others need a restart.\n");
+	fprintf(out,
+		"# kprd configuration — every key, its default and what it does.\n"
+		"# Generated from the key table in server/src/config.c (kprctl config example);\n"
+		"# a test checks that this file and the table agree.\n"
+		"# Relative paths are relative to this file's directory. Secrets (passwords,\n"
+		"# TLS key, KEK) live in separate files, mode 0600.\n"
+		"# Keys marked (reload) take effect on SIGHUP; others need a restart.\n");
 	for (size_t i = 0; i < config_keys_len; i++) {
 		const struct config_key *k = &config_keys[i];
 		if (strcmp(section, k->section)) {

@@ -74,7 +74,9 @@ static bool connect_now(struct db *db)
 		metrics_db_reconnect(db->label);
 	}
 	db->ever_connected = true;
-	PGresult *r = PQexec(db->conn, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+	PGresult *r = PQexec(
+	    db->conn,
+	    "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning");
 	PQclear(r);
 	return true;
 }
@@ -195,7 +197,8 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *con
 			return NULL;
 		may_retry = false;
 	}
-	PGresult *r = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths, formats, 0);
+	PGresult *r =
+	    PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths, formats, 0);
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && may_retry &&
 	    PQstatus(db->conn) != CONNECTION_OK) {
@@ -203,7 +206,8 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *con
 		log_info("db %s: connection lost; reconnecting", db->label);
 		if (!connect_now(db) || !prepare(db, stmt, sqlstate))
 			return NULL;
-		r = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths, formats, 0);
+		r = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths, formats,
+				   0);
 		st = PQresultStatus(r);
 	}
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -247,8 +251,8 @@ static void rollback_quietly(struct db *db)
 	}
 }
 
-bool db_transaction(struct db *db, const char *isolation, db_tx_fn fn, void *ctx,
-		    int retry_limit, const char *log_ctx)
+bool db_transaction(struct db *db, const char *isolation, db_tx_fn fn, void *ctx, int retry_limit,
+		    const char *log_ctx)
 {
 	char begin[96], sqlstate[6];
 	snprintf(begin, sizeof begin, "BEGIN ISOLATION LEVEL %s",
@@ -272,7 +276,8 @@ bool db_transaction(struct db *db, const char *isolation, db_tx_fn fn, void *ctx
 				return true;
 			}
 			if (!db_sqlstate_retryable(sqlstate)) {
-				rlog_error(log_ctx, "db %s: commit failed: %s", db->label, db->last_error);
+				rlog_error(log_ctx, "db %s: commit failed: %s", db->label,
+					   db->last_error);
 				rollback_quietly(db);
 				return false;
 			}

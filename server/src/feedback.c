@@ -34,10 +34,10 @@ static const struct {
 	const char *name;
 	const char *content_type;
 } formats[FEEDBACK_FORMAT_COUNT] = {
-	[FEEDBACK_CSV] = {"csv", "text/csv; charset=utf-8"},
-	[FEEDBACK_XML] = {"xml", "application/xml"},
-	[FEEDBACK_HTML] = {"html", "text/html; charset=utf-8"},
-	[FEEDBACK_JSON] = {"json", "application/json"},
+    [FEEDBACK_CSV] = {"csv", "text/csv; charset=utf-8"},
+    [FEEDBACK_XML] = {"xml", "application/xml"},
+    [FEEDBACK_HTML] = {"html", "text/html; charset=utf-8"},
+    [FEEDBACK_JSON] = {"json", "application/json"},
 };
 
 bool feedback_format_parse(const char *s, enum feedback_format *out)
@@ -115,7 +115,7 @@ enum esc {
 
 #define REPLACEMENT_CHAR 0xFFFDu
 /* A run of this many digits or more may be a national ID (11 digits). */
-#define NID_RUN 11
+#define NID_RUN  11
 #define NID_KEEP 6
 
 /* Decodes one code point; malformed or overlong input, surrogates and values
@@ -200,16 +200,35 @@ static void out_cp(struct out *o, uint32_t cp, enum esc mode)
 {
 	if (mode == ESC_JSON) {
 		switch (cp) {
-		case '"': out_puts(o, "\\\""); return;
-		case '\\': out_puts(o, "\\\\"); return;
-		case '\b': out_puts(o, "\\b"); return;
-		case '\f': out_puts(o, "\\f"); return;
-		case '\n': out_puts(o, "\\n"); return;
-		case '\r': out_puts(o, "\\r"); return;
-		case '\t': out_puts(o, "\\t"); return;
-		case 0x2028: out_puts(o, "\\u2028"); return; /* not valid raw in JavaScript */
-		case 0x2029: out_puts(o, "\\u2029"); return;
-		default: break;
+		case '"':
+			out_puts(o, "\\\"");
+			return;
+		case '\\':
+			out_puts(o, "\\\\");
+			return;
+		case '\b':
+			out_puts(o, "\\b");
+			return;
+		case '\f':
+			out_puts(o, "\\f");
+			return;
+		case '\n':
+			out_puts(o, "\\n");
+			return;
+		case '\r':
+			out_puts(o, "\\r");
+			return;
+		case '\t':
+			out_puts(o, "\\t");
+			return;
+		case 0x2028:
+			out_puts(o, "\\u2028");
+			return; /* not valid raw in JavaScript */
+		case 0x2029:
+			out_puts(o, "\\u2029");
+			return;
+		default:
+			break;
 		}
 		if (cp < 0x20 || cp == 0x7F) {
 			out_printf(o, "\\u%04x", (unsigned)cp);
@@ -232,9 +251,15 @@ static void out_cp(struct out *o, uint32_t cp, enum esc mode)
 
 	/* XML and HTML */
 	switch (cp) {
-	case '&': out_puts(o, "&amp;"); return;
-	case '<': out_puts(o, "&lt;"); return;
-	case '>': out_puts(o, "&gt;"); return;
+	case '&':
+		out_puts(o, "&amp;");
+		return;
+	case '<':
+		out_puts(o, "&lt;");
+		return;
+	case '>':
+		out_puts(o, "&gt;");
+		return;
 	case '"':
 		out_puts(o, mode == ESC_XML_TEXT ? "\"" : "&quot;");
 		return;
@@ -321,11 +346,9 @@ struct status_info {
 };
 
 static const struct status_info statuses[] = {
-	{"accepted", "Godkjent"},
-	{"accepted_with_errors", "Godkjent med feil"},
-	{"rejected", "Avvist"},
-	{"validated", "Validert (prøvekjøring)"},
-	{"superseded", "Erstattet"},
+    {"accepted", "Godkjent"},    {"accepted_with_errors", "Godkjent med feil"},
+    {"rejected", "Avvist"},      {"validated", "Validert (prøvekjøring)"},
+    {"superseded", "Erstattet"},
 };
 
 /* What the file would get (or got) if it were loaded. */
@@ -333,7 +356,8 @@ static const char *outcome_of(const struct report_summary *s)
 {
 	if (s->fatal || s->by_severity[SEV_FATAL] > 0)
 		return "rejected";
-	if (s->by_severity[SEV_ERROR] > 0 || s->persons_excluded > 0 || s->registrations_excluded > 0)
+	if (s->by_severity[SEV_ERROR] > 0 || s->persons_excluded > 0 ||
+	    s->registrations_excluded > 0)
 		return "accepted_with_errors";
 	return "accepted";
 }
@@ -434,7 +458,8 @@ static bool normalise_datetime(const char *s, char *buf, size_t size)
 		}
 		if (zh > 14 || zm > 59)
 			return false;
-		snprintf(zone, sizeof(zone), "%c%02u:%02u", sign, (unsigned)zh % 100, (unsigned)zm % 100);
+		snprintf(zone, sizeof(zone), "%c%02u:%02u", sign, (unsigned)zh % 100,
+			 (unsigned)zm % 100);
 	}
 	if (*p != '\0')
 		return false;
@@ -752,7 +777,8 @@ static bool write_xml(struct out *o, const struct feedback_meta *m, struct repor
 			out_puts(o, "    <Regel");
 			xml_attr(o, "id", e->id);
 			xml_attr_raw(o, "alvorlighet", sev_code(e->severity));
-			out_printf(o, " antall=\"%lu\" meldinger=\"%lu\">\n", e->occurrences, e->messages);
+			out_printf(o, " antall=\"%lu\" meldinger=\"%lu\">\n", e->occurrences,
+				   e->messages);
 			if (e->def != NULL) {
 				out_puts(o, "      <Tittel>");
 				out_text(o, e->def->title, ESC_XML_TEXT);
@@ -846,7 +872,8 @@ static bool write_json(struct out *o, const struct feedback_meta *m, struct repo
 	if (!tallies_collect(&t, r))
 		return false;
 
-	out_puts(o, "{\n  \"format\":\"kpr-tilbakemelding\",\"format_version\":1,\n  \"submission\":{");
+	out_puts(
+	    o, "{\n  \"format\":\"kpr-tilbakemelding\",\"format_version\":1,\n  \"submission\":{");
 	json_member(o, "id", m->submission_id, false);
 	if (m->innsending_id != NULL && looks_like_uuid(m->innsending_id))
 		out_printf(o, ",\"innsending_id\":\"%s\"", m->innsending_id);
@@ -862,7 +889,8 @@ static bool write_json(struct out *o, const struct feedback_meta *m, struct repo
 	json_member(o, "status_text", st->label, true);
 	out_printf(o, ",\"dry_run\":%s", m->dry_run ? "true" : "false");
 	json_member(o, "received_at",
-		    normalise_datetime(m->received_at, buf, sizeof(buf)) ? buf : m->received_at, true);
+		    normalise_datetime(m->received_at, buf, sizeof(buf)) ? buf : m->received_at,
+		    true);
 	json_member(o, "processed_at",
 		    normalise_datetime(m->processed_at, buf, sizeof(buf)) ? buf : m->processed_at,
 		    true);
@@ -870,8 +898,8 @@ static bool write_json(struct out *o, const struct feedback_meta *m, struct repo
 	out_printf(o, ",\"bytes\":%llu", m->bytes);
 	json_member(o, "fagsystem", m->fagsystem, true);
 	json_member(o, "fagsystem_versjon", m->fagsystem_versjon, true);
-	out_puts(o, "},\n  \"program\":{\"version\":\"" KPR_VERSION "\",\"ruleset\":\"" KPR_RULESET_VERSION
-		    "\"},\n");
+	out_puts(o, "},\n  \"program\":{\"version\":\"" KPR_VERSION
+		    "\",\"ruleset\":\"" KPR_RULESET_VERSION "\"},\n");
 	out_printf(o,
 		   "  \"summary\":{\"persons\":%lu,\"registrations\":%lu,"
 		   "\"persons_loaded\":%lu,\"persons_excluded\":%lu,"
@@ -935,49 +963,49 @@ static const char *fmt_count(unsigned long long v, char buf[40])
 }
 
 static const char html_head[] =
-	"<!DOCTYPE html>\n"
-	"<html lang=\"nb\">\n"
-	"<head>\n"
-	"<meta charset=\"utf-8\">\n"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	"<meta name=\"generator\" content=\"KPR intake " KPR_VERSION "\">\n"
-	"<style>\n"
-	"body{font-family:system-ui,\"Segoe UI\",Arial,sans-serif;color:#1a1a1a;background:#fff;"
-	"margin:2rem auto;max-width:75rem;padding:0 1rem;line-height:1.45}\n"
-	"h1{font-size:1.6rem;margin:0 0 .2rem}\n"
-	"h2{font-size:1.25rem;margin:2rem 0 .6rem;border-bottom:2px solid #1a1a1a;padding-bottom:.2rem}\n"
-	".sub{margin:0 0 1rem;color:#404040}\n"
-	"dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1.2rem;margin:0}\n"
-	"dl.meta dt{font-weight:600}\n"
-	"dl.meta dd{margin:0;overflow-wrap:anywhere}\n"
-	".mono{font-family:ui-monospace,Consolas,monospace;font-size:.9em}\n"
-	".status{border:3px solid;border-left-width:.8rem;padding:.6rem 1rem;margin:1.5rem 0}\n"
-	".status h2{border:0;margin:0 0 .4rem;padding:0}\n"
-	".st-accepted{border-color:#1e6b30;background:#eaf5ec}\n"
-	".st-accepted_with_errors{border-color:#8a5300;background:#fff4e0}\n"
-	".st-rejected{border-color:#a50e0e;background:#fdecea}\n"
-	".st-validated,.st-superseded{border-color:#0b4f8a;background:#e8f1fb}\n"
-	"table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}\n"
-	"th,td{border:1px solid #8c8c8c;padding:.3rem .5rem;text-align:left;vertical-align:top}\n"
-	"th{background:#e6e6e6}\n"
-	"td.num,th.num{text-align:right;white-space:nowrap}\n"
-	"td.lines{text-align:right}\n"
-	"table.summary{width:auto;min-width:24rem}\n"
-	"td.txt{white-space:pre-line;overflow-wrap:anywhere}\n"
-	"td.path,td.val{overflow-wrap:anywhere}\n"
-	".sev{display:inline-block;padding:0 .4rem;border:1px solid;border-radius:.2rem;"
-	"font-weight:600;white-space:nowrap}\n"
-	".sev-FATAL{background:#a50e0e;color:#fff;border-color:#a50e0e}\n"
-	".sev-ERROR{background:#fdecea;color:#8a1010;border-color:#8a1010}\n"
-	".sev-WARNING{background:#fff4e0;color:#6b4100;border-color:#6b4100}\n"
-	".sev-INFO{background:#e8f1fb;color:#0b4f8a;border-color:#0b4f8a}\n"
-	".note{border:1px solid #0b4f8a;background:#e8f1fb;padding:.5rem 1rem}\n"
-	"footer{margin-top:2rem;font-size:.85rem;color:#404040}\n"
-	"@page{size:A4 landscape;margin:12mm}\n"
-	"@media print{body{margin:0;max-width:none;font-size:9pt;padding:0}"
-	"h2{break-after:avoid}thead{display:table-header-group}tr,.status{break-inside:avoid}"
-	".status,.sev,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n"
-	"</style>\n";
+    "<!DOCTYPE html>\n"
+    "<html lang=\"nb\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<meta name=\"generator\" content=\"KPR intake " KPR_VERSION "\">\n"
+    "<style>\n"
+    "body{font-family:system-ui,\"Segoe UI\",Arial,sans-serif;color:#1a1a1a;background:#fff;"
+    "margin:2rem auto;max-width:75rem;padding:0 1rem;line-height:1.45}\n"
+    "h1{font-size:1.6rem;margin:0 0 .2rem}\n"
+    "h2{font-size:1.25rem;margin:2rem 0 .6rem;border-bottom:2px solid #1a1a1a;padding-bottom:.2rem}\n"
+    ".sub{margin:0 0 1rem;color:#404040}\n"
+    "dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1.2rem;margin:0}\n"
+    "dl.meta dt{font-weight:600}\n"
+    "dl.meta dd{margin:0;overflow-wrap:anywhere}\n"
+    ".mono{font-family:ui-monospace,Consolas,monospace;font-size:.9em}\n"
+    ".status{border:3px solid;border-left-width:.8rem;padding:.6rem 1rem;margin:1.5rem 0}\n"
+    ".status h2{border:0;margin:0 0 .4rem;padding:0}\n"
+    ".st-accepted{border-color:#1e6b30;background:#eaf5ec}\n"
+    ".st-accepted_with_errors{border-color:#8a5300;background:#fff4e0}\n"
+    ".st-rejected{border-color:#a50e0e;background:#fdecea}\n"
+    ".st-validated,.st-superseded{border-color:#0b4f8a;background:#e8f1fb}\n"
+    "table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}\n"
+    "th,td{border:1px solid #8c8c8c;padding:.3rem .5rem;text-align:left;vertical-align:top}\n"
+    "th{background:#e6e6e6}\n"
+    "td.num,th.num{text-align:right;white-space:nowrap}\n"
+    "td.lines{text-align:right}\n"
+    "table.summary{width:auto;min-width:24rem}\n"
+    "td.txt{white-space:pre-line;overflow-wrap:anywhere}\n"
+    "td.path,td.val{overflow-wrap:anywhere}\n"
+    ".sev{display:inline-block;padding:0 .4rem;border:1px solid;border-radius:.2rem;"
+    "font-weight:600;white-space:nowrap}\n"
+    ".sev-FATAL{background:#a50e0e;color:#fff;border-color:#a50e0e}\n"
+    ".sev-ERROR{background:#fdecea;color:#8a1010;border-color:#8a1010}\n"
+    ".sev-WARNING{background:#fff4e0;color:#6b4100;border-color:#6b4100}\n"
+    ".sev-INFO{background:#e8f1fb;color:#0b4f8a;border-color:#0b4f8a}\n"
+    ".note{border:1px solid #0b4f8a;background:#e8f1fb;padding:.5rem 1rem}\n"
+    "footer{margin-top:2rem;font-size:.85rem;color:#404040}\n"
+    "@page{size:A4 landscape;margin:12mm}\n"
+    "@media print{body{margin:0;max-width:none;font-size:9pt;padding:0}"
+    "h2{break-after:avoid}thead{display:table-header-group}tr,.status{break-inside:avoid}"
+    ".status,.sev,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n"
+    "</style>\n";
 
 static void html_dt(struct out *o, const char *label)
 {
@@ -1021,53 +1049,63 @@ static void html_status(struct out *o, const struct status_info *st, const struc
 	char a[40], b[40];
 	const char *code = st->code;
 
-	out_printf(o, "<section class=\"status st-%s\">\n<h2>Status: %s</h2>\n<p>", code, st->label);
+	out_printf(o, "<section class=\"status st-%s\">\n<h2>Status: %s</h2>\n<p>", code,
+		   st->label);
 	if (strcmp(code, "accepted") == 0) {
-		out_puts(o, "Filen er godkjent og lastet inn i registeret. Den erstatter eventuelle "
-			    "tidligere innsendinger for årgangen.</p>\n<p><strong>Hva gjør dere "
-			    "nå?</strong> ");
+		out_puts(o,
+			 "Filen er godkjent og lastet inn i registeret. Den erstatter eventuelle "
+			 "tidligere innsendinger for årgangen.</p>\n<p><strong>Hva gjør dere "
+			 "nå?</strong> ");
 		if (s->by_severity[SEV_WARNING] + s->by_severity[SEV_INFO] > 0)
-			out_puts(o, "Ingen feil hindret innlastingen. Se gjennom advarslene nedenfor: de "
-				    "kan tyde på feil i fagsystemet som bør rettes før neste innsending.");
+			out_puts(
+			    o,
+			    "Ingen feil hindret innlastingen. Se gjennom advarslene nedenfor: de "
+			    "kan tyde på feil i fagsystemet som bør rettes før neste innsending.");
 		else
 			out_puts(o, "Ingenting. Filen hadde ingen feil.");
 	} else if (strcmp(code, "accepted_with_errors") == 0) {
-		out_printf(o,
-			   "Filen er lastet inn i registeret, men det som hadde feil er utelatt: "
-			   "%s %s og %s %s ble ikke lastet inn.</p>\n"
-			   "<p><strong>Hva gjør dere nå?</strong> Rett feilene i fagsystemet. Tabellen "
-			   "«Meldinger per regel» forklarer hva hver regel betyr og hvordan feilen "
-			   "rettes; detaljene viser journalnummer (ref) og linjenummer i filen. Send "
-			   "deretter en ny, fullstendig fil for årgangen. Den nye filen erstatter denne.",
-			   fmt_count(s->persons_excluded, a),
-			   s->persons_excluded == 1 ? "person" : "personer",
-			   fmt_count(s->registrations_excluded, b),
-			   s->registrations_excluded == 1 ? "registrering" : "registreringer");
+		out_printf(
+		    o,
+		    "Filen er lastet inn i registeret, men det som hadde feil er utelatt: "
+		    "%s %s og %s %s ble ikke lastet inn.</p>\n"
+		    "<p><strong>Hva gjør dere nå?</strong> Rett feilene i fagsystemet. Tabellen "
+		    "«Meldinger per regel» forklarer hva hver regel betyr og hvordan feilen "
+		    "rettes; detaljene viser journalnummer (ref) og linjenummer i filen. Send "
+		    "deretter en ny, fullstendig fil for årgangen. Den nye filen erstatter denne.",
+		    fmt_count(s->persons_excluded, a),
+		    s->persons_excluded == 1 ? "person" : "personer",
+		    fmt_count(s->registrations_excluded, b),
+		    s->registrations_excluded == 1 ? "registrering" : "registreringer");
 	} else if (strcmp(code, "rejected") == 0) {
-		out_puts(o, "Filen er avvist på grunn av kritiske feil. Ingenting fra denne filen er "
-			    "lastet inn. Forrige godkjente innsending for årgangen gjelder fortsatt."
-			    "</p>\n<p><strong>Hva gjør dere nå?</strong> Rett de kritiske feilene som "
-			    "er beskrevet nedenfor, og send filen på nytt. Ligger feilen i selve "
-			    "uttrekket, kontakt leverandøren av fagsystemet.");
+		out_puts(o,
+			 "Filen er avvist på grunn av kritiske feil. Ingenting fra denne filen er "
+			 "lastet inn. Forrige godkjente innsending for årgangen gjelder fortsatt."
+			 "</p>\n<p><strong>Hva gjør dere nå?</strong> Rett de kritiske feilene som "
+			 "er beskrevet nedenfor, og send filen på nytt. Ligger feilen i selve "
+			 "uttrekket, kontakt leverandøren av fagsystemet.");
 	} else if (strcmp(code, "validated") == 0) {
 		const char *would = outcome_of(s);
 		out_puts(o, "Filen er kontrollert i en prøvekjøring. Ingenting er lastet inn i "
 			    "registeret. ");
 		if (strcmp(would, "rejected") == 0)
-			out_puts(o, "Ved ordinær innsending ville filen blitt avvist.</p>\n<p><strong>Hva "
-				    "gjør dere nå?</strong> Rett de kritiske feilene nedenfor før filen "
-				    "sendes inn.");
+			out_puts(
+			    o,
+			    "Ved ordinær innsending ville filen blitt avvist.</p>\n<p><strong>Hva "
+			    "gjør dere nå?</strong> Rett de kritiske feilene nedenfor før filen "
+			    "sendes inn.");
 		else if (strcmp(would, "accepted_with_errors") == 0)
-			out_puts(o, "Ved ordinær innsending ville filen blitt godkjent, men det som har "
-				    "feil ville blitt utelatt.</p>\n<p><strong>Hva gjør dere "
-				    "nå?</strong> Rett helst feilene nedenfor før filen sendes inn.");
+			out_puts(
+			    o, "Ved ordinær innsending ville filen blitt godkjent, men det som har "
+			       "feil ville blitt utelatt.</p>\n<p><strong>Hva gjør dere "
+			       "nå?</strong> Rett helst feilene nedenfor før filen sendes inn.");
 		else
 			out_puts(o, "Ved ordinær innsending ville filen blitt godkjent.</p>\n"
 				    "<p><strong>Hva gjør dere nå?</strong> Filen kan sendes inn.");
 	} else {
-		out_puts(o, "Denne innsendingen er erstattet av en nyere innsending for samme årgang "
-			    "og gjelder ikke lenger.</p>\n<p><strong>Hva gjør dere nå?</strong> Se "
-			    "tilbakemeldingen på den nyeste innsendingen.");
+		out_puts(o,
+			 "Denne innsendingen er erstattet av en nyere innsending for samme årgang "
+			 "og gjelder ikke lenger.</p>\n<p><strong>Hva gjør dere nå?</strong> Se "
+			 "tilbakemeldingen på den nyeste innsendingen.");
 	}
 	out_puts(o, "</p>\n</section>\n");
 }
@@ -1080,28 +1118,29 @@ static void html_summary(struct out *o, const struct report_summary *s, const ch
 	out_puts(o, "<section>\n<h2>Sammendrag</h2>\n<table class=\"summary\">\n<tbody>\n");
 	out_printf(o, "<tr><th scope=\"row\">Personer i filen</th><td class=\"num\">%s</td></tr>\n",
 		   fmt_count(s->persons, a));
-	out_printf(o,
-		   "<tr><th scope=\"row\">Registreringer i filen</th><td class=\"num\">%s</td></tr>\n",
-		   fmt_count(s->registrations, a));
+	out_printf(
+	    o, "<tr><th scope=\"row\">Registreringer i filen</th><td class=\"num\">%s</td></tr>\n",
+	    fmt_count(s->registrations, a));
 	out_printf(o, "<tr><th scope=\"row\">Personer %s</th><td class=\"num\">%s</td></tr>\n",
 		   dry ? "som kan lastes inn" : "lastet inn", fmt_count(s->persons_loaded, a));
 	out_printf(o, "<tr><th scope=\"row\">Personer %s</th><td class=\"num\">%s</td></tr>\n",
 		   dry ? "som ville blitt utelatt" : "utelatt", fmt_count(s->persons_excluded, a));
-	out_printf(o,
-		   "<tr><th scope=\"row\">Registreringer %s</th><td class=\"num\">%s</td></tr>\n",
-		   dry ? "som kan lastes inn" : "lastet inn", fmt_count(s->registrations_loaded, a));
-	out_printf(o,
-		   "<tr><th scope=\"row\">Registreringer %s</th><td class=\"num\">%s</td></tr>\n",
-		   dry ? "som ville blitt utelatt" : "utelatt",
-		   fmt_count(s->registrations_excluded, a));
+	out_printf(
+	    o, "<tr><th scope=\"row\">Registreringer %s</th><td class=\"num\">%s</td></tr>\n",
+	    dry ? "som kan lastes inn" : "lastet inn", fmt_count(s->registrations_loaded, a));
+	out_printf(
+	    o, "<tr><th scope=\"row\">Registreringer %s</th><td class=\"num\">%s</td></tr>\n",
+	    dry ? "som ville blitt utelatt" : "utelatt", fmt_count(s->registrations_excluded, a));
 	for (int v = 0; v < SEV_COUNT; v++) {
 		out_puts(o, "<tr><th scope=\"row\">");
 		html_sev(o, (enum severity)v);
-		out_printf(o, "</th><td class=\"num\">%s</td></tr>\n", fmt_count(s->by_severity[v], a));
+		out_printf(o, "</th><td class=\"num\">%s</td></tr>\n",
+			   fmt_count(s->by_severity[v], a));
 	}
-	out_puts(o, "</tbody>\n</table>\n<p>Antallet per alvorlighetsgrad teller hver forekomst "
-		    "(linje) for seg; like meldinger for samme person er slått sammen i detaljene.</p>\n"
-		    "</section>\n");
+	out_puts(
+	    o, "</tbody>\n</table>\n<p>Antallet per alvorlighetsgrad teller hver forekomst "
+	       "(linje) for seg; like meldinger for samme person er slått sammen i detaljene.</p>\n"
+	       "</section>\n");
 }
 
 static void html_rules(struct out *o, const struct tallies *t)
@@ -1113,10 +1152,11 @@ static void html_rules(struct out *o, const struct tallies *t)
 		out_puts(o, "<p>Ingen regler slo til.</p>\n</section>\n");
 		return;
 	}
-	out_puts(o, "<table class=\"rules\">\n<thead><tr><th scope=\"col\">Regel</th>"
-		    "<th scope=\"col\">Nivå</th><th scope=\"col\" class=\"num\">Antall</th>"
-		    "<th scope=\"col\">Hva betyr det</th><th scope=\"col\">Slik retter dere det</th>"
-		    "</tr></thead>\n<tbody>\n");
+	out_puts(o,
+		 "<table class=\"rules\">\n<thead><tr><th scope=\"col\">Regel</th>"
+		 "<th scope=\"col\">Nivå</th><th scope=\"col\" class=\"num\">Antall</th>"
+		 "<th scope=\"col\">Hva betyr det</th><th scope=\"col\">Slik retter dere det</th>"
+		 "</tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct tally *e = &t->v[i];
 		out_puts(o, "<tr><td>");
@@ -1214,8 +1254,9 @@ static bool write_html(struct out *o, const struct feedback_meta *m, struct repo
 		out_printf(o, " – årgang %d", m->aargang);
 	out_printf(o, " – %s</title>\n</head>\n<body>\n", st->label);
 
-	out_puts(o, "<header>\n<h1>Tilbakemelding på innsending til KPR</h1>\n"
-		    "<p class=\"sub\">Kommunalt pasient- og brukerregister</p>\n<dl class=\"meta\">\n");
+	out_puts(
+	    o, "<header>\n<h1>Tilbakemelding på innsending til KPR</h1>\n"
+	       "<p class=\"sub\">Kommunalt pasient- og brukerregister</p>\n<dl class=\"meta\">\n");
 	html_dt(o, "Kommune");
 	if (has_text(m->kommunenummer)) {
 		html(o, m->kommunenummer);
@@ -1298,33 +1339,38 @@ static bool write_html(struct out *o, const struct feedback_meta *m, struct repo
 	} else {
 		struct html_ctx h = {o, 0, FEEDBACK_HTML_MAX_ROWS, false};
 		if (total > h.max_rows)
-			out_printf(o,
-				   "<p class=\"note\">Tabellen viser de første %s av %s meldinger. "
-				   "Alle meldingene finnes i CSV-filen (åpnes i Excel), og i XML- og "
-				   "JSON-filen.</p>\n",
-				   fmt_count(h.max_rows, a), fmt_count(total, b));
+			out_printf(
+			    o,
+			    "<p class=\"note\">Tabellen viser de første %s av %s meldinger. "
+			    "Alle meldingene finnes i CSV-filen (åpnes i Excel), og i XML- og "
+			    "JSON-filen.</p>\n",
+			    fmt_count(h.max_rows, a), fmt_count(total, b));
 		out_puts(o, "<p>Meldingene står i samme rekkefølge som i filen. «Ref» er kommunens "
 			    "journalnummer for personen; «Linje» er linjenummeret i filen.</p>\n");
-		out_puts(o, "<table class=\"details\">\n<thead><tr><th scope=\"col\">Regel</th>"
-			    "<th scope=\"col\">Alvorlighet</th><th scope=\"col\">Ref</th>"
-			    "<th scope=\"col\" class=\"num\">Linje</th><th scope=\"col\">Element</th>"
-			    "<th scope=\"col\">Melding</th><th scope=\"col\">Verdi</th></tr></thead>\n"
-			    "<tbody>\n");
+		out_puts(o,
+			 "<table class=\"details\">\n<thead><tr><th scope=\"col\">Regel</th>"
+			 "<th scope=\"col\">Alvorlighet</th><th scope=\"col\">Ref</th>"
+			 "<th scope=\"col\" class=\"num\">Linje</th><th scope=\"col\">Element</th>"
+			 "<th scope=\"col\">Melding</th><th scope=\"col\">Verdi</th></tr></thead>\n"
+			 "<tbody>\n");
 		if (!o->ok)
 			return false;
 		if (!report_foreach(r, html_visit, &h) && !h.capped)
 			return false;
 		out_puts(o, "</tbody>\n</table>\n");
 		if (h.capped)
-			out_printf(o,
-				   "<p class=\"note\">%s meldinger er ikke vist her. Se CSV-filen for "
-				   "den fullstendige listen.</p>\n",
-				   fmt_count(total - h.rows, a));
+			out_printf(
+			    o,
+			    "<p class=\"note\">%s meldinger er ikke vist her. Se CSV-filen for "
+			    "den fullstendige listen.</p>\n",
+			    fmt_count(total - h.rows, a));
 	}
-	out_puts(o, "</section>\n</main>\n<footer>\n<p>Laget av KPR mottak " KPR_VERSION
-		    " med regelsett " KPR_RULESET_VERSION
-		    ". Tilbakemeldingen inneholder ikke fødselsnummer: personer er "
-		    "identifisert med kommunens journalnummer (ref).</p>\n</footer>\n</body>\n</html>\n");
+	out_puts(
+	    o,
+	    "</section>\n</main>\n<footer>\n<p>Laget av KPR mottak " KPR_VERSION
+	    " med regelsett " KPR_RULESET_VERSION
+	    ". Tilbakemeldingen inneholder ikke fødselsnummer: personer er "
+	    "identifisert med kommunens journalnummer (ref).</p>\n</footer>\n</body>\n</html>\n");
 	return o->ok;
 }
 
@@ -1339,11 +1385,21 @@ bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_met
 	assert(out != NULL && m != NULL && r != NULL);
 	errno = 0;
 	switch (f) {
-	case FEEDBACK_CSV: ok = write_csv(&o, r); break;
-	case FEEDBACK_XML: ok = write_xml(&o, m, r); break;
-	case FEEDBACK_HTML: ok = write_html(&o, m, r); break;
-	case FEEDBACK_JSON: ok = write_json(&o, m, r); break;
-	default: errno = EINVAL; return false;
+	case FEEDBACK_CSV:
+		ok = write_csv(&o, r);
+		break;
+	case FEEDBACK_XML:
+		ok = write_xml(&o, m, r);
+		break;
+	case FEEDBACK_HTML:
+		ok = write_html(&o, m, r);
+		break;
+	case FEEDBACK_JSON:
+		ok = write_json(&o, m, r);
+		break;
+	default:
+		errno = EINVAL;
+		return false;
 	}
 	if (fflush(out) != 0 || ferror(out))
 		ok = false;

@@ -25,7 +25,7 @@
  * at most 2 + 7 + 10 + 13 bytes to the caller's part. */
 #define LABELED_INPUT_MAX 960
 
-static const unsigned char HPKE_V1[7] = { 'H', 'P', 'K', 'E', '-', 'v', '1' };
+static const unsigned char HPKE_V1[7] = {'H', 'P', 'K', 'E', '-', 'v', '1'};
 
 struct hpke_ctx {
 	bool sender;
@@ -40,7 +40,7 @@ struct hpke_ctx {
 };
 
 /* "KEM" || I2OSP(kem_id, 2), §4.1 */
-static const unsigned char KEM_SUITE_ID[5] = { 'K', 'E', 'M', 0x00, 0x20 };
+static const unsigned char KEM_SUITE_ID[5] = {'K', 'E', 'M', 0x00, 0x20};
 
 static EVP_KDF *hkdf_alg;
 static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
@@ -52,9 +52,9 @@ static void hkdf_fetch(void)
 
 /* One HKDF step through EVP_KDF: EXTRACT_ONLY (salt, ikm as key) or
  * EXPAND_ONLY (prk as key, info). */
-static bool hkdf_run(int mode, const unsigned char *salt, size_t salt_len,
-		     const unsigned char *key, size_t key_len, const unsigned char *info,
-		     size_t info_len, unsigned char *out, size_t out_len)
+static bool hkdf_run(int mode, const unsigned char *salt, size_t salt_len, const unsigned char *key,
+		     size_t key_len, const unsigned char *info, size_t info_len, unsigned char *out,
+		     size_t out_len)
 {
 	pthread_once(&hkdf_once, hkdf_fetch);
 	if (hkdf_alg == NULL)
@@ -70,11 +70,11 @@ static bool hkdf_run(int mode, const unsigned char *salt, size_t salt_len,
 	/* An absent salt is HashLen zero bytes, which HMAC treats exactly like
 	 * the empty salt RFC 9180 passes. */
 	if (salt_len > 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-							 salt_len);
+		*p++ =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
 	if (info_len > 0)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-							 info_len);
+		*p++ =
+		    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
 	*p = OSSL_PARAM_construct_end();
 	bool ok = EVP_KDF_derive(kctx, out, out_len, params) > 0;
 	EVP_KDF_CTX_free(kctx);
@@ -102,8 +102,8 @@ static bool labeled_extract(const unsigned char *suite_id, size_t suite_len,
 	w += label_len;
 	if (ikm_len > 0)
 		memcpy(w, ikm, ikm_len);
-	bool ok = hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, salt, salt_len, buf, n, NULL, 0, out,
-			   HPKE_NH);
+	bool ok =
+	    hkdf_run(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, salt, salt_len, buf, n, NULL, 0, out, HPKE_NH);
 	OPENSSL_clear_free(buf, n);
 	return ok;
 }
@@ -132,8 +132,8 @@ static bool labeled_expand(const unsigned char *suite_id, size_t suite_len,
 	w += label_len;
 	if (info_len > 0)
 		memcpy(w, info, info_len);
-	bool ok = hkdf_run(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, prk, HPKE_NH, buf, n, out,
-			   out_len);
+	bool ok =
+	    hkdf_run(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, prk, HPKE_NH, buf, n, out, out_len);
 	OPENSSL_clear_free(buf, n);
 	return ok;
 }
@@ -254,26 +254,34 @@ static struct hpke_ctx *key_schedule(bool sender, uint16_t aead_id,
 	ctx->aead_id = aead_id;
 	ctx->nk = nk;
 	const unsigned char suite_id[10] = {
-		'H', 'P', 'K', 'E', 0x00, 0x20, 0x00, 0x01,
-		(unsigned char)(aead_id >> 8), (unsigned char)aead_id,
+	    'H',
+	    'P',
+	    'K',
+	    'E',
+	    0x00,
+	    0x20,
+	    0x00,
+	    0x01,
+	    (unsigned char)(aead_id >> 8),
+	    (unsigned char)aead_id,
 	};
 	memcpy(ctx->suite_id, suite_id, sizeof suite_id);
 
 	unsigned char ksc[1 + 2 * HPKE_NH];
 	unsigned char secret[HPKE_NH];
 	ksc[0] = MODE_BASE;
-	bool ok = labeled_extract(suite_id, sizeof suite_id, NULL, 0, "psk_id_hash", NULL, 0,
-				  ksc + 1) &&
-		  labeled_extract(suite_id, sizeof suite_id, NULL, 0, "info_hash", info, info_len,
-				  ksc + 1 + HPKE_NH) &&
-		  labeled_extract(suite_id, sizeof suite_id, shared_secret, HPKE_NSECRET, "secret",
-				  NULL, 0, secret) &&
-		  labeled_expand(suite_id, sizeof suite_id, secret, "key", ksc, sizeof ksc,
-				 ctx->key, nk) &&
-		  labeled_expand(suite_id, sizeof suite_id, secret, "base_nonce", ksc, sizeof ksc,
-				 ctx->base_nonce, HPKE_NN) &&
-		  labeled_expand(suite_id, sizeof suite_id, secret, "exp", ksc, sizeof ksc,
-				 ctx->exporter_secret, HPKE_NH);
+	bool ok =
+	    labeled_extract(suite_id, sizeof suite_id, NULL, 0, "psk_id_hash", NULL, 0, ksc + 1) &&
+	    labeled_extract(suite_id, sizeof suite_id, NULL, 0, "info_hash", info, info_len,
+			    ksc + 1 + HPKE_NH) &&
+	    labeled_extract(suite_id, sizeof suite_id, shared_secret, HPKE_NSECRET, "secret", NULL,
+			    0, secret) &&
+	    labeled_expand(suite_id, sizeof suite_id, secret, "key", ksc, sizeof ksc, ctx->key,
+			   nk) &&
+	    labeled_expand(suite_id, sizeof suite_id, secret, "base_nonce", ksc, sizeof ksc,
+			   ctx->base_nonce, HPKE_NN) &&
+	    labeled_expand(suite_id, sizeof suite_id, secret, "exp", ksc, sizeof ksc,
+			   ctx->exporter_secret, HPKE_NH);
 	if (ok) {
 		/* The AES key schedule is set once; each message only sets its IV. */
 		ctx->aead = EVP_CIPHER_CTX_new();
@@ -358,12 +366,12 @@ bool hpke_seal(struct hpke_ctx *ctx, const unsigned char *aad, size_t aad_len,
 	unsigned char nonce[HPKE_NN];
 	compute_nonce(ctx, ctx->seq, nonce);
 	int len = 0, fin = 0;
-	bool ok = EVP_EncryptInit_ex(ctx->aead, NULL, NULL, NULL, nonce) > 0 &&
-		  (aad_len == 0 ||
-		   EVP_EncryptUpdate(ctx->aead, NULL, &len, aad, (int)aad_len) > 0) &&
-		  (pt_len == 0 || EVP_EncryptUpdate(ctx->aead, ct, &len, pt, (int)pt_len) > 0) &&
-		  EVP_EncryptFinal_ex(ctx->aead, ct + (pt_len == 0 ? 0 : len), &fin) > 0 &&
-		  EVP_CIPHER_CTX_ctrl(ctx->aead, EVP_CTRL_GCM_GET_TAG, HPKE_NT, ct + pt_len) > 0;
+	bool ok =
+	    EVP_EncryptInit_ex(ctx->aead, NULL, NULL, NULL, nonce) > 0 &&
+	    (aad_len == 0 || EVP_EncryptUpdate(ctx->aead, NULL, &len, aad, (int)aad_len) > 0) &&
+	    (pt_len == 0 || EVP_EncryptUpdate(ctx->aead, ct, &len, pt, (int)pt_len) > 0) &&
+	    EVP_EncryptFinal_ex(ctx->aead, ct + (pt_len == 0 ? 0 : len), &fin) > 0 &&
+	    EVP_CIPHER_CTX_ctrl(ctx->aead, EVP_CTRL_GCM_GET_TAG, HPKE_NT, ct + pt_len) > 0;
 	if (!ok) {
 		OPENSSL_cleanse(ct, pt_len + HPKE_NT);
 		return false;
@@ -385,12 +393,12 @@ bool hpke_open_at(struct hpke_ctx *ctx, uint64_t seq, const unsigned char *aad, 
 	memcpy(tag, ct + pt_len, HPKE_NT);
 	compute_nonce(ctx, seq, nonce);
 	int len = 0, fin = 0;
-	bool ok = EVP_DecryptInit_ex(ctx->aead, NULL, NULL, NULL, nonce) > 0 &&
-		  (aad_len == 0 ||
-		   EVP_DecryptUpdate(ctx->aead, NULL, &len, aad, (int)aad_len) > 0) &&
-		  (pt_len == 0 || EVP_DecryptUpdate(ctx->aead, pt, &len, ct, (int)pt_len) > 0) &&
-		  EVP_CIPHER_CTX_ctrl(ctx->aead, EVP_CTRL_GCM_SET_TAG, HPKE_NT, tag) > 0 &&
-		  EVP_DecryptFinal_ex(ctx->aead, pt + (pt_len == 0 ? 0 : len), &fin) > 0;
+	bool ok =
+	    EVP_DecryptInit_ex(ctx->aead, NULL, NULL, NULL, nonce) > 0 &&
+	    (aad_len == 0 || EVP_DecryptUpdate(ctx->aead, NULL, &len, aad, (int)aad_len) > 0) &&
+	    (pt_len == 0 || EVP_DecryptUpdate(ctx->aead, pt, &len, ct, (int)pt_len) > 0) &&
+	    EVP_CIPHER_CTX_ctrl(ctx->aead, EVP_CTRL_GCM_SET_TAG, HPKE_NT, tag) > 0 &&
+	    EVP_DecryptFinal_ex(ctx->aead, pt + (pt_len == 0 ? 0 : len), &fin) > 0;
 	if (!ok && pt_len > 0)
 		OPENSSL_cleanse(pt, pt_len); /* never hand out unauthenticated plaintext */
 	return ok;

@@ -69,12 +69,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	size_t plen = strcspn(uri, "?");
 	rq->path = strndup(uri, plen);
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, rq->client_addr,
-				  sizeof rq->client_addr);
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+				  rq->client_addr, sizeof rq->client_addr);
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
 				  rq->client_addr, sizeof rq->client_addr);
@@ -98,7 +98,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	else
 		rlog_info(rq->id, "%s %s aborted (%d) after %.1fms", rq->method,
 			  rq->path ? rq->path : "?", (int)toe, ms);
-	metrics_http_request(route, rq->response_status, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	metrics_http_request(route, rq->response_status,
+			     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	if (rq->state_free)
 		rq->state_free(rq->state);
 	if (rq->response)
@@ -162,7 +163,7 @@ enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status, cons
 				  const void *data, size_t len)
 {
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	if (ctype)
@@ -177,7 +178,7 @@ struct MHD_Response *http_json_response(json_t *body)
 	if (!text)
 		return NULL;
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(text);
 		return NULL;
@@ -191,8 +192,8 @@ enum MHD_Result http_reply_json(struct http_request *rq, unsigned status, json_t
 	return http_reply_response(rq, status, http_json_response(body));
 }
 
-static json_t *error_body(struct http_request *rq, const struct kpr_error_def *d, const char *message,
-			  json_t *detail)
+static json_t *error_body(struct http_request *rq, const struct kpr_error_def *d,
+			  const char *message, json_t *detail)
 {
 	return json_pack("{s:s, s:s, s:o, s:s}", "code", d->code, "message",
 			 message ? message : d->message, "detail", detail ? detail : json_null(),
@@ -211,8 +212,8 @@ enum MHD_Result http_reply_error_retry(struct http_request *rq, enum kpr_error e
 	return http_reply_response(rq, d->http_status, resp);
 }
 
-enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e, const char *message,
-				      json_t *detail)
+enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e,
+				      const char *message, json_t *detail)
 {
 	const struct kpr_error_def *d = kpr_error_get(e);
 	return http_reply_json(rq, d->http_status, error_body(rq, d, message, detail));
@@ -252,7 +253,8 @@ static void run_deferred(struct db *db, void *arg)
 	d->fn(rq, db);
 	if (!d->answered) {
 		/* a handler that forgot to answer must not hang the client */
-		rlog_error(rq->id, "deferred handler %s did not answer", rq->route ? rq->route->name : "?");
+		rlog_error(rq->id, "deferred handler %s did not answer",
+			   rq->route ? rq->route->name : "?");
 		(void)http_reply_error(rq, KPR_E_INTERNAL, NULL);
 	}
 	free(d);
@@ -410,7 +412,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 				 * guessed anyway; the limit is against runaway clients. */
 				int wait = e == KPR_E_UNAUTHENTICATED ? auth_lockout_wait(rq) : 0;
 				if (wait > 0)
-					return http_reply_error_retry(rq, KPR_E_TOO_MANY_AUTH_FAILURES, wait);
+					return http_reply_error_retry(
+					    rq, KPR_E_TOO_MANY_AUTH_FAILURES, wait);
 				auth_failure_count(rq, e);
 				return http_reply_error(rq, e, NULL);
 			}
@@ -432,7 +435,8 @@ static char *slurp(const char *path, char *err, size_t errlen)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size > 1 << 20) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, fd < 0 ? strerror(errno) : "too large");
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 fd < 0 ? strerror(errno) : "too large");
 		if (fd >= 0)
 			close(fd);
 		return NULL;
@@ -472,22 +476,19 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	s->daemon = MHD_start_daemon(
-		flags, (uint16_t)c->port, NULL, NULL, on_access, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s, /* first, so every message goes through it */
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
-		MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
-		MHD_OPTION_HTTPS_PRIORITIES, c->tls_priorities,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http_threads,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->connection_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->connection_memory_limit,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->connection_limit,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->per_ip_connection_limit,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_END);
+	    flags, (uint16_t)c->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+	    on_mhd_log, s, /* first, so every message goes through it */
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
+	    MHD_OPTION_HTTPS_MEM_KEY, s->key_pem, MHD_OPTION_HTTPS_PRIORITIES, c->tls_priorities,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http_threads, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)c->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)c->connection_memory_limit, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)c->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)c->per_ip_connection_limit, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!s->daemon) {
-		snprintf(err, errlen, "cannot start HTTPS on %s:%d (port in use, or bad TLS key/"
+		snprintf(err, errlen,
+			 "cannot start HTTPS on %s:%d (port in use, or bad TLS key/"
 			 "certificate/priorities; see the libmicrohttpd lines above)",
 			 c->listen_address, c->port);
 		http_stop(s);

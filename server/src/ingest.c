@@ -39,13 +39,13 @@
 enum copy_table { T_PERSON = 0, T_VURDERING, T_TJENESTE, T_DIAGNOSE, T_REGISTRERING, T_COUNT };
 
 static const char *const copy_sql[T_COUNT] = {
-	"COPY kpr.person (submission_id, ref, pseudonym, key_version, kjonn, fodselsaar, dodsdato,"
-	" line) FROM STDIN",
-	"COPY kpr.vurdering (submission_id, ref, dato, skaar, line) FROM STDIN",
-	"COPY kpr.tjeneste (submission_id, ref, type, soknad, vedtak, start, slutt, avslag,"
-	" timer_per_uke, timer_med_flere, orgnr, line) FROM STDIN",
-	"COPY kpr.diagnose (submission_id, ref, kodeverk, kode, line) FROM STDIN",
-	"COPY kpr.registrering (submission_id, ref, element, kode, dato, line) FROM STDIN",
+    "COPY kpr.person (submission_id, ref, pseudonym, key_version, kjonn, fodselsaar, dodsdato,"
+    " line) FROM STDIN",
+    "COPY kpr.vurdering (submission_id, ref, dato, skaar, line) FROM STDIN",
+    "COPY kpr.tjeneste (submission_id, ref, type, soknad, vedtak, start, slutt, avslag,"
+    " timer_per_uke, timer_med_flere, orgnr, line) FROM STDIN",
+    "COPY kpr.diagnose (submission_id, ref, kodeverk, kode, line) FROM STDIN",
+    "COPY kpr.registrering (submission_id, ref, element, kode, dato, line) FROM STDIN",
 };
 
 struct ingest {
@@ -293,89 +293,89 @@ static void job_cleanup(struct job *j)
 }
 
 static const struct db_stmt st_load = {
-	"ingest_load",
-	"SELECT kommunenummer, spool_name, sha256, bytes, dry_run, status,"
-	" to_char(received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-	" FROM kpr.submission WHERE id = $1::uuid",
-	1};
+    "ingest_load",
+    "SELECT kommunenummer, spool_name, sha256, bytes, dry_run, status,"
+    " to_char(received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " FROM kpr.submission WHERE id = $1::uuid",
+    1};
 static const struct db_stmt st_start = {
-	"ingest_start",
-	"UPDATE kpr.submission SET status = 'processing', started_at = now()"
-	" WHERE id = $1::uuid AND status IN ('received', 'processing')",
-	1};
+    "ingest_start",
+    "UPDATE kpr.submission SET status = 'processing', started_at = now()"
+    " WHERE id = $1::uuid AND status IN ('received', 'processing')",
+    1};
 static const struct db_stmt st_latest = {
-	"ingest_latest",
-	"SELECT coalesce(innsending_id, '') FROM kpr.submission WHERE kommunenummer = $1"
-	" AND aargang = $2::int AND NOT dry_run AND id <> $3::uuid"
-	" AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $3::uuid)"
-	" AND status <> 'received' ORDER BY received_at DESC LIMIT 1",
-	3};
+    "ingest_latest",
+    "SELECT coalesce(innsending_id, '') FROM kpr.submission WHERE kommunenummer = $1"
+    " AND aargang = $2::int AND NOT dry_run AND id <> $3::uuid"
+    " AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $3::uuid)"
+    " AND status <> 'received' ORDER BY received_at DESC LIMIT 1",
+    3};
 static const struct db_stmt st_kommunenavn = {
-	"ingest_kommunenavn", "SELECT navn FROM kpr.kommune WHERE kommunenummer = $1", 1};
+    "ingest_kommunenavn", "SELECT navn FROM kpr.kommune WHERE kommunenummer = $1", 1};
 /* Submissions of one municipality and årgang finish one at a time, and
  * the newest received is current whatever order the workers finish in. */
 static const struct db_stmt st_lock_kommune = {
-	"ingest_lock_kommune",
-	"SELECT pg_advisory_xact_lock(hashtext('kpr.current:' || $1 || ':' || $2))", 2};
+    "ingest_lock_kommune",
+    "SELECT pg_advisory_xact_lock(hashtext('kpr.current:' || $1 || ':' || $2))", 2};
 static const struct db_stmt st_newer = {
-	"ingest_newer",
-	"SELECT id::text FROM kpr.submission WHERE kommunenummer = $2 AND aargang = $3::int"
-	" AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
-	" AND received_at > (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)"
-	" ORDER BY received_at DESC LIMIT 1",
-	3};
+    "ingest_newer",
+    "SELECT id::text FROM kpr.submission WHERE kommunenummer = $2 AND aargang = $3::int"
+    " AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
+    " AND received_at > (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)"
+    " ORDER BY received_at DESC LIMIT 1",
+    3};
 static const struct db_stmt st_supersede = {
-	"ingest_supersede",
-	"UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
-	" superseded_by = $1::uuid WHERE kommunenummer = $2 AND aargang = $3::int"
-	" AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
-	" AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)",
-	3};
+    "ingest_supersede",
+    "UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
+    " superseded_by = $1::uuid WHERE kommunenummer = $2 AND aargang = $3::int"
+    " AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
+    " AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)",
+    3};
 static const struct db_stmt st_superseded_by = {
-	"ingest_superseded_by",
-	"UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
-	" superseded_by = $2::uuid WHERE id = $1::uuid",
-	2};
+    "ingest_superseded_by",
+    "UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
+    " superseded_by = $2::uuid WHERE id = $1::uuid",
+    2};
 static const struct db_stmt st_finish = {
-	"ingest_finish",
-	"UPDATE kpr.submission SET status = $2, processed_at = now(), aargang = $3::int,"
-	" innsending_id = coalesce(innsending_id, nullif($4, '')), forrige_id = nullif($5, ''),"
-	" fagsystem = nullif($6, ''), fagsystem_versjon = nullif($7, ''),"
-	" persons = $8::int, registrations = $9::bigint, persons_loaded = $10::int,"
-	" persons_excluded = $11::int, registrations_loaded = $12::bigint,"
-	" registrations_excluded = $13::bigint, n_fatal = $14::int, n_error = $15::int,"
-	" n_warning = $16::int, n_info = $17::int, validate_seconds = $18::float8,"
-	" load_seconds = $19::float8,"
-	" total_seconds = extract(epoch from clock_timestamp() - started_at), feedback_ready = true"
-	" WHERE id = $1::uuid",
-	19};
+    "ingest_finish",
+    "UPDATE kpr.submission SET status = $2, processed_at = now(), aargang = $3::int,"
+    " innsending_id = coalesce(innsending_id, nullif($4, '')), forrige_id = nullif($5, ''),"
+    " fagsystem = nullif($6, ''), fagsystem_versjon = nullif($7, ''),"
+    " persons = $8::int, registrations = $9::bigint, persons_loaded = $10::int,"
+    " persons_excluded = $11::int, registrations_loaded = $12::bigint,"
+    " registrations_excluded = $13::bigint, n_fatal = $14::int, n_error = $15::int,"
+    " n_warning = $16::int, n_info = $17::int, validate_seconds = $18::float8,"
+    " load_seconds = $19::float8,"
+    " total_seconds = extract(epoch from clock_timestamp() - started_at), feedback_ready = true"
+    " WHERE id = $1::uuid",
+    19};
 static const struct db_stmt st_job_done = {
-	"ingest_job_done",
-	"UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
-	" WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running' RETURNING 1",
-	2};
+    "ingest_job_done",
+    "UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
+    " WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running' RETURNING 1",
+    2};
 static const struct db_stmt st_retract = {
-	"ingest_retract",
-	"WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ref = $2),"
-	" d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ref = $2),"
-	" d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ref = $2),"
-	" d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid AND ref = $2)"
-	" SELECT 1",
-	2};
+    "ingest_retract",
+    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ref = $2),"
+    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ref = $2),"
+    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ref = $2),"
+    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid AND ref = $2)"
+    " SELECT 1",
+    2};
 static const struct db_stmt st_retract_person = {
-	"ingest_retract_person",
-	"DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ref = $2", 2};
+    "ingest_retract_person", "DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ref = $2",
+    2};
 
 static const struct db_stmt st_clear_rows = {
-	"ingest_clear_rows",
-	"WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid),"
-	" d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid),"
-	" d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid),"
-	" d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid)"
-	" SELECT 1",
-	1};
+    "ingest_clear_rows",
+    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid),"
+    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid),"
+    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid),"
+    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid)"
+    " SELECT 1",
+    1};
 static const struct db_stmt st_clear_persons = {
-	"ingest_clear_persons", "DELETE FROM kpr.person WHERE submission_id = $1::uuid", 1};
+    "ingest_clear_persons", "DELETE FROM kpr.person WHERE submission_id = $1::uuid", 1};
 
 static bool copy_one(struct db *db, enum copy_table t, FILE *f)
 {
@@ -446,7 +446,8 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 		PQclear(d);
 		for (int t = 0; t < T_COUNT; t++)
 			if (!copy_one(db, (enum copy_table)t, j->copy[t]))
-				return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL : DB_TX_RETRY;
+				return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL
+									      : DB_TX_RETRY;
 		for (size_t i = 0; i < j->nretracted; i++) {
 			const char *p[] = {j->sub_id, j->retracted[i]};
 			PGresult *r = db_exec(db, &st_retract, p, sqlstate);
@@ -549,19 +550,19 @@ static bool write_feedback(struct job *j, struct db *reg)
 	strftime(processed, sizeof processed, "%Y-%m-%dT%H:%M:%S", &tm);
 	const struct v_header *h = &j->vres.header;
 	struct feedback_meta m = {
-		.submission_id = j->sub_id,
-		.innsending_id = h->id[0] ? h->id : NULL,
-		.kommunenummer = j->kommune,
-		.kommunenavn = navn[0] ? navn : NULL,
-		.aargang = h->aargang,
-		.status = final_status(j, report_summary(j->report)),
-		.received_at = j->received_at,
-		.processed_at = processed,
-		.sha256 = j->sha256,
-		.bytes = (unsigned long long)j->bytes,
-		.fagsystem = h->fagsystem[0] ? h->fagsystem : NULL,
-		.fagsystem_versjon = h->fagsystem_versjon[0] ? h->fagsystem_versjon : NULL,
-		.dry_run = j->dry_run,
+	    .submission_id = j->sub_id,
+	    .innsending_id = h->id[0] ? h->id : NULL,
+	    .kommunenummer = j->kommune,
+	    .kommunenavn = navn[0] ? navn : NULL,
+	    .aargang = h->aargang,
+	    .status = final_status(j, report_summary(j->report)),
+	    .received_at = j->received_at,
+	    .processed_at = processed,
+	    .sha256 = j->sha256,
+	    .bytes = (unsigned long long)j->bytes,
+	    .fagsystem = h->fagsystem[0] ? h->fagsystem : NULL,
+	    .fagsystem_versjon = h->fagsystem_versjon[0] ? h->fagsystem_versjon : NULL,
+	    .dry_run = j->dry_run,
 	};
 	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
 		char final[4096], tmp[4096 + 8];
@@ -629,7 +630,8 @@ static bool load_job(struct job *j, struct db *reg)
  * up no attempt; any other failure counts towards giving up. */
 static enum ingest_outcome transient(struct ingest *in, struct db *reg)
 {
-	if (PQstatus(db_conn(reg)) != CONNECTION_OK || !db_ensure(reg) || !vault_reachable(in->vault))
+	if (PQstatus(db_conn(reg)) != CONNECTION_OK || !db_ensure(reg) ||
+	    !vault_reachable(in->vault))
 		return INGEST_RETRY_TRANSIENT;
 	return INGEST_RETRY;
 }
@@ -677,15 +679,15 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		goto out;
 	config_read_lock(); /* one consistent set of reloadable values per job */
 	struct validate_params vp = {
-		.codes = in->codes,
-		.auth_kommune = j.kommune,
-		.aargang_open_min = cfg->aargang_open_min,
-		.aargang_open_max = cfg->aargang_open_max,
-		.latest_submission_id = latest,
-		.test_mode = cfg->test_mode,
-		.allow_2032 = cfg->allow_2032_rule,
-		.max_bytes = (unsigned long long)cfg->max_xml_bytes,
-		.xsd_path = cfg->xsd_file,
+	    .codes = in->codes,
+	    .auth_kommune = j.kommune,
+	    .aargang_open_min = cfg->aargang_open_min,
+	    .aargang_open_max = cfg->aargang_open_max,
+	    .latest_submission_id = latest,
+	    .test_mode = cfg->test_mode,
+	    .allow_2032 = cfg->allow_2032_rule,
+	    .max_bytes = (unsigned long long)cfg->max_xml_bytes,
+	    .xsd_path = cfg->xsd_file,
 	};
 	bool keep_file = cfg->keep_processed_files;
 	int retry_limit = cfg->db_retry_limit;
@@ -695,7 +697,8 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	bool ok = validate_file(path, &vp, &sink, j.report, &j.vres);
 	j.validate_seconds = now_s() - tv;
 	if (!ok || j.failed) {
-		rlog_warn(sub_id, "validation pass failed (%s); will retry", j.failed ? "vault or I/O" : "internal");
+		rlog_warn(sub_id, "validation pass failed (%s); will retry",
+			  j.failed ? "vault or I/O" : "internal");
 		goto failed;
 	}
 	const struct report_summary *s = report_summary(j.report);
@@ -722,7 +725,8 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	metrics_add(sc, 1);
 	double total = now_s() - t0;
 	metrics_observe_job_seconds(total);
-	rlog_info(sub_id, "%s: kommune %s, %lu persons, %lu registrations (%lu loaded), "
+	rlog_info(sub_id,
+		  "%s: kommune %s, %lu persons, %lu registrations (%lu loaded), "
 		  "%lu fatal, %lu errors, %lu warnings; validate %.2fs, load %.2fs, total %.2fs",
 		  fc.status, j.kommune, s->persons, s->registrations,
 		  load_rows ? s->registrations_loaded : 0, s->by_severity[SEV_FATAL],

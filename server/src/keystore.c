@@ -30,11 +30,11 @@
 
 #include "hpke.h"
 
-#define WRAPPED_FORMAT "KPR-wrapped-key-v1"
-#define WRAPPED_FILE_MAX 4096
+#define WRAPPED_FORMAT    "KPR-wrapped-key-v1"
+#define WRAPPED_FILE_MAX  4096
 #define FINGERPRINT_LABEL "KPR-key-fingerprint-v1"
-#define GCM_NONCE 12
-#define GCM_TAG 16
+#define GCM_NONCE         12
+#define GCM_TAG           16
 
 static __thread char errbuf[512];
 static keystore_audit_fn audit_fn;
@@ -171,8 +171,8 @@ static bool write_all(int fd, const void *buf, size_t len)
 /* Writes dir/name durably: a temporary file (given mode), fsync, then
  * link() (replace=false: fails if name exists) or rename() (replace=true),
  * then fsync of dir. */
-static bool write_file(const char *dir, const char *name, const void *data, size_t len,
-		       mode_t mode, bool replace)
+static bool write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
+		       bool replace)
 {
 	char tmp[PATH_MAX], final[PATH_MAX], tmpname[NAME_MAX];
 	snprintf(tmpname, sizeof tmpname, ".%s.tmp.%ld", name, (long)getpid());
@@ -414,8 +414,8 @@ static bool wrapped_write(const char *dir, struct wrapped *w, bool replace)
 			 "# KPR wrapped pseudonym key. Do not edit; see docs/keys.md.\n"
 			 "format: %s\npurpose: pseudonym\nversion: %d\nfingerprint: %s\n"
 			 "kek: %s\nalg: %s\ncreated: %s\nwrapped: %s\n",
-			 WRAPPED_FORMAT, w->version, w->fingerprint, w->kek_id, w->alg,
-			 w->created, blob_hex);
+			 WRAPPED_FORMAT, w->version, w->fingerprint, w->kek_id, w->alg, w->created,
+			 blob_hex);
 	snprintf(name, sizeof name, "pseudonym-%d.wrapped", w->version);
 	return n > 0 && (size_t)n < sizeof text &&
 	       write_file(dir, name, text, (size_t)n, 0600, replace);
@@ -670,7 +670,7 @@ static bool read_reid_public(const char *path, unsigned char pk[32], char id[KEY
 
 bool keystore_load_reid_public(const char *dir, unsigned char pk[32], char id[KEYSTORE_ID_LEN + 1])
 {
-	struct reid_scan rs = { 0 };
+	struct reid_scan rs = {0};
 	if (!scan_dir(dir, "reid-", ".pub", reid_cb, &rs))
 		return false;
 	if (rs.count != 1) {
@@ -689,7 +689,8 @@ bool keystore_load_reid_public(const char *dir, unsigned char pk[32], char id[KE
 	return true;
 }
 
-bool keystore_load_reid_private(const char *path, unsigned char sk[32], char id[KEYSTORE_ID_LEN + 1])
+bool keystore_load_reid_private(const char *path, unsigned char sk[32],
+				char id[KEYSTORE_ID_LEN + 1])
 {
 	struct stat st;
 	int fd = open_secret(path, &st);
@@ -717,8 +718,7 @@ bool keystore_load_reid_private(const char *path, unsigned char sk[32], char id[
 
 /* Writes the private key PEM to path (must not exist) and the public key
  * PEM to dir/reid-<id>.pub. */
-static bool reid_create(const char *dir, const char *private_key_out,
-			char id[KEYSTORE_ID_LEN + 1])
+static bool reid_create(const char *dir, const char *private_key_out, char id[KEYSTORE_ID_LEN + 1])
 {
 	unsigned char sk[32], pk[32];
 	if (!hpke_keypair_generate(sk, pk)) {
@@ -739,8 +739,8 @@ static bool reid_create(const char *dir, const char *private_key_out,
 	char *data = NULL;
 	long len;
 	char name[64];
-	if (priv == NULL || pub == NULL || PEM_write_bio_PrivateKey(priv, key, NULL, NULL, 0, NULL,
-								     NULL) != 1 ||
+	if (priv == NULL || pub == NULL ||
+	    PEM_write_bio_PrivateKey(priv, key, NULL, NULL, 0, NULL, NULL) != 1 ||
 	    PEM_write_bio_PUBKEY(pub, key) != 1) {
 		set_error("PEM encoding failed");
 		goto out;
@@ -754,8 +754,7 @@ static bool reid_create(const char *dir, const char *private_key_out,
 		goto out;
 	}
 	len = BIO_get_mem_data(priv, &data);
-	ok = fchmod(fd, 0600) == 0 && len > 0 && write_all(fd, data, (size_t)len) &&
-	     fsync(fd) == 0;
+	ok = fchmod(fd, 0600) == 0 && len > 0 && write_all(fd, data, (size_t)len) && fsync(fd) == 0;
 	close(fd);
 	if (!ok) {
 		set_error("%s: write failed", private_key_out);
@@ -791,8 +790,7 @@ static bool dir_has_keys(const char *dir, bool *has)
 	       scan_dir(dir, "reid-", ".pub", any_key_cb, has);
 }
 
-bool keystore_init(const char *dir, const char *private_key_out,
-		   struct keystore_init_result *res)
+bool keystore_init(const char *dir, const char *private_key_out, struct keystore_init_result *res)
 {
 	errbuf[0] = '\0';
 	memset(res, 0, sizeof *res);
@@ -836,7 +834,7 @@ bool keystore_init(const char *dir, const char *private_key_out,
 	if (kek == NULL)
 		return false;
 	unsigned char key[KEYSTORE_KEY_LEN];
-	struct wrapped w = { .version = 1 };
+	struct wrapped w = {.version = 1};
 	bool ok = RAND_priv_bytes(key, sizeof key) == 1;
 	if (!ok)
 		set_error("random generator failed");
@@ -910,7 +908,7 @@ bool keystore_rotate_kek(const char *dir, char old_id[KEYSTORE_ID_LEN + 1],
 	/* Each file is replaced atomically; a crash part-way leaves every key
 	 * wrapped by either the old or the new KEK, and both KEK files exist. */
 	for (size_t i = 0; ok && i < rs->n; i++) {
-		struct wrapped w = { .version = rs->keys[i].version };
+		struct wrapped w = {.version = rs->keys[i].version};
 		ok = wrapped_seal(&w, kek, rs->keys[i].key) && wrapped_write(dir, &w, true);
 	}
 	/* Verify from disk before the old KEKs go. */
@@ -1052,7 +1050,7 @@ static int item_cmp(const void *a, const void *b)
 bool keystore_status(const char *dir, struct keystore_item **items, size_t *n)
 {
 	errbuf[0] = '\0';
-	struct status_list sl = { .dir = dir };
+	struct status_list sl = {.dir = dir};
 	bool ok = scan_dir(dir, "kek-", ".key", status_kek_cb, &sl) &&
 		  scan_dir(dir, "pseudonym-", ".wrapped", status_pseudonym_cb, &sl) &&
 		  scan_dir(dir, "reid-", ".pub", status_reid_cb, &sl);

@@ -103,7 +103,8 @@ int main(int argc, char **argv)
 	log_info("kprd %s starting (rule set %s, config %s)", KPR_VERSION, KPR_RULESET_VERSION,
 		 cfg->path);
 	if (cfg->test_mode)
-		log_warn("TEST MODE: synthetic national IDs are accepted; never run production like this");
+		log_warn(
+		    "TEST MODE: synthetic national IDs are accepted; never run production like this");
 
 	int rc = 1;
 	struct app app = {.cfg = cfg};
@@ -126,9 +127,11 @@ int main(int argc, char **argv)
 	}
 	{
 		/* serve only once tokens are known, so the first requests are not refused */
-		struct db *db = db_new(cfg->register_dsn, cfg->register_password_file, "register/start");
+		struct db *db =
+		    db_new(cfg->register_dsn, cfg->register_password_file, "register/start");
 		if (!db || !db_ensure(db) || !auth_refresh(app.auth, db))
-			log_warn("register database not reachable at start; /readyz reports it until it is");
+			log_warn(
+			    "register database not reachable at start; /readyz reports it until it is");
 		db_free(db);
 	}
 	/* dbpool threads mostly wait on fsync and the network: twice the HTTP threads */
@@ -157,7 +160,9 @@ int main(int argc, char **argv)
 		if (sig == SIGHUP) {
 			struct kpr_config *fresh = config_load(cfg->path, err, sizeof err);
 			if (!fresh) {
-				log_warn("config reload failed, keeping the running configuration: %s", err);
+				log_warn(
+				    "config reload failed, keeping the running configuration: %s",
+				    err);
 				continue;
 			}
 			config_apply_reload(cfg, fresh);

@@ -46,25 +46,25 @@ static const struct family {
 	const char *help;
 	bool zero;
 } families[] = {
-	{"kpr_uploads_total", "Submission files received and safely spooled.", true},
-	{"kpr_upload_bytes_total", "Bytes of submission files received, as sent (before gunzip).", true},
-	{"kpr_records_processed_total",
-	 "Registrations read by the validator (each element inside a Person; each Funksjon counts).",
-	 true},
-	{"kpr_submissions_accepted_total", "Submissions processed to status accepted.", true},
-	{"kpr_submissions_accepted_with_errors_total",
-	 "Submissions processed to status accepted_with_errors.", true},
-	{"kpr_submissions_rejected_total", "Submissions processed to status rejected (FATAL).", true},
-	{"kpr_submissions_validated_total", "Dry runs processed to status validated.", true},
-	{"kpr_feedback_downloads_total", "Feedback files served (every format, every role).", true},
-	{"kpr_validation_messages_total", "Validation messages by rule and severity.", false},
-	{"kpr_http_requests_total",
-	 "HTTP requests by route and status (status 0: the client went away first).", false},
-	{"kpr_db_errors_total",
-	 "Failed database statements by connection and SQLSTATE class (\"\": connection lost).",
-	 false},
-	{"kpr_db_reconnects_total", "Database reconnects after a lost connection, by connection.",
-	 false},
+    {"kpr_uploads_total", "Submission files received and safely spooled.", true},
+    {"kpr_upload_bytes_total", "Bytes of submission files received, as sent (before gunzip).",
+     true},
+    {"kpr_records_processed_total",
+     "Registrations read by the validator (each element inside a Person; each Funksjon counts).",
+     true},
+    {"kpr_submissions_accepted_total", "Submissions processed to status accepted.", true},
+    {"kpr_submissions_accepted_with_errors_total",
+     "Submissions processed to status accepted_with_errors.", true},
+    {"kpr_submissions_rejected_total", "Submissions processed to status rejected (FATAL).", true},
+    {"kpr_submissions_validated_total", "Dry runs processed to status validated.", true},
+    {"kpr_feedback_downloads_total", "Feedback files served (every format, every role).", true},
+    {"kpr_validation_messages_total", "Validation messages by rule and severity.", false},
+    {"kpr_http_requests_total",
+     "HTTP requests by route and status (status 0: the client went away first).", false},
+    {"kpr_db_errors_total",
+     "Failed database statements by connection and SQLSTATE class (\"\": connection lost).", false},
+    {"kpr_db_reconnects_total", "Database reconnects after a lost connection, by connection.",
+     false},
 };
 
 static void add_locked(const char *name, const char *labels, unsigned long long d)
@@ -141,7 +141,8 @@ void metrics_db_error(const char *db, const char *sqlstate)
 	char labels[96], d[32], cls[3] = "";
 	escape_label(d, sizeof d, db);
 	/* the class (first two characters) keeps the label set small */
-	if (sqlstate && strlen(sqlstate) >= 2 && strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") >= 2) {
+	if (sqlstate && strlen(sqlstate) >= 2 &&
+	    strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") >= 2) {
 		cls[0] = sqlstate[0];
 		cls[1] = sqlstate[1];
 	}
@@ -189,7 +190,8 @@ static void render_samples_locked(FILE *out, const char *name)
 		if (strcmp(series[j].name, name))
 			continue;
 		if (series[j].labels[0])
-			fprintf(out, "%s{%s} %llu\n", series[j].name, series[j].labels, series[j].value);
+			fprintf(out, "%s{%s} %llu\n", series[j].name, series[j].labels,
+				series[j].value);
 		else
 			fprintf(out, "%s %llu\n", series[j].name, series[j].value);
 	}
@@ -235,8 +237,9 @@ void metrics_render(FILE *out)
 		metrics_write_family(out, series[i].name, "counter", "kprd counter.");
 		render_samples_locked(out, series[i].name);
 	}
-	metrics_write_family(out, "kpr_job_duration_seconds", "histogram",
-			     "Time to process one submission job (validate, load, feedback), in seconds.");
+	metrics_write_family(
+	    out, "kpr_job_duration_seconds", "histogram",
+	    "Time to process one submission job (validate, load, feedback), in seconds.");
 	for (size_t i = 0; i < NBUCKETS; i++)
 		fprintf(out, "kpr_job_duration_seconds_bucket{le=\"%g\"} %llu\n", job_buckets[i],
 			job_bucket_counts[i]);

@@ -41,8 +41,8 @@ struct pseudo_ctx *pseudo_new(const unsigned char *key, size_t len, int key_vers
 	ctx->mctx = ctx->mac != NULL ? EVP_MAC_CTX_new(ctx->mac) : NULL;
 	char digest[] = "SHA256";
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
 	};
 	if (ctx->mctx == NULL || EVP_MAC_init(ctx->mctx, key, len, params) <= 0) {
 		pseudo_free(ctx);
@@ -118,7 +118,7 @@ bool pseudo_from_hex(const char *hex32, int key_version, struct pseudonym *out)
 {
 	if (hex32 == NULL || key_version < 1)
 		return false;
-	struct pseudonym p = { .key_version = key_version };
+	struct pseudonym p = {.key_version = key_version};
 	for (size_t i = 0; i < PSEUDO_LEN; i++) {
 		int hi = hex_value(hex32[2 * i]);
 		int lo = hi < 0 ? -1 : hex_value(hex32[2 * i + 1]);

@@ -27,9 +27,9 @@
 
 /* Pending (unflushed) messages of the current scope. Flushed early past these
  * bounds so one pathological person cannot grow memory without limit. */
-#define PENDING_MAX_MSGS 4096
+#define PENDING_MAX_MSGS  4096
 #define PENDING_MAX_LINES 65536
-#define HASH_BUCKETS 1024
+#define HASH_BUCKETS      1024
 
 struct pmsg {
 	uint32_t hash;
@@ -93,7 +93,8 @@ struct report *report_new(const char *tmpdir)
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
 	snprintf(r->tmpdir, sizeof r->tmpdir, "%s", tmpdir);
-	r->rule_counts = calloc(rules_catalogue_len ? rules_catalogue_len : 1, sizeof *r->rule_counts);
+	r->rule_counts =
+	    calloc(rules_catalogue_len ? rules_catalogue_len : 1, sizeof *r->rule_counts);
 	r->main_f = spill_open(r->tmpdir);
 	if (!r->rule_counts || !r->main_f) {
 		report_free(r);
@@ -143,7 +144,8 @@ static uint32_t fnv1a(uint32_t h, const char *s)
 		h ^= (unsigned char)*s;
 		h *= 16777619u;
 	}
-	return h * 16777619u; /* separates "ab"+"c" from "a"+"bc" well enough; equality is checked anyway */
+	return h *
+	       16777619u; /* separates "ab"+"c" from "a"+"bc" well enough; equality is checked anyway */
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -190,12 +192,14 @@ bool report_add(struct report *r, const char *rule, const char *ref, unsigned lo
 	if (!text)
 		text = "";
 
-	uint32_t h = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(2166136261u, rule), ref), path), text), value ? value : "\x01");
+	uint32_t h = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(2166136261u, rule), ref), path), text),
+			   value ? value : "\x01");
 	int *bucket = &r->buckets[h % HASH_BUCKETS];
 	for (int i = *bucket; i >= 0; i = r->pending[i].next) {
 		struct pmsg *m = &r->pending[i];
 		if (m->hash == h && m->rule_idx == ri && strcmp(m->ref, ref) == 0 &&
-		    strcmp(m->path, path) == 0 && strcmp(m->text, text) == 0 && str_eq(m->value, value)) {
+		    strcmp(m->path, path) == 0 && strcmp(m->text, text) == 0 &&
+		    str_eq(m->value, value)) {
 			if (!lines_add(m, line))
 				return false;
 			r->pending_lines++;
@@ -271,7 +275,8 @@ static bool write_rec(FILE *f, const struct pmsg *m)
 			     h.text_len + (m->value ? h.value_len : 0));
 	if (fwrite(&h, sizeof h, 1, f) != 1 ||
 	    fwrite(m->lines, sizeof(unsigned long), m->nlines, f) != m->nlines ||
-	    fwrite(m->ref, 1, h.ref_len, f) != h.ref_len || fwrite(m->path, 1, h.path_len, f) != h.path_len ||
+	    fwrite(m->ref, 1, h.ref_len, f) != h.ref_len ||
+	    fwrite(m->path, 1, h.path_len, f) != h.path_len ||
 	    fwrite(m->text, 1, h.text_len, f) != h.text_len ||
 	    (m->value && fwrite(m->value, 1, h.value_len, f) != h.value_len))
 		return false;
@@ -363,7 +368,8 @@ static bool read_rec(FILE *f, char **buf, size_t *cap, struct vmsg *out, bool *e
 	}
 	char *s = b + lines_bytes;
 	char *ref = s;
-	uint32_t lens[4] = {h.ref_len, h.path_len, h.text_len, h.value_len == UINT32_MAX ? 0 : h.value_len};
+	uint32_t lens[4] = {h.ref_len, h.path_len, h.text_len,
+			    h.value_len == UINT32_MAX ? 0 : h.value_len};
 	char *strs[4];
 	for (int i = 0; i < 4; i++) {
 		strs[i] = s;

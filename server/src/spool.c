@@ -196,8 +196,8 @@ int spool_sweep_incoming(const char *dir, int max_age_seconds)
 		if (l < 6 || strcmp(e->d_name + l - 5, ".part"))
 			continue;
 		struct stat st;
-		if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && now - st.st_mtime > max_age_seconds &&
-		    unlinkat(dirfd(d), e->d_name, 0) == 0)
+		if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+		    now - st.st_mtime > max_age_seconds && unlinkat(dirfd(d), e->d_name, 0) == 0)
 			removed++;
 	}
 	closedir(d);

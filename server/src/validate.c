@@ -36,16 +36,16 @@
 #include "nid.h"
 #include "validate_lex.h"
 
-#define NS_URI "urn:no:kpr:innsending:1"
+#define NS_URI  "urn:no:kpr:innsending:1"
 #define XSI_URI "http://www.w3.org/2001/XMLSchema-instance"
 
-#define CHUNK_SIZE (64 * 1024)
-#define MAX_DEPTH 32             /* deeper than the schema allows: stop */
-#define MAX_TEXT 4096            /* simple-content text kept per element */
-#define MAX_ATTR_VALUE (64 * 1024)
+#define CHUNK_SIZE          (64 * 1024)
+#define MAX_DEPTH           32   /* deeper than the schema allows: stop */
+#define MAX_TEXT            4096 /* simple-content text kept per element */
+#define MAX_ATTR_VALUE      (64 * 1024)
 #define MAX_PERSON_ELEMENTS 200000 /* one person's working set */
-#define MAX_F002 100             /* structural messages before giving up */
-#define MAX_VALUE_SHOWN 120
+#define MAX_F002            100    /* structural messages before giving up */
+#define MAX_VALUE_SHOWN     120
 
 enum ek {
 	E_NONE = 0,
@@ -70,30 +70,45 @@ enum ek {
 };
 
 static const char *const ek_name[E_COUNT] = {
-	"", "Innsending", "Avsender", "Person", "Fnr", "Kjonn", "Fodselsaar", "Dodsdato",
-	"Vurdering", "Funksjon", "Tjeneste", "Diagnose", "Heldogn", "Legemiddelgjennomgang",
-	"Ernaering", "IndividuellPlan", "Koordinator", "Venteliste",
+    "",
+    "Innsending",
+    "Avsender",
+    "Person",
+    "Fnr",
+    "Kjonn",
+    "Fodselsaar",
+    "Dodsdato",
+    "Vurdering",
+    "Funksjon",
+    "Tjeneste",
+    "Diagnose",
+    "Heldogn",
+    "Legemiddelgjennomgang",
+    "Ernaering",
+    "IndividuellPlan",
+    "Koordinator",
+    "Venteliste",
 };
 
 static const char *const ek_path[E_COUNT] = {
-	"/",
-	"/Innsending",
-	"/Innsending/Avsender",
-	"/Innsending/Person",
-	"/Innsending/Person/Fnr",
-	"/Innsending/Person/Kjonn",
-	"/Innsending/Person/Fodselsaar",
-	"/Innsending/Person/Dodsdato",
-	"/Innsending/Person/Vurdering",
-	"/Innsending/Person/Vurdering/Funksjon",
-	"/Innsending/Person/Tjeneste",
-	"/Innsending/Person/Diagnose",
-	"/Innsending/Person/Heldogn",
-	"/Innsending/Person/Legemiddelgjennomgang",
-	"/Innsending/Person/Ernaering",
-	"/Innsending/Person/IndividuellPlan",
-	"/Innsending/Person/Koordinator",
-	"/Innsending/Person/Venteliste",
+    "/",
+    "/Innsending",
+    "/Innsending/Avsender",
+    "/Innsending/Person",
+    "/Innsending/Person/Fnr",
+    "/Innsending/Person/Kjonn",
+    "/Innsending/Person/Fodselsaar",
+    "/Innsending/Person/Dodsdato",
+    "/Innsending/Person/Vurdering",
+    "/Innsending/Person/Vurdering/Funksjon",
+    "/Innsending/Person/Tjeneste",
+    "/Innsending/Person/Diagnose",
+    "/Innsending/Person/Heldogn",
+    "/Innsending/Person/Legemiddelgjennomgang",
+    "/Innsending/Person/Ernaering",
+    "/Innsending/Person/IndividuellPlan",
+    "/Innsending/Person/Koordinator",
+    "/Innsending/Person/Venteliste",
 };
 
 enum content { C_ELEMENTS, C_SIMPLE, C_EMPTY };
@@ -126,33 +141,33 @@ struct attr_spec {
 
 #define MAX_ATTRS 9
 static const struct attr_spec attr_specs[E_COUNT][MAX_ATTRS + 1] = {
-	[E_INNSENDING] = {{"versjon", T_STRING, true, 1, 16},
-			  {"id", T_STRING, true, 1, 64},
-			  {"forrigeId", T_STRING, false, -1, 64},
-			  {"opprettet", T_DATETIME, true, -1, -1},
-			  {"aargang", T_AAR, true, -1, -1}},
-	[E_AVSENDER] = {{"kommunenummer", T_STRING, true, 4, 4},
-			{"fagsystem", T_STRING, true, 1, 64},
-			{"fagsystemVersjon", T_STRING, false, -1, 32}},
-	[E_PERSON] = {{"ref", T_STRING, false, -1, -1}},
-	[E_VURDERING] = {{"dato", T_DATO, true, -1, -1}},
-	[E_FUNKSJON] = {{"kode", T_INTEGER, true, -1, -1}, {"skaar", T_INTEGER, true, -1, -1}},
-	[E_TJENESTE] = {{"type", T_INTEGER, true, -1, -1},
-			{"soknad", T_DATO, false, -1, -1},
-			{"vedtak", T_DATO, false, -1, -1},
-			{"start", T_DATO, false, -1, -1},
-			{"slutt", T_DATO, false, -1, -1},
-			{"avslag", T_BOOLEAN, false, -1, -1},
-			{"timerPerUke", T_DECIMAL, false, -1, -1},
-			{"timerMedFlere", T_DECIMAL, false, -1, -1},
-			{"orgnr", T_STRING, false, -1, -1}},
-	[E_DIAGNOSE] = {{"kodeverk", T_STRING, true, -1, -1}, {"kode", T_STRING, true, -1, -1}},
-	[E_HELDOGN] = {{"svar", T_INTEGER, true, -1, -1}, {"dato", T_DATO, true, -1, -1}},
-	[E_LEGEMIDDEL] = {{"svar", T_INTEGER, true, -1, -1}, {"dato", T_DATO, true, -1, -1}},
-	[E_ERNAERING] = {{"risiko", T_INTEGER, true, -1, -1}, {"dato", T_DATO, true, -1, -1}},
-	[E_INDPLAN] = {{"kode", T_INTEGER, true, -1, -1}},
-	[E_KOORDINATOR] = {{"kode", T_INTEGER, true, -1, -1}},
-	[E_VENTELISTE] = {{"vedtak", T_DATO, true, -1, -1}},
+    [E_INNSENDING] = {{"versjon", T_STRING, true, 1, 16},
+		      {"id", T_STRING, true, 1, 64},
+		      {"forrigeId", T_STRING, false, -1, 64},
+		      {"opprettet", T_DATETIME, true, -1, -1},
+		      {"aargang", T_AAR, true, -1, -1}},
+    [E_AVSENDER] = {{"kommunenummer", T_STRING, true, 4, 4},
+		    {"fagsystem", T_STRING, true, 1, 64},
+		    {"fagsystemVersjon", T_STRING, false, -1, 32}},
+    [E_PERSON] = {{"ref", T_STRING, false, -1, -1}},
+    [E_VURDERING] = {{"dato", T_DATO, true, -1, -1}},
+    [E_FUNKSJON] = {{"kode", T_INTEGER, true, -1, -1}, {"skaar", T_INTEGER, true, -1, -1}},
+    [E_TJENESTE] = {{"type", T_INTEGER, true, -1, -1},
+		    {"soknad", T_DATO, false, -1, -1},
+		    {"vedtak", T_DATO, false, -1, -1},
+		    {"start", T_DATO, false, -1, -1},
+		    {"slutt", T_DATO, false, -1, -1},
+		    {"avslag", T_BOOLEAN, false, -1, -1},
+		    {"timerPerUke", T_DECIMAL, false, -1, -1},
+		    {"timerMedFlere", T_DECIMAL, false, -1, -1},
+		    {"orgnr", T_STRING, false, -1, -1}},
+    [E_DIAGNOSE] = {{"kodeverk", T_STRING, true, -1, -1}, {"kode", T_STRING, true, -1, -1}},
+    [E_HELDOGN] = {{"svar", T_INTEGER, true, -1, -1}, {"dato", T_DATO, true, -1, -1}},
+    [E_LEGEMIDDEL] = {{"svar", T_INTEGER, true, -1, -1}, {"dato", T_DATO, true, -1, -1}},
+    [E_ERNAERING] = {{"risiko", T_INTEGER, true, -1, -1}, {"dato", T_DATO, true, -1, -1}},
+    [E_INDPLAN] = {{"kode", T_INTEGER, true, -1, -1}},
+    [E_KOORDINATOR] = {{"kode", T_INTEGER, true, -1, -1}},
+    [E_VENTELISTE] = {{"vedtak", T_DATO, true, -1, -1}},
 };
 
 /* Simple-content element types */
@@ -272,9 +287,9 @@ enum pv { PV_VURD, PV_TJ, PV_DIAG, PV_HELD, PV_LMG, PV_ERN, PV_IP, PV_KOORD, PV_
  * the ref's display form, an 8-byte slot in each of two open-addressing
  * tables kept at most 70 % full. */
 struct prec {
-	uint32_t ref_off;   /* display form of ref (masked if ID-like) in refs */
-	uint32_t line;      /* saturated */
-	uint32_t regs;      /* registrations handed to the sink */
+	uint32_t ref_off; /* display form of ref (masked if ID-like) in refs */
+	uint32_t line;    /* saturated */
+	uint32_t regs;    /* registrations handed to the sink */
 	uint8_t delivered, retracted;
 };
 
@@ -284,10 +299,10 @@ struct ref_slot {
 };
 
 /* fnr slots: (37-bit keyed permutation of the number) << 27 | (prec index + 1) */
-#define FNR_KEY_BITS 37
+#define FNR_KEY_BITS  37
 #define FNR_PREC_BITS 27
-#define FNR_KEY_MASK ((1ULL << FNR_KEY_BITS) - 1)
-#define MAX_PRECS ((1UL << FNR_PREC_BITS) - 2)
+#define FNR_KEY_MASK  ((1ULL << FNR_KEY_BITS) - 1)
+#define MAX_PRECS     ((1UL << FNR_PREC_BITS) - 2)
 
 struct vstate {
 	xmlParserCtxtPtr ctxt;
@@ -358,8 +373,8 @@ struct vstate {
 	char dodsdato[V_DATE_LEN];
 	bool has_dodsdato;
 	unsigned long dodsdato_line;
-	unsigned long ident_regs;   /* Fnr, Kjonn, Fodselsaar, Dodsdato elements */
-	unsigned long person_regs;  /* every element inside the Person */
+	unsigned long ident_regs;  /* Fnr, Kjonn, Fodselsaar, Dodsdato elements */
+	unsigned long person_regs; /* every element inside the Person */
 	unsigned long person_elems;
 	bool person_excluded, person_broken, person_too_big;
 	struct vec pv[PV_COUNT];
@@ -445,7 +460,8 @@ static void msg_raw(struct vstate *s, const char *rule, const char *ref, unsigne
 		return;
 	if (!s->r) {
 		if (rd && rd->severity == SEV_FATAL && !s->peek_err[0])
-			snprintf(s->peek_err, sizeof s->peek_err, "%s linje %lu: %s", rule, line, text);
+			snprintf(s->peek_err, sizeof s->peek_err, "%s linje %lu: %s", rule, line,
+				 text);
 		return;
 	}
 	if (!report_add(s->r, rule, ref ? ref : "", line, path, text, value)) {
@@ -503,9 +519,10 @@ static void f002(struct vstate *s, unsigned long line, const char *path, const c
 	if (s->in_person)
 		s->person_broken = true;
 	if (++s->n_f002 >= MAX_F002) {
-		msg_raw(s, "F002", "", line, "/Innsending",
-			"Kontrollen ble avbrutt etter for mange strukturfeil; rett feilene over og send filen på nytt",
-			NULL);
+		msg_raw(
+		    s, "F002", "", line, "/Innsending",
+		    "Kontrollen ble avbrutt etter for mange strukturfeil; rett feilene over og send filen på nytt",
+		    NULL);
 		stop(s);
 	}
 }
@@ -538,7 +555,8 @@ static unsigned long start_line(struct vstate *s)
 	return line > nl ? line - nl : line;
 }
 
-static bool name_is(struct vstate *s, const xmlChar *interned, const xmlChar *name, const char *plain)
+static bool name_is(struct vstate *s, const xmlChar *interned, const xmlChar *name,
+		    const char *plain)
 {
 	(void)s;
 	return name == interned || (name && strcmp((const char *)name, plain) == 0);
@@ -600,8 +618,9 @@ static void setup_codes(struct vstate *s)
 			s->tj_inst[c] = e && e->institution;
 		} else {
 			/* SPEC §2 list, when no code list is loaded */
-			static const int codes[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  11, 14, 15, 17, 18,
-						    19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
+			static const int codes[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,
+						    11, 14, 15, 17, 18, 19, 20, 21, 22,
+						    23, 24, 25, 26, 27, 28, 29};
 			s->tj_valid[c] = false;
 			for (size_t i = 0; i < KPR_ARRAY_LEN(codes); i++)
 				if (codes[i] == c)
@@ -611,7 +630,8 @@ static void setup_codes(struct vstate *s)
 	}
 	for (int k = 1; k <= V_FUNKSJON_COUNT; k++) {
 		snprintf(code, sizeof code, "%d", k);
-		s->funk_valid[k] = have_funk ? codelist_find(cl, "funksjon", code, y) != NULL : true;
+		s->funk_valid[k] =
+		    have_funk ? codelist_find(cl, "funksjon", code, y) != NULL : true;
 	}
 	for (int k = 0; k < 100; k++) {
 		if (have_skaar) {
@@ -630,8 +650,8 @@ static bool kommune_valid_31dec(const struct codelist *cl, const char *knr, int 
 	int d = y * 10000 + 1231;
 	for (size_t i = 0; i < codelist_count(cl); i++) {
 		const struct codelist_entry *e = codelist_at(cl, i);
-		if (strcmp(e->list, "kommune") == 0 && strcmp(e->code, knr) == 0 && e->valid_from <= d &&
-		    d <= e->valid_to)
+		if (strcmp(e->list, "kommune") == 0 && strcmp(e->code, knr) == 0 &&
+		    e->valid_from <= d && d <= e->valid_to)
 			return true;
 	}
 	return false;
@@ -654,17 +674,20 @@ static void header_innsending(struct vstate *s, const struct attr_val *a, unsign
 			memcpy(s->opprettet_date, d, sizeof d);
 	}
 	if (s->hdr.aargang > 0) {
-		snprintf(s->y_start, sizeof s->y_start, "%04u-01-01", (unsigned)s->hdr.aargang % 10000u);
-		snprintf(s->y_end, sizeof s->y_end, "%04u-12-31", (unsigned)s->hdr.aargang % 10000u);
+		snprintf(s->y_start, sizeof s->y_start, "%04u-01-01",
+			 (unsigned)s->hdr.aargang % 10000u);
+		snprintf(s->y_end, sizeof s->y_end, "%04u-12-31",
+			 (unsigned)s->hdr.aargang % 10000u);
 		const struct validate_params *p = s->p;
 		if (p && (p->aargang_open_min || p->aargang_open_max) &&
-		    (s->hdr.aargang < p->aargang_open_min || s->hdr.aargang > p->aargang_open_max)) {
+		    (s->hdr.aargang < p->aargang_open_min ||
+		     s->hdr.aargang > p->aargang_open_max)) {
 			char v[16];
 			snprintf(v, sizeof v, "%d", s->hdr.aargang);
 			if (p->aargang_open_min == p->aargang_open_max)
 				msg(s, "F005", line, "/Innsending/@aargang", v,
-				    "Årgang %d er ikke åpen for innsending; åpen årgang er %d", s->hdr.aargang,
-				    p->aargang_open_min);
+				    "Årgang %d er ikke åpen for innsending; åpen årgang er %d",
+				    s->hdr.aargang, p->aargang_open_min);
 			else
 				msg(s, "F005", line, "/Innsending/@aargang", v,
 				    "Årgang %d er ikke åpen for innsending; åpne årganger er %d–%d",
@@ -703,7 +726,8 @@ static void header_avsender(struct vstate *s, const struct attr_val *a, unsigned
 		msg(s, "F003", line, "/Innsending/Avsender/@kommunenummer", knr,
 		    "Kommunenummeret i filen (%s) er ikke kommunen du er logget inn som (%s)", knr,
 		    s->p->auth_kommune);
-	if (s->p && s->p->codes && s->hdr.aargang > 0 && !kommune_valid_31dec(s->p->codes, knr, s->hdr.aargang))
+	if (s->p && s->p->codes && s->hdr.aargang > 0 &&
+	    !kommune_valid_31dec(s->p->codes, knr, s->hdr.aargang))
 		msg(s, "F004", line, "/Innsending/Avsender/@kommunenummer", knr,
 		    "Kommunenummer %s er ikke en gyldig kommune per 31.12.%d", knr, s->hdr.aargang);
 }
@@ -717,7 +741,8 @@ static bool lex_check(enum lex_type t, struct attr_val *v, int minlen, int maxle
 	case T_STRING:
 		if (minlen >= 0 || maxlen >= 0) {
 			size_t n = lex_utf8_len(v->v, v->len);
-			if ((minlen >= 0 && n < (size_t)minlen) || (maxlen >= 0 && n > (size_t)maxlen))
+			if ((minlen >= 0 && n < (size_t)minlen) ||
+			    (maxlen >= 0 && n > (size_t)maxlen))
 				return false;
 		}
 		return true;
@@ -794,7 +819,8 @@ static bool check_attrs(struct vstate *s, enum ek k, unsigned long line, int nb_
 		a->v = val;
 		a->len = vlen;
 		a->present = true;
-		if (vlen > MAX_ATTR_VALUE || !lex_check(spec[j].type, a, spec[j].minlen, spec[j].maxlen)) {
+		if (vlen > MAX_ATTR_VALUE ||
+		    !lex_check(spec[j].type, a, spec[j].minlen, spec[j].maxlen)) {
 			a->bad = true;
 			ok = false;
 			snprintf(path, sizeof path, "%s/@%s", ek_path[k], spec[j].name);
@@ -803,13 +829,15 @@ static bool check_attrs(struct vstate *s, enum ek k, unsigned long line, int nb_
 				length_text(want, sizeof want, spec[j].minlen, spec[j].maxlen);
 			else
 				snprintf(want, sizeof want, "%s", type_text(spec[j].type));
-			f002(s, line, path, val, vlen, "Verdien i attributtet «%s» er ikke %s", spec[j].name, want);
+			f002(s, line, path, val, vlen, "Verdien i attributtet «%s» er ikke %s",
+			     spec[j].name, want);
 		}
 	}
 	for (int j = 0; spec[j].name; j++) {
 		if (spec[j].required && !out[j].present) {
 			snprintf(path, sizeof path, "%s/@%s", ek_path[k], spec[j].name);
-			f002(s, line, path, NULL, 0, "Attributtet «%s» mangler på «%s»", spec[j].name, ek_name[k]);
+			f002(s, line, path, NULL, 0, "Attributtet «%s» mangler på «%s»",
+			     spec[j].name, ek_name[k]);
 			ok = false;
 		}
 	}
@@ -820,9 +848,9 @@ static bool check_attrs(struct vstate *s, enum ek k, unsigned long line, int nb_
 /* the person working set                                                 */
 
 static const size_t pv_esz[PV_COUNT] = {
-	sizeof(struct v_vurdering), sizeof(struct v_tjeneste), sizeof(struct v_diagnose),
-	sizeof(struct v_svar),      sizeof(struct v_svar),     sizeof(struct v_svar),
-	sizeof(struct v_kode),      sizeof(struct v_kode),     sizeof(struct v_venteliste),
+    sizeof(struct v_vurdering), sizeof(struct v_tjeneste), sizeof(struct v_diagnose),
+    sizeof(struct v_svar),      sizeof(struct v_svar),     sizeof(struct v_svar),
+    sizeof(struct v_kode),      sizeof(struct v_kode),     sizeof(struct v_venteliste),
 };
 
 static bool ref_set(struct vstate *s, const char *v, size_t len)
@@ -933,7 +961,8 @@ static void element_vurdering_begin(struct vstate *s, const struct attr_val *a, 
 	s->vurd_nfunk = 0;
 }
 
-static void element_funksjon(struct vstate *s, const struct attr_val *a, unsigned long line, bool ok)
+static void element_funksjon(struct vstate *s, const struct attr_val *a, unsigned long line,
+			     bool ok)
 {
 	struct vec *vv = &s->pv[PV_VURD];
 	if (vv->n == 0)
@@ -957,15 +986,20 @@ static void element_funksjon(struct vstate *s, const struct attr_val *a, unsigne
 		s->vurd_n_bad++;
 	}
 	if (!(skaar >= 0 && skaar < 100 && s->skaar_valid[skaar])) {
-		msgv(s, "R201", line, path, a[1].v, a[1].len,
-		     "Skår for funksjon %ld er ikke en gyldig skår (1, 2, 3, 4, 5 eller 9); vurderingen lastes ikke",
-		     kode);
+		msgv(
+		    s, "R201", line, path, a[1].v, a[1].len,
+		    "Skår for funksjon %ld er ikke en gyldig skår (1, 2, 3, 4, 5 eller 9); vurderingen lastes ikke",
+		    kode);
 		if (vv->st[vi] == 0)
 			vv->st[vi] = 1;
 	} else if (skaar == 9 && (kode == 11 || kode == 13 || kode == 14)) {
-		msgv(s, "R204", line, path, a[1].v, a[1].len,
-		     "Skår 9 (ikke relevant) er brukt for funksjon %ld (%s), som alltid er relevant", kode,
-		     kode == 11 ? "Toalett" : kode == 13 ? "Syn" : "Hørsel");
+		msgv(
+		    s, "R204", line, path, a[1].v, a[1].len,
+		    "Skår 9 (ikke relevant) er brukt for funksjon %ld (%s), som alltid er relevant",
+		    kode,
+		    kode == 11   ? "Toalett"
+		    : kode == 13 ? "Syn"
+				 : "Hørsel");
 	}
 	if (kode >= 1 && kode <= V_FUNKSJON_COUNT && skaar >= 0 && skaar < 256)
 		v->skaar[kode - 1] = (unsigned char)skaar;
@@ -998,20 +1032,26 @@ static void element_vurdering_end(struct vstate *s)
 			dl += (size_t)snprintf(detail + dl, sizeof detail - dl, "mangler kode");
 			for (int k = 1; k <= V_FUNKSJON_COUNT && dl < sizeof detail - 8; k++)
 				if (s->funk_valid[k] && s->vurd_count[k] == 0)
-					dl += (size_t)snprintf(detail + dl, sizeof detail - dl, " %d", k);
+					dl += (size_t)snprintf(detail + dl, sizeof detail - dl,
+							       " %d", k);
 		}
 		if (dup && dl < sizeof detail - 40) {
-			dl += (size_t)snprintf(detail + dl, sizeof detail - dl, "%sflere ganger: kode", dl ? "; " : "");
+			dl += (size_t)snprintf(detail + dl, sizeof detail - dl,
+					       "%sflere ganger: kode", dl ? "; " : "");
 			for (int k = 1; k <= V_FUNKSJON_COUNT && dl < sizeof detail - 8; k++)
 				if (s->funk_valid[k] && s->vurd_count[k] > 1)
-					dl += (size_t)snprintf(detail + dl, sizeof detail - dl, " %d", k);
+					dl += (size_t)snprintf(detail + dl, sizeof detail - dl,
+							       " %d", k);
 		}
 		if (s->vurd_n_bad && dl < sizeof detail - 40) {
-			dl += (size_t)snprintf(detail + dl, sizeof detail - dl, "%sukjent kode", dl ? "; " : "");
-			size_t shown = s->vurd_n_bad < KPR_ARRAY_LEN(s->vurd_bad_codes) ? s->vurd_n_bad
-											: KPR_ARRAY_LEN(s->vurd_bad_codes);
+			dl += (size_t)snprintf(detail + dl, sizeof detail - dl, "%sukjent kode",
+					       dl ? "; " : "");
+			size_t shown = s->vurd_n_bad < KPR_ARRAY_LEN(s->vurd_bad_codes)
+					   ? s->vurd_n_bad
+					   : KPR_ARRAY_LEN(s->vurd_bad_codes);
 			for (size_t i = 0; i < shown && dl < sizeof detail - 16; i++)
-				dl += (size_t)snprintf(detail + dl, sizeof detail - dl, " %ld", s->vurd_bad_codes[i]);
+				dl += (size_t)snprintf(detail + dl, sizeof detail - dl, " %ld",
+						       s->vurd_bad_codes[i]);
 		}
 		char n[16];
 		snprintf(n, sizeof n, "%lu", s->vurd_nfunk);
@@ -1029,13 +1069,15 @@ static void element_vurdering_end(struct vstate *s)
 			vv->st[vi] = 1;
 		} else if (s->y_end[0] && strcmp(v->dato, s->y_end) > 0) {
 			msg(s, "R203", v->line, "/Innsending/Person/Vurdering/@dato", v->dato,
-			    "Vurderingsdatoen er etter utgangen av årgang %d; vurderingen lastes ikke", s->hdr.aargang);
+			    "Vurderingsdatoen er etter utgangen av årgang %d; vurderingen lastes ikke",
+			    s->hdr.aargang);
 			vv->st[vi] = 1;
 		}
 	}
 }
 
-static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned long line, bool ok)
+static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned long line,
+			     bool ok)
 {
 	struct vec *tv = &s->pv[PV_TJ];
 	struct v_tjeneste *t = vec_push(tv);
@@ -1075,49 +1117,55 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 	if (!known && s->hdr.aargang > 0) {
 		snprintf(p, sizeof p, "%s/@type", path);
 		msgv(s, "R301", line, p, a[0].v, a[0].len,
-		     "Tjenestetypen finnes ikke i kodelisten for årgang %d; tjenesten lastes ikke", s->hdr.aargang);
+		     "Tjenestetypen finnes ikke i kodelisten for årgang %d; tjenesten lastes ikke",
+		     s->hdr.aargang);
 		err = true;
 	}
 	/* R302 */
 	if (date_set(t->start) && date_set(t->slutt) && strcmp(t->slutt, t->start) < 0) {
 		snprintf(p, sizeof p, "%s/@slutt", path);
-		msg(s, "R302", line, p, t->slutt, "Sluttdato er før startdato (%s); tjenesten lastes ikke", t->start);
+		msg(s, "R302", line, p, t->slutt,
+		    "Sluttdato er før startdato (%s); tjenesten lastes ikke", t->start);
 		err = true;
 	}
 	if (date_set(t->vedtak) && date_set(t->soknad) && strcmp(t->vedtak, t->soknad) < 0) {
 		snprintf(p, sizeof p, "%s/@vedtak", path);
-		msg(s, "R302", line, p, t->vedtak, "Vedtaksdato er før søknadsdato (%s); tjenesten lastes ikke",
-		    t->soknad);
+		msg(s, "R302", line, p, t->vedtak,
+		    "Vedtaksdato er før søknadsdato (%s); tjenesten lastes ikke", t->soknad);
 		err = true;
 	}
 	/* R303 */
 	if (s->y_end[0] && date_set(t->start) && strcmp(t->start, s->y_end) > 0) {
 		snprintf(p, sizeof p, "%s/@start", path);
-		msg(s, "R303", line, p, t->start, "Startdato er etter utgangen av årgang %d; tjenesten lastes ikke",
+		msg(s, "R303", line, p, t->start,
+		    "Startdato er etter utgangen av årgang %d; tjenesten lastes ikke",
 		    s->hdr.aargang);
 		err = true;
 	}
 	if (s->y_start[0] && date_set(t->slutt) && strcmp(t->slutt, s->y_start) < 0) {
 		snprintf(p, sizeof p, "%s/@slutt", path);
-		msg(s, "R303", line, p, t->slutt, "Sluttdato er før starten av årgang %d; tjenesten lastes ikke",
-		    s->hdr.aargang);
+		msg(s, "R303", line, p, t->slutt,
+		    "Sluttdato er før starten av årgang %d; tjenesten lastes ikke", s->hdr.aargang);
 		err = true;
 	}
 	/* R304 */
 	if (t->has_timer_per_uke && (t->timer_per_uke < 0 || t->timer_per_uke > 168)) {
 		snprintf(p, sizeof p, "%s/@timerPerUke", path);
-		msgv(s, "R304", line, p, a[6].v, a[6].len,
-		     "Timer per uke er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
+		msgv(
+		    s, "R304", line, p, a[6].v, a[6].len,
+		    "Timer per uke er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
 		err = true;
 	}
 	if (t->has_timer_med_flere && (t->timer_med_flere < 0 || t->timer_med_flere > 168)) {
 		snprintf(p, sizeof p, "%s/@timerMedFlere", path);
-		msgv(s, "R304", line, p, a[7].v, a[7].len,
-		     "Timer med flere er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
+		msgv(
+		    s, "R304", line, p, a[7].v, a[7].len,
+		    "Timer med flere er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
 		err = true;
 	}
 	/* R305 */
-	if (t->has_timer_per_uke && t->has_timer_med_flere && t->timer_med_flere < t->timer_per_uke) {
+	if (t->has_timer_per_uke && t->has_timer_med_flere &&
+	    t->timer_med_flere < t->timer_per_uke) {
 		snprintf(p, sizeof p, "%s/@timerMedFlere", path);
 		msgv(s, "R305", line, p, a[7].v, a[7].len,
 		     "Timer med flere er lavere enn timer per uke; tjenesten lastes ikke");
@@ -1126,7 +1174,8 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 	/* R306 */
 	if (t->avslag && date_set(t->start)) {
 		snprintf(p, sizeof p, "%s/@start", path);
-		msg(s, "R306", line, p, t->start, "Tjenesten har avslag=\"true\", men også startdato; tjenesten lastes ikke");
+		msg(s, "R306", line, p, t->start,
+		    "Tjenesten har avslag=\"true\", men også startdato; tjenesten lastes ikke");
 		err = true;
 	} else if (!t->avslag && date_set(t->vedtak) && !date_set(t->start)) {
 		snprintf(p, sizeof p, "%s/@start", path);
@@ -1141,11 +1190,13 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 		size_t on = a[8].len;
 		if (!orgnr_valid(o, on)) {
 			snprintf(p, sizeof p, "%s/@orgnr", path);
-			msgv(s, "R307", line, p, o, on, "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer)");
+			msgv(s, "R307", line, p, o, on,
+			     "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer)");
 		}
 	} else if (inst && date_set(t->start) && !t->avslag) {
 		snprintf(p, sizeof p, "%s/@orgnr", path);
-		msg(s, "R307", line, p, NULL, "Institusjonstjeneste (type %d) mangler organisasjonsnummer", t->type);
+		msg(s, "R307", line, p, NULL,
+		    "Institusjonstjeneste (type %d) mangler organisasjonsnummer", t->type);
 	}
 	if (err)
 		tv->st[ti] = 1;
@@ -1154,8 +1205,8 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 static bool diag_code_ok(const char *kv, size_t kvlen, const char *k, size_t klen, bool icd10_ok,
 			 bool icpc2_ok)
 {
-	bool letter = klen >= 3 && k[0] >= 'A' && k[0] <= 'Z' && k[1] >= '0' && k[1] <= '9' && k[2] >= '0' &&
-		      k[2] <= '9';
+	bool letter = klen >= 3 && k[0] >= 'A' && k[0] <= 'Z' && k[1] >= '0' && k[1] <= '9' &&
+		      k[2] >= '0' && k[2] <= '9';
 	if (kvlen == 6 && memcmp(kv, "ICD-10", 6) == 0 && icd10_ok) {
 		if (!letter)
 			return false;
@@ -1173,7 +1224,8 @@ static bool diag_code_ok(const char *kv, size_t kvlen, const char *k, size_t kle
 	return false;
 }
 
-static void element_diagnose(struct vstate *s, const struct attr_val *a, unsigned long line, bool ok)
+static void element_diagnose(struct vstate *s, const struct attr_val *a, unsigned long line,
+			     bool ok)
 {
 	struct vec *dv = &s->pv[PV_DIAG];
 	struct v_diagnose *d = vec_push(dv);
@@ -1198,13 +1250,15 @@ static void element_diagnose(struct vstate *s, const struct attr_val *a, unsigne
 	} else if (!diag_code_ok(a[0].v, a[0].len, a[1].v, a[1].len, s->icd10_ok, s->icpc2_ok)) {
 		msgv(s, "R401", line, "/Innsending/Person/Diagnose/@kode", a[1].v, a[1].len,
 		     "Diagnosekoden har feil form for %s (%s); diagnosen lastes ikke", d->kodeverk,
-		     d->kodeverk[3] == '-' && d->kodeverk[2] == 'D' ? "bokstav, to sifre, eventuelt punktum og 1–2 sifre"
-								    : "bokstav og to sifre");
+		     d->kodeverk[3] == '-' && d->kodeverk[2] == 'D'
+			 ? "bokstav, to sifre, eventuelt punktum og 1–2 sifre"
+			 : "bokstav og to sifre");
 		dv->st[dv->n - 1] = 1;
 	}
 }
 
-static void element_svar(struct vstate *s, enum ek k, const struct attr_val *a, unsigned long line, bool ok)
+static void element_svar(struct vstate *s, enum ek k, const struct attr_val *a, unsigned long line,
+			 bool ok)
 {
 	enum pv which = k == E_HELDOGN ? PV_HELD : k == E_LEGEMIDDEL ? PV_LMG : PV_ERN;
 	struct vec *v = &s->pv[which];
@@ -1225,13 +1279,15 @@ static void element_svar(struct vstate *s, enum ek k, const struct attr_val *a, 
 		const char *attr = k == E_ERNAERING ? "risiko" : "svar";
 		char p[96];
 		snprintf(p, sizeof p, "%s/@%s", ek_path[k], attr);
-		msgv(s, "R405", line, p, a[0].v, a[0].len, "«%s» i %s må være 1 (ja) eller 2 (nei); elementet lastes ikke",
-		     attr, ek_name[k]);
+		msgv(s, "R405", line, p, a[0].v, a[0].len,
+		     "«%s» i %s må være 1 (ja) eller 2 (nei); elementet lastes ikke", attr,
+		     ek_name[k]);
 		v->st[v->n - 1] = 1;
 	}
 }
 
-static void element_kode(struct vstate *s, enum ek k, const struct attr_val *a, unsigned long line, bool ok)
+static void element_kode(struct vstate *s, enum ek k, const struct attr_val *a, unsigned long line,
+			 bool ok)
 {
 	struct vec *v = &s->pv[k == E_INDPLAN ? PV_IP : PV_KOORD];
 	struct v_kode *e = vec_push(v);
@@ -1249,13 +1305,14 @@ static void element_kode(struct vstate *s, enum ek k, const struct attr_val *a, 
 	if (!(a[0].i >= 1 && a[0].i <= 4)) {
 		char p[96];
 		snprintf(p, sizeof p, "%s/@kode", ek_path[k]);
-		msgv(s, "R405", line, p, a[0].v, a[0].len, "Koden i %s må være 1, 2, 3 eller 4; elementet lastes ikke",
-		     ek_name[k]);
+		msgv(s, "R405", line, p, a[0].v, a[0].len,
+		     "Koden i %s må være 1, 2, 3 eller 4; elementet lastes ikke", ek_name[k]);
 		v->st[v->n - 1] = 1;
 	}
 }
 
-static void element_venteliste(struct vstate *s, const struct attr_val *a, unsigned long line, bool ok)
+static void element_venteliste(struct vstate *s, const struct attr_val *a, unsigned long line,
+			       bool ok)
 {
 	struct vec *v = &s->pv[PV_VL];
 	struct v_venteliste *e = vec_push(v);
@@ -1369,7 +1426,8 @@ static long ref_lookup_insert(struct vstate *s, const char *ref, long prec)
 	uint32_t hv = hash_str(ref, strlen(ref));
 	size_t h = hv & (s->ref_cap - 1);
 	while (s->ref_tab[h].prec) {
-		if (s->ref_tab[h].hash == hv && strcmp(prec_ref(s, &s->precs[s->ref_tab[h].prec - 1]), ref) == 0)
+		if (s->ref_tab[h].hash == hv &&
+		    strcmp(prec_ref(s, &s->precs[s->ref_tab[h].prec - 1]), ref) == 0)
 			return (long)s->ref_tab[h].prec - 1;
 		h = (h + 1) & (s->ref_cap - 1);
 	}
@@ -1432,7 +1490,8 @@ static void retract(struct vstate *s, struct prec *p)
 		sum->registrations_loaded -= p->regs;
 		sum->registrations_excluded += p->regs;
 	}
-	if (s->sink && s->sink->retract && !s->fatal && !s->sink->retract(s->sink->ctx, prec_ref(s, p))) {
+	if (s->sink && s->sink->retract && !s->fatal &&
+	    !s->sink->retract(s->sink->ctx, prec_ref(s, p))) {
 		s->internal_error = true;
 		stop(s);
 	}
@@ -1454,7 +1513,8 @@ static bool active_in_year(const struct vstate *s, const struct v_tjeneste *t)
 
 static bool in_year(const struct vstate *s, const char *d)
 {
-	return date_set(d) && (!s->y_start[0] || (strcmp(d, s->y_start) >= 0 && strcmp(d, s->y_end) <= 0));
+	return date_set(d) &&
+	       (!s->y_start[0] || (strcmp(d, s->y_start) >= 0 && strcmp(d, s->y_end) <= 0));
 }
 
 static int cmp_tj_type_start(const void *a, const void *b)
@@ -1497,7 +1557,8 @@ static void person_cross_rules(struct vstate *s)
 		const struct v_tjeneste *t = VEC_AT(tv, struct v_tjeneste, i);
 		if (date_set(t->start))
 			n_started++;
-		if (date_set(t->vedtak) && (!latest_vedtak || strcmp(t->vedtak, latest_vedtak) > 0)) {
+		if (date_set(t->vedtak) &&
+		    (!latest_vedtak || strcmp(t->vedtak, latest_vedtak) > 0)) {
 			latest_vedtak = t->vedtak;
 			latest_vedtak_line = t->line;
 		}
@@ -1592,7 +1653,8 @@ static void person_cross_rules(struct vstate *s)
 			const struct v_tjeneste *t = VEC_AT(tv, struct v_tjeneste, j);
 			if (tv->st[j] || t->type != 21 || !date_set(t->start) || t->avslag)
 				continue;
-			if (strcmp(t->start, w->vedtak) <= 0 && (!date_set(t->slutt) || strcmp(t->slutt, w->vedtak) >= 0)) {
+			if (strcmp(t->start, w->vedtak) <= 0 &&
+			    (!date_set(t->slutt) || strcmp(t->slutt, w->vedtak) >= 0)) {
 				msg(s, "R404", w->line, ek_path[E_VENTELISTE], w->vedtak,
 				    "Personen står på venteliste, men har pågående langtidsopphold i institusjon (linje %lu)",
 				    t->line);
@@ -1613,7 +1675,8 @@ static void person_end(struct vstate *s)
 	/* R101–R104 */
 	enum nid_status st = NID_MISSING;
 	if (s->has_fnr)
-		st = s->fnr_overflow ? NID_NOT_11_DIGITS : nid_check(s->fnr, s->fnr_len, &s->nidopt, &info);
+		st = s->fnr_overflow ? NID_NOT_11_DIGITS
+				     : nid_check(s->fnr, s->fnr_len, &s->nidopt, &info);
 	nid_mask(s->fnr, s->fnr_len, masked);
 	unsigned long fl = s->has_fnr ? s->fnr_line : s->person_line;
 	switch (st) {
@@ -1621,11 +1684,13 @@ static void person_end(struct vstate *s)
 		nid_ok = true;
 		break;
 	case NID_MISSING:
-		msg(s, "R101", fl, ek_path[E_FNR], NULL, "Fødselsnummer mangler; personen lastes ikke");
+		msg(s, "R101", fl, ek_path[E_FNR], NULL,
+		    "Fødselsnummer mangler; personen lastes ikke");
 		s->person_excluded = true;
 		break;
 	case NID_NOT_11_DIGITS:
-		msg(s, "R102", fl, ek_path[E_FNR], masked, "Fødselsnummeret er ikke 11 sifre; personen lastes ikke");
+		msg(s, "R102", fl, ek_path[E_FNR], masked,
+		    "Fødselsnummeret er ikke 11 sifre; personen lastes ikke");
 		s->person_excluded = true;
 		break;
 	case NID_BAD_CHECKSUM:
@@ -1635,8 +1700,9 @@ static void person_end(struct vstate *s)
 		break;
 	case NID_BAD_DATE:
 		msg(s, "R104", fl, ek_path[E_FNR], masked,
-		    s->nidopt.test_mode ? "Fødselsnummeret inneholder ingen gyldig dato; personen lastes ikke"
-					: "Fødselsnummeret inneholder ingen gyldig dato (syntetiske testnumre godtas bare i testmodus); personen lastes ikke");
+		    s->nidopt.test_mode
+			? "Fødselsnummeret inneholder ingen gyldig dato; personen lastes ikke"
+			: "Fødselsnummeret inneholder ingen gyldig dato (syntetiske testnumre godtas bare i testmodus); personen lastes ikke");
 		s->person_excluded = true;
 		break;
 	}
@@ -1646,7 +1712,8 @@ static void person_end(struct vstate *s)
 	snprintf(ppath_ref, sizeof ppath_ref, "%s/@ref", ppath);
 	bool ref_usable = false;
 	if (!s->has_ref || s->ref_len == 0) {
-		msg(s, "R106", s->person_line, ppath_ref, NULL, "Personen mangler ref; personen lastes ikke");
+		msg(s, "R106", s->person_line, ppath_ref, NULL,
+		    "Personen mangler ref; personen lastes ikke");
 		s->person_excluded = true;
 	} else if (s->ref_idlike) {
 		msg(s, "R106", s->person_line, ppath_ref, s->ref_display,
@@ -1659,15 +1726,17 @@ static void person_end(struct vstate *s)
 		bool blank = true;
 		for (size_t i = 0; printable && i < s->ref_len; i++) {
 			unsigned char c = (unsigned char)s->ref[i];
-			if (c < 0x20 || c == 0x7f || (c == 0xC2 && i + 1 < s->ref_len &&
-						      (unsigned char)s->ref[i + 1] >= 0x80 &&
-						      (unsigned char)s->ref[i + 1] <= 0x9f))
+			if (c < 0x20 || c == 0x7f ||
+			    (c == 0xC2 && i + 1 < s->ref_len &&
+			     (unsigned char)s->ref[i + 1] >= 0x80 &&
+			     (unsigned char)s->ref[i + 1] <= 0x9f))
 				printable = false;
 			if (c != ' ')
 				blank = false;
 		}
 		if (blank && printable) {
-			msg(s, "R106", s->person_line, ppath_ref, NULL, "Personen mangler ref (bare mellomrom); personen lastes ikke");
+			msg(s, "R106", s->person_line, ppath_ref, NULL,
+			    "Personen mangler ref (bare mellomrom); personen lastes ikke");
 			s->person_excluded = true;
 		} else if (!printable) {
 			msg(s, "R106", s->person_line, ppath_ref, s->ref_display,
@@ -1680,7 +1749,8 @@ static void person_end(struct vstate *s)
 
 	/* R108 */
 	if (!s->has_kjonn) {
-		msg(s, "R108", s->person_line, ek_path[E_KJONN], NULL, "Kjønn mangler; personen lastes ikke");
+		msg(s, "R108", s->person_line, ek_path[E_KJONN], NULL,
+		    "Kjønn mangler; personen lastes ikke");
 		s->person_excluded = true;
 	} else if (!s->kjonn_broken && s->kjonn != 1 && s->kjonn != 2) {
 		char v[24];
@@ -1697,7 +1767,8 @@ static void person_end(struct vstate *s)
 			char v[16];
 			snprintf(v, sizeof v, "%d", s->fodselsaar);
 			msg(s, "R107", s->fodselsaar_line, ek_path[E_FODSELSAAR], v,
-			    "Fødselsåret stemmer ikke med fødselsåret i fødselsnummeret (%d)", info.birth_year);
+			    "Fødselsåret stemmer ikke med fødselsåret i fødselsnummeret (%d)",
+			    info.birth_year);
 		}
 		if (!s->has_fodselsaar)
 			fodselsaar = info.birth_year;
@@ -1709,8 +1780,8 @@ static void person_end(struct vstate *s)
 		const char *dpath = ek_path[E_DODSDATO];
 		bool reported = false;
 		if (s->hdr.aargang > 0 && atoi(dd) > s->hdr.aargang) {
-			msg(s, "R109", s->dodsdato_line, dpath, dd, "Dødsdatoen er i et senere år enn årgang %d",
-			    s->hdr.aargang);
+			msg(s, "R109", s->dodsdato_line, dpath, dd,
+			    "Dødsdatoen er i et senere år enn årgang %d", s->hdr.aargang);
 			reported = true;
 		}
 		const struct vec *tv = &s->pv[PV_TJ], *vv = &s->pv[PV_VURD];
@@ -1718,7 +1789,8 @@ static void person_end(struct vstate *s)
 			const struct v_tjeneste *t = VEC_AT(tv, struct v_tjeneste, i);
 			if (tv->st[i] != 2 && date_set(t->start) && strcmp(dd, t->start) < 0) {
 				msg(s, "R109", s->dodsdato_line, dpath, dd,
-				    "Dødsdatoen er før starten på en tjeneste (%s, linje %lu)", t->start, t->line);
+				    "Dødsdatoen er før starten på en tjeneste (%s, linje %lu)",
+				    t->start, t->line);
 				reported = true;
 			}
 		}
@@ -1726,7 +1798,8 @@ static void person_end(struct vstate *s)
 			const struct v_vurdering *v = VEC_AT(vv, struct v_vurdering, i);
 			if (vv->st[i] != 2 && date_set(v->dato) && strcmp(dd, v->dato) < 0) {
 				msg(s, "R109", s->dodsdato_line, dpath, dd,
-				    "Dødsdatoen er før en funksjonsvurdering (%s, linje %lu)", v->dato, v->line);
+				    "Dødsdatoen er før en funksjonsvurdering (%s, linje %lu)",
+				    v->dato, v->line);
 				reported = true;
 			}
 		}
@@ -1761,9 +1834,10 @@ static void person_end(struct vstate *s)
 			    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
 			    s->ref_display, (unsigned long)o->line);
 			char text[256];
-			snprintf(text, sizeof text,
-				 "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
-				 oref, s->person_line);
+			snprintf(
+			    text, sizeof text,
+			    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
+			    oref, s->person_line);
 			msg_raw(s, "R106", oref, o->line, ppath_ref, text, oref);
 			s->person_excluded = true;
 			retract(s, o);
@@ -1784,9 +1858,10 @@ static void person_end(struct vstate *s)
 			    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
 			    mref, s->person_line, oref, (unsigned long)o->line);
 			char text[320];
-			snprintf(text, sizeof text,
-				 "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
-				 oref, (unsigned long)o->line, mref, s->person_line);
+			snprintf(
+			    text, sizeof text,
+			    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
+			    oref, (unsigned long)o->line, mref, s->person_line);
 			msg_raw(s, "R105", prec_ref(s, o), o->line, ek_path[E_FNR], text, masked);
 			s->person_excluded = true;
 			retract(s, o);
@@ -1907,8 +1982,9 @@ static void text_reset(struct vstate *s)
 	s->text_pending_ws = false;
 }
 
-static void on_start(void *ud, const xmlChar *lname, const xmlChar *prefix, const xmlChar *uri, int nb_ns,
-		     const xmlChar **ns, int nb_attrs, int nb_defaulted, const xmlChar **attrs)
+static void on_start(void *ud, const xmlChar *lname, const xmlChar *prefix, const xmlChar *uri,
+		     int nb_ns, const xmlChar **ns, int nb_attrs, int nb_defaulted,
+		     const xmlChar **attrs)
 {
 	(void)prefix;
 	(void)nb_ns;
@@ -1940,16 +2016,19 @@ static void on_start(void *ud, const xmlChar *lname, const xmlChar *prefix, cons
 		if (uri && strcmp((const char *)uri, NS_URI) != 0)
 			snprintf(qn, sizeof qn, "{%s}%s", (const char *)uri, (const char *)lname);
 		else if (!uri)
-			snprintf(qn, sizeof qn, "%s (uten navnerom %s)", (const char *)lname, NS_URI);
+			snprintf(qn, sizeof qn, "%s (uten navnerom %s)", (const char *)lname,
+				 NS_URI);
 		else
 			snprintf(qn, sizeof qn, "%s", (const char *)lname);
 		if (parent == E_NONE) {
-			f002(s, line, "/", NULL, 0, "Rotelementet må være «Innsending» i navnerommet %s, ikke «%s»",
+			f002(s, line, "/", NULL, 0,
+			     "Rotelementet må være «Innsending» i navnerommet %s, ikke «%s»",
 			     NS_URI, qn);
 			stop(s);
 			return;
 		}
-		f002(s, line, ek_path[parent], NULL, 0, "Elementet «%s» er ikke tillatt i «%s»", qn, ek_name[parent]);
+		f002(s, line, ek_path[parent], NULL, 0, "Elementet «%s» er ikke tillatt i «%s»", qn,
+		     ek_name[parent]);
 		s->skip_depth = 1;
 		return;
 	}
@@ -1971,11 +2050,13 @@ static void on_start(void *ud, const xmlChar *lname, const xmlChar *prefix, cons
 		}
 		if (!order_ok) {
 			if (k == E_PERSON)
-				f002(s, line, ek_path[k], NULL, 0, "«Avsender» må komme først i «Innsending», før personene");
-			else
 				f002(s, line, ek_path[k], NULL, 0,
-				     "Elementet «%s» står på feil plass eller forekommer mer enn én gang (rekkefølgen i Person er Fnr, Kjonn, Fodselsaar, Dodsdato, deretter de andre)",
-				     ek_name[k]);
+				     "«Avsender» må komme først i «Innsending», før personene");
+			else
+				f002(
+				    s, line, ek_path[k], NULL, 0,
+				    "Elementet «%s» står på feil plass eller forekommer mer enn én gang (rekkefølgen i Person er Fnr, Kjonn, Fodselsaar, Dodsdato, deretter de andre)",
+				    ek_name[k]);
 			s->skip_depth = 1;
 			return;
 		}
@@ -2086,7 +2167,8 @@ static void simple_end(struct vstate *s, enum ek k, unsigned long line)
 	enum lex_type t = simple_type(k);
 	bool ok = !s->text_overflow && lex_check(t, &a, -1, -1);
 	if (!ok) {
-		f002(s, line, ek_path[k], v, n, "Innholdet i «%s» er ikke %s", ek_name[k], type_text(t));
+		f002(s, line, ek_path[k], v, n, "Innholdet i «%s» er ikke %s", ek_name[k],
+		     type_text(t));
 		if (k == E_KJONN)
 			s->kjonn_broken = true;
 		return;
@@ -2141,7 +2223,8 @@ static void on_end(void *ud, const xmlChar *lname, const xmlChar *prefix, const 
 		break;
 	case E_INNSENDING:
 		if (!s->seen_avsender)
-			f002(s, line, ek_path[E_INNSENDING], NULL, 0, "«Innsending» mangler elementet «Avsender»");
+			f002(s, line, ek_path[E_INNSENDING], NULL, 0,
+			     "«Innsending» mangler elementet «Avsender»");
 		break;
 	default:
 		break;
@@ -2155,9 +2238,11 @@ static void text_error(struct vstate *s, enum ek k, const char *ch, size_t len)
 	s->text_err[s->depth - 1] = true;
 	unsigned long line = cur_line(s);
 	if (ek_content(k) == C_EMPTY)
-		f002(s, line, ek_path[k], ch, len, "Elementet «%s» skal være tomt (bare attributter)", ek_name[k]);
+		f002(s, line, ek_path[k], ch, len,
+		     "Elementet «%s» skal være tomt (bare attributter)", ek_name[k]);
 	else
-		f002(s, line, ek_path[k], ch, len, "Tekst er ikke tillatt direkte i «%s»", ek_name[k]);
+		f002(s, line, ek_path[k], ch, len, "Tekst er ikke tillatt direkte i «%s»",
+		     ek_name[k]);
 }
 
 static void text_append(struct vstate *s, const char *ch, size_t len)
@@ -2266,11 +2351,13 @@ static void on_error(void *ud, xmlErrorPtr e)
 	const char *text = "Filen er ikke velformet XML og kan ikke leses videre";
 	if (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING ||
 	    e->code == XML_ERR_UNSUPPORTED_ENCODING || e->code == XML_ERR_ENCODING_NAME)
-		text = "Filen har feil tegnkoding eller ugyldige tegn; bruk UTF-8 eller ISO-8859-1 som deklarert";
+		text =
+		    "Filen har feil tegnkoding eller ugyldige tegn; bruk UTF-8 eller ISO-8859-1 som deklarert";
 	else if (e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY ||
 		 e->code == XML_ERR_TAG_NOT_FINISHED)
 		text = "Filen er ufullstendig eller avkuttet (XML-en slutter for tidlig)";
-	msg_raw(s, "F001", s->in_person ? s->ref_display : "", e->line > 0 ? (unsigned long)e->line : cur_line(s),
+	msg_raw(s, "F001", s->in_person ? s->ref_display : "",
+		e->line > 0 ? (unsigned long)e->line : cur_line(s),
 		s->depth ? ek_path[s->stack[s->depth - 1]] : "/", text, v);
 	stop(s);
 }
@@ -2334,7 +2421,8 @@ static const char *check_encoding(const unsigned char *b, size_t n, char *enc, s
 	if (ascii_ieq(v, vl, "UTF-8") || ascii_ieq(v, vl, "UTF8"))
 		return NULL;
 	if (!bom && (ascii_ieq(v, vl, "ISO-8859-1") || ascii_ieq(v, vl, "ISO_8859-1") ||
-		     ascii_ieq(v, vl, "ISO8859-1") || ascii_ieq(v, vl, "LATIN1") || ascii_ieq(v, vl, "LATIN-1")))
+		     ascii_ieq(v, vl, "ISO8859-1") || ascii_ieq(v, vl, "LATIN1") ||
+		     ascii_ieq(v, vl, "LATIN-1")))
 		return NULL;
 	if (bom)
 		return "Filen har UTF-8-merke (BOM), men deklarerer en annen tegnkoding";
@@ -2367,7 +2455,8 @@ static void intern_names(struct vstate *s)
 	for (int k = 1; k < E_COUNT; k++) {
 		s->ename[k] = xmlDictLookup(d, (const xmlChar *)ek_name[k], -1);
 		for (int j = 0; j < MAX_ATTRS && attr_specs[k][j].name; j++)
-			s->aname[k][j] = xmlDictLookup(d, (const xmlChar *)attr_specs[k][j].name, -1);
+			s->aname[k][j] =
+			    xmlDictLookup(d, (const xmlChar *)attr_specs[k][j].name, -1);
 	}
 	s->xsi_schemaLocation = xmlDictLookup(d, (const xmlChar *)"schemaLocation", -1);
 	s->xsi_noNs = xmlDictLookup(d, (const xmlChar *)"noNamespaceSchemaLocation", -1);
@@ -2421,7 +2510,8 @@ static bool run(struct vstate *s, const char *path)
 		goto out;
 	}
 	char enc[48];
-	const char *enc_err = check_encoding((const unsigned char *)buf, (size_t)n, enc, sizeof enc);
+	const char *enc_err =
+	    check_encoding((const unsigned char *)buf, (size_t)n, enc, sizeof enc);
 	if (enc_err) {
 		msg(s, "F001", 1, "/", enc, "%s", enc_err);
 		goto out;
@@ -2471,7 +2561,8 @@ static bool run(struct vstate *s, const char *path)
 			if (errnum == Z_ERRNO) {
 				ok = false;
 			} else {
-				msg(s, "F001", cur_line(s), "/", zm, "Filen er skadet og kan ikke pakkes ut (gzip)");
+				msg(s, "F001", cur_line(s), "/", zm,
+				    "Filen er skadet og kan ikke pakkes ut (gzip)");
 			}
 			stop(s);
 			break;
@@ -2507,8 +2598,8 @@ static bool setup(struct vstate *s, const struct validate_params *p)
 	return true;
 }
 
-bool validate_file(const char *path, const struct validate_params *params, const struct validate_sink *sink,
-		   struct report *r, struct validate_result *res)
+bool validate_file(const char *path, const struct validate_params *params,
+		   const struct validate_sink *sink, struct report *r, struct validate_result *res)
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -2543,7 +2634,8 @@ bool validate_file(const char *path, const struct validate_params *params, const
 		res->header = s->hdr;
 		res->header_ok = s->header_ok;
 		res->bytes = s->bytes;
-		res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		res->seconds =
+		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	}
 	state_free(s);
 	free(s);
@@ -2562,13 +2654,14 @@ bool validate_peek_header(const char *path, struct v_header *h, char *err, size_
 	bool ok = run(s, path);
 	memset(h, 0, sizeof *h);
 	*h = s->hdr;
-	bool header = ok && s->seen_avsender && s->hdr.id[0] && s->hdr.aargang > 0 && s->hdr.kommunenummer[0] &&
-		      !s->fatal;
+	bool header = ok && s->seen_avsender && s->hdr.id[0] && s->hdr.aargang > 0 &&
+		      s->hdr.kommunenummer[0] && !s->fatal;
 	if (!ok)
 		snprintf(err, errlen, "filen kan ikke leses");
 	else if (!header)
 		snprintf(err, errlen, "%s",
-			 s->peek_err[0] ? s->peek_err : "Innsending og Avsender kunne ikke leses fra filen");
+			 s->peek_err[0] ? s->peek_err
+					: "Innsending og Avsender kunne ikke leses fra filen");
 	state_free(s);
 	free(s);
 	return header;

@@ -23,7 +23,7 @@
 #include "keystore.h"
 #include "log.h"
 
-#define VAULT_BATCH 1000
+#define VAULT_BATCH  1000
 #define VAULT_CT_LEN (11 + HPKE_NT)
 
 struct vault_row {
@@ -46,17 +46,17 @@ struct vault {
 	char reid_id[KEYSTORE_ID_LEN + 1];
 	char key_version[16];
 	char key_fp[KEYSTORE_ID_LEN + 1];
-	struct hpke_ctx *ctx;  /* the open batch's sender context */
-	struct pending batch;  /* the open batch */
-	FILE *spill;           /* sealed batches waiting for vault_flush */
-	size_t spilled;        /* batches in the spill file */
+	struct hpke_ctx *ctx; /* the open batch's sender context */
+	struct pending batch; /* the open batch */
+	FILE *spill;          /* sealed batches waiting for vault_flush */
+	size_t spilled;       /* batches in the spill file */
 	bool failed;
 };
 
 static const struct db_stmt st_put = {
-	"vault_put_batch",
-	"SELECT vault.put_batch($1::int, $2, $3, $4::bytea, $5::bytea[], $6::bigint[], $7::bytea[])",
-	7};
+    "vault_put_batch",
+    "SELECT vault.put_batch($1::int, $2, $3, $4::bytea, $5::bytea[], $6::bigint[], $7::bytea[])",
+    7};
 
 struct vault *vault_new(const struct kpr_config *cfg, int key_version, const char *key_fp,
 			char *err, size_t errlen)
@@ -229,7 +229,8 @@ bool vault_flush(struct vault *v)
 		return false;
 	bool ok = true;
 	for (size_t i = 0; i < v->spilled && ok; i++) {
-		ok = fread(b, offsetof(struct pending, rows), 1, v->spill) == 1 && b->n <= VAULT_BATCH &&
+		ok = fread(b, offsetof(struct pending, rows), 1, v->spill) == 1 &&
+		     b->n <= VAULT_BATCH &&
 		     fread(b->rows, sizeof b->rows[0], b->n, v->spill) == b->n && send_batch(v, b);
 	}
 	free(b);

@@ -43,37 +43,37 @@ struct worker_pool {
 };
 
 static const struct db_stmt st_claim = {
-	"job_claim",
-	"UPDATE kpr.job SET state = 'running', attempts = attempts + 1, worker = $1,"
-	" lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
-	" WHERE submission_id = (SELECT submission_id FROM kpr.job"
-	"   WHERE state = 'queued' OR (state = 'running' AND lease_until < now())"
-	/* a claiming thread holds no job: one still running under its id was
+    "job_claim",
+    "UPDATE kpr.job SET state = 'running', attempts = attempts + 1, worker = $1,"
+    " lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
+    " WHERE submission_id = (SELECT submission_id FROM kpr.job"
+    "   WHERE state = 'queued' OR (state = 'running' AND lease_until < now())"
+    /* a claiming thread holds no job: one still running under its id was
 	 * released while the database was away and is taken back here */
-	"      OR (state = 'running' AND worker = $1)"
-	"   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
-	" RETURNING submission_id::text, attempts",
-	2};
+    "      OR (state = 'running' AND worker = $1)"
+    "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
+    " RETURNING submission_id::text, attempts",
+    2};
 static const struct db_stmt st_release = {
-	"job_release",
-	"UPDATE kpr.job SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = now(),"
-	" attempts = attempts - CASE WHEN $3::boolean THEN 1 ELSE 0 END"
-	" WHERE submission_id = $1::uuid AND state = 'running' AND worker = $2",
-	3};
+    "job_release",
+    "UPDATE kpr.job SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = now(),"
+    " attempts = attempts - CASE WHEN $3::boolean THEN 1 ELSE 0 END"
+    " WHERE submission_id = $1::uuid AND state = 'running' AND worker = $2",
+    3};
 static const struct db_stmt st_heartbeat = {
-	"job_heartbeat",
-	"UPDATE kpr.job SET lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
-	" WHERE state = 'running' AND worker LIKE $1 || ':%'",
-	2};
-static const struct db_stmt st_depth = {
-	"job_depth", "SELECT count(*) FROM kpr.job WHERE state <> 'done'", 0};
+    "job_heartbeat",
+    "UPDATE kpr.job SET lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
+    " WHERE state = 'running' AND worker LIKE $1 || ':%'",
+    2};
+static const struct db_stmt st_depth = {"job_depth",
+					"SELECT count(*) FROM kpr.job WHERE state <> 'done'", 0};
 static const struct db_stmt st_give_up = {
-	"job_give_up",
-	"WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
-	"  WHERE submission_id = $1::uuid RETURNING submission_id)"
-	" UPDATE kpr.submission SET status = 'rejected', processed_at = now()"
-	" WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')",
-	1};
+    "job_give_up",
+    "WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
+    "  WHERE submission_id = $1::uuid RETURNING submission_id)"
+    " UPDATE kpr.submission SET status = 'rejected', processed_at = now()"
+    " WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')",
+    1};
 
 static void sleep_or_stop(struct worker_pool *p, int ms)
 {
@@ -152,7 +152,8 @@ static void *worker_main(void *arg)
 		enum ingest_outcome o = ingest_process(in, db, sub, w->id);
 		if (o == INGEST_RETRY || o == INGEST_RETRY_TRANSIENT) {
 			/* a database that is away does not use up the job's attempts */
-			const char *params[] = {sub, w->id, o == INGEST_RETRY_TRANSIENT ? "true" : "false"};
+			const char *params[] = {sub, w->id,
+						o == INGEST_RETRY_TRANSIENT ? "true" : "false"};
 			if (db_ensure(db))
 				exec_quietly(db, &st_release, params);
 			sleep_or_stop(p, o == INGEST_RETRY_TRANSIENT ? 2000 : 1000);
@@ -171,7 +172,8 @@ static void *heartbeat_main(void *arg)
 {
 	struct worker_pool *p = arg;
 	const struct kpr_config *cfg = p->app->cfg;
-	struct db *db = db_new(cfg->register_dsn, cfg->register_password_file, "register/heartbeat");
+	struct db *db =
+	    db_new(cfg->register_dsn, cfg->register_password_file, "register/heartbeat");
 	char lease[16];
 	snprintf(lease, sizeof lease, "%d", cfg->job_lease_seconds);
 	/* every second: the queue depth uploads are judged by; every third of a

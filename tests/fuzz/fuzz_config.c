@@ -79,9 +79,9 @@ static void cleanup(void)
 static void init(void)
 {
 	static const char minimal[] =
-		"[server]\ntls_cert_file = cert.pem\ntls_key_file = key.pem\n"
-		"[database]\nregister_dsn = host=/tmp dbname=r\nvault_dsn = host=/tmp dbname=v\n"
-		"[paths]\nspool_dir = spool\nfeedback_dir = fb\nkeys_dir = keys\n";
+	    "[server]\ntls_cert_file = cert.pem\ntls_key_file = key.pem\n"
+	    "[database]\nregister_dsn = host=/tmp dbname=r\nvault_dsn = host=/tmp dbname=v\n"
+	    "[paths]\nspool_dir = spool\nfeedback_dir = fb\nkeys_dir = keys\n";
 	/* tmpfs when there is one: a file is written for every input */
 	snprintf(dir, sizeof dir, "%s/fuzz_config-XXXXXX",
 		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");

@@ -25,7 +25,8 @@ static bool ref_well_formed(const char *t, size_t n)
 	if (n != 47 || memcmp(t, "kpr_", 4) != 0)
 		return false;
 	for (size_t i = 4; i < n; i++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", t[i]) ||
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+			    t[i]) ||
 		    t[i] == '\0')
 			return false;
 	return true;
@@ -34,7 +35,8 @@ static bool ref_well_formed(const char *t, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* raw bytes (may hold NULs) for the syntax check */
-	if (auth_token_well_formed((const char *)data, size) != ref_well_formed((const char *)data, size))
+	if (auth_token_well_formed((const char *)data, size) !=
+	    ref_well_formed((const char *)data, size))
 		abort();
 
 	/* the header as libmicrohttpd hands it over: NUL-terminated */

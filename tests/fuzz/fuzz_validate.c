@@ -65,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (fd < 0) {
 		char err[256];
-		codes = codelist_load("config/codelists.csv", err, sizeof err); /* NULL: built-in lists */
+		codes = codelist_load("config/codelists.csv", err,
+				      sizeof err); /* NULL: built-in lists */
 		snprintf(path, sizeof path, "/tmp/fuzz_validate-XXXXXX");
 		fd = mkstemp(path);
 		if (fd < 0)

@@ -30,8 +30,9 @@ xargs -P 48 -L 1 bash -c 'upload_one "$0" "$1"' < "$W/jobs" > "$W/codes" 2>"$W/e
 check "all 357 uploads answered 202" [ "$(grep -c '^202$' "$W/codes")" = 357 ]
 check "no client errors" [ ! -s "$W/errors" ]
 
-ids_sql="SELECT id FROM kpr.submission WHERE sha256 IN ($(sha256sum "$W"/files/*.xml | awk '{printf "%s'\''%s'\''", NR>1?",":"", $1}'))"
-for _ in $(seq 1 600); do
+shas=$(sha256sum "$W"/files/*.xml | awk '{print "'"'"'" $1 "'"'"'"}' | paste -sd, -)
+ids_sql="SELECT id FROM kpr.submission WHERE sha256 IN ($shas)"
+for _ in $(seq 1 300); do # 150 s at most
   [ "$(sql "SELECT count(*) FROM kpr.submission WHERE id IN ($ids_sql) AND status NOT IN ('received', 'processing')")" = 357 ] && break
   sleep 0.5
 done

@@ -57,38 +57,38 @@ static const struct {
 	const char *name;
 	bool institution;
 } spec_services[] = {
-	{"1", "Praktisk bistand – daglige gjøremål", false},
-	{"2", "Praktisk bistand – opplæring – daglige gjøremål", false},
-	{"3", "Praktisk bistand – brukerstyrt personlig assistanse", false},
-	{"4", "Dagaktivitetstilbud", false},
-	{"5", "Matombringing", false},
-	{"6", "Trygghetsalarm", false},
-	{"7", "Avlastning utenfor institusjon", false},
-	{"8", "Avlastning i institusjon", true},
-	{"9", "Støttekontakt", false},
-	{"11", "Omsorgsstønad", false},
-	{"14", "Bruk av tvang psykisk utviklingshemning – planlagte tiltak", false},
-	{"15", "Helsetjenester i hjemmet", false},
-	{"17", "Dagopphold i institusjon", true},
-	{"18", "Tidsbegrenset opphold – utredning/behandling", true},
-	{"19", "Tidsbegrenset opphold – habilitering/rehabilitering", true},
-	{"20", "Tidsbegrenset opphold – annet", true},
-	{"21", "Langtidsopphold i institusjon", true},
-	{"22", "Nattopphold i institusjon", true},
-	{"23", "Bruk av tvang psykisk utviklingshemning – nødsituasjoner", false},
-	{"24", "Helsehjelp med tvang", false},
-	{"25", "Kommunal øyeblikkelig hjelp – døgnopphold", true},
-	{"26", "Lokaliseringsteknologi (GPS)", false},
-	{"27", "Elektronisk medisineringsstøtte", false},
-	{"28", "Digitalt tilsyn", false},
-	{"29", "Bolig som kommunen disponerer for helse- og omsorgsformål", false},
+    {"1", "Praktisk bistand – daglige gjøremål", false},
+    {"2", "Praktisk bistand – opplæring – daglige gjøremål", false},
+    {"3", "Praktisk bistand – brukerstyrt personlig assistanse", false},
+    {"4", "Dagaktivitetstilbud", false},
+    {"5", "Matombringing", false},
+    {"6", "Trygghetsalarm", false},
+    {"7", "Avlastning utenfor institusjon", false},
+    {"8", "Avlastning i institusjon", true},
+    {"9", "Støttekontakt", false},
+    {"11", "Omsorgsstønad", false},
+    {"14", "Bruk av tvang psykisk utviklingshemning – planlagte tiltak", false},
+    {"15", "Helsetjenester i hjemmet", false},
+    {"17", "Dagopphold i institusjon", true},
+    {"18", "Tidsbegrenset opphold – utredning/behandling", true},
+    {"19", "Tidsbegrenset opphold – habilitering/rehabilitering", true},
+    {"20", "Tidsbegrenset opphold – annet", true},
+    {"21", "Langtidsopphold i institusjon", true},
+    {"22", "Nattopphold i institusjon", true},
+    {"23", "Bruk av tvang psykisk utviklingshemning – nødsituasjoner", false},
+    {"24", "Helsehjelp med tvang", false},
+    {"25", "Kommunal øyeblikkelig hjelp – døgnopphold", true},
+    {"26", "Lokaliseringsteknologi (GPS)", false},
+    {"27", "Elektronisk medisineringsstøtte", false},
+    {"28", "Digitalt tilsyn", false},
+    {"29", "Bolig som kommunen disponerer for helse- og omsorgsformål", false},
 };
 
 START_TEST(real_service_types)
 {
 	for (size_t i = 0; i < KPR_ARRAY_LEN(spec_services); i++) {
 		const struct codelist_entry *e =
-			codelist_find(real, "tjenestetype", spec_services[i].code, 2025);
+		    codelist_find(real, "tjenestetype", spec_services[i].code, 2025);
 		ck_assert_msg(e != NULL, "tjenestetype %s missing for 2025", spec_services[i].code);
 		ck_assert_str_eq(e->name, spec_services[i].name);
 		ck_assert_msg(e->institution == spec_services[i].institution,
@@ -182,7 +182,8 @@ START_TEST(real_other_lists)
 	for (int k = 1; k <= 17; k++) {
 		char code[4];
 		snprintf(code, sizeof(code), "%d", k);
-		ck_assert_msg(codelist_find(real, "funksjon", code, 2025) != NULL, "funksjon %d", k);
+		ck_assert_msg(codelist_find(real, "funksjon", code, 2025) != NULL, "funksjon %d",
+			      k);
 	}
 	ck_assert_ptr_null(codelist_find(real, "funksjon", "0", 2025));
 	ck_assert_ptr_null(codelist_find(real, "funksjon", "18", 2025));
@@ -231,7 +232,7 @@ START_TEST(every_entry_findable)
 				bool covers = e->valid_from <= y * 10000 + 1231 &&
 					      e->valid_to >= y * 10000 + 101;
 				const struct codelist_entry *f =
-					codelist_find(real, e->list, e->code, y);
+				    codelist_find(real, e->list, e->code, y);
 				if (covers)
 					ck_assert_ptr_eq(f, e);
 				lookups++;
@@ -247,15 +248,14 @@ END_TEST
 START_TEST(year_boundaries)
 {
 	char err[512], *path;
-	struct codelist *cl = load_string(
-		HDR "t;a;Siste dag i 2020;2020-12-31;;;\n"
-		    "t;b;Fra nyttår 2021;2021-01-01;;;\n"
-		    "t;c;Bare 1. januar 2021;2020-06-01;2021-01-01;;\n"
-		    "t;d;Slutter 31.12.2020;2010-01-01;2020-12-31;;\n"
-		    "t;e;Midt i 2022;2022-07-01;2022-07-31;;\n"
-		    "t;f;Gammelt navn;2010-01-01;2022-06-30;1;\n"
-		    "t;f;Nytt navn;2022-07-01;;0;\n",
-		err, sizeof(err), &path);
+	struct codelist *cl = load_string(HDR "t;a;Siste dag i 2020;2020-12-31;;;\n"
+					      "t;b;Fra nyttår 2021;2021-01-01;;;\n"
+					      "t;c;Bare 1. januar 2021;2020-06-01;2021-01-01;;\n"
+					      "t;d;Slutter 31.12.2020;2010-01-01;2020-12-31;;\n"
+					      "t;e;Midt i 2022;2022-07-01;2022-07-31;;\n"
+					      "t;f;Gammelt navn;2010-01-01;2022-06-30;1;\n"
+					      "t;f;Nytt navn;2022-07-01;;0;\n",
+					  err, sizeof(err), &path);
 	ck_assert_msg(cl != NULL, "%s", err);
 	ck_assert_uint_eq(codelist_count(cl), 7);
 
@@ -306,12 +306,13 @@ START_TEST(line_endings_bom_six_columns)
 {
 	char err[512], *path;
 	/* CRLF, a BOM, a blank line and no final newline */
-	struct codelist *cl = load_string("\xef\xbb\xbf"
-					  "liste;kode;navn;gyldig_fra;gyldig_til;institusjon\r\n"
-					  "tjenestetype;8;Avlastning i institusjon;2007-01-01;;1\r\n"
-					  "\r\n"
-					  "tjenestetype;9;Støttekontakt;2007-01-01;;0",
-					  err, sizeof(err), &path);
+	struct codelist *cl =
+	    load_string("\xef\xbb\xbf"
+			"liste;kode;navn;gyldig_fra;gyldig_til;institusjon\r\n"
+			"tjenestetype;8;Avlastning i institusjon;2007-01-01;;1\r\n"
+			"\r\n"
+			"tjenestetype;9;Støttekontakt;2007-01-01;;0",
+			err, sizeof(err), &path);
 	ck_assert_msg(cl != NULL, "%s", err);
 	ck_assert_uint_eq(codelist_count(cl), 2);
 	const struct codelist_entry *e = codelist_find(cl, "tjenestetype", "8", 2025);
@@ -331,42 +332,42 @@ END_TEST
 
 static const struct {
 	const char *content;
-	int line;          /* expected line in "file:line:" */
-	const char *what;  /* expected substring of the message */
+	int line;         /* expected line in "file:line:" */
+	const char *what; /* expected substring of the message */
 } bad_files[] = {
-	{"", 1, "empty"},
-	{HDR, 1, "no entries"},
-	{"liste;kode;navn\n", 1, "header"},
-	{"liste,kode,navn,gyldig_fra,gyldig_til,institusjon\nt,1,x,2020-01-01,,\n", 1, "header"},
-	{HDR "t;1;Navn;2020-01-01;;\n", 2, "expected 7"},
-	{HDR "t;1;Navn;2020-01-01;;;;\n", 2, "found 8"},
-	{HDR "t;1;A;2020-01-01;;;\nt;2;B;2020-13-01;;;\n", 3, "gyldig_fra"},
-	{HDR "t;1;A;2021-02-29;;;\n", 2, "gyldig_fra"},
-	{HDR "t;1;A;2020-1-01;;;\n", 2, "gyldig_fra"},
-	{HDR "t;1;A;;;;\n", 2, "gyldig_fra"},
-	{HDR "t;1;A;01.01.2020;;;\n", 2, "gyldig_fra"},
-	{HDR "t;1;A;2020-01-01;2019-12-31;;\n", 2, "before"},
-	{HDR "t;1;A;2020-01-01;2020-02-30;;\n", 2, "gyldig_til"},
-	{HDR "t;1;A;2020-01-01;;2;\n", 2, "institusjon"},
-	{HDR "t;1;A;2020-01-01;;ja;\n", 2, "institusjon"},
-	{HDR "t;;A;2020-01-01;;;\n", 2, "kode"},
-	{HDR "t;1 2;A;2020-01-01;;;\n", 2, "kode"},
-	{HDR ";1;A;2020-01-01;;;\n", 2, "liste"},
-	{HDR "Tjenestetype;1;A;2020-01-01;;;\n", 2, "liste"},
-	{HDR "t;1;;2020-01-01;;;\n", 2, "navn"},
-	{HDR "t;1;\"A\";2020-01-01;;;\n", 2, "quot"},
-	{HDR "t;1;A ;2020-01-01;;;\n", 2, "blank"},
-	{HDR "t; 1;A;2020-01-01;;;\n", 2, "blank"},
-	{HDR "t;1;A\tB;2020-01-01;;;\n", 2, "control"},
-	{HDR "t;1;A;2020-01-01;;;x y\n", 2, "forelder"},
-	{HDR "t;1;A\rB;2020-01-01;;;\n", 2, "carriage"},
-	{HDR "t;1;\xe6rlig;2020-01-01;;;\n", 2, "UTF-8"},        /* ISO-8859-1 æ */
-	{HDR "t;1;\xc3\x28;2020-01-01;;;\n", 2, "UTF-8"},       /* broken sequence */
-	{HDR "t;1;\xc0\xaf;2020-01-01;;;\n", 2, "UTF-8"},       /* overlong '/' */
-	{HDR "t;1;\xed\xa0\x80;2020-01-01;;;\n", 2, "UTF-8"},   /* surrogate */
-	{HDR "t;1;A;2020-01-01;;;\nt;1;B;2020-06-01;;;\n", 3, "line 2"},
-	{HDR "t;1;A;2020-01-01;2020-12-31;;\nx;9;X;2020-01-01;;;\nt;1;B;2020-12-31;;;\n", 4,
-	 "overlapping"},
+    {"", 1, "empty"},
+    {HDR, 1, "no entries"},
+    {"liste;kode;navn\n", 1, "header"},
+    {"liste,kode,navn,gyldig_fra,gyldig_til,institusjon\nt,1,x,2020-01-01,,\n", 1, "header"},
+    {HDR "t;1;Navn;2020-01-01;;\n", 2, "expected 7"},
+    {HDR "t;1;Navn;2020-01-01;;;;\n", 2, "found 8"},
+    {HDR "t;1;A;2020-01-01;;;\nt;2;B;2020-13-01;;;\n", 3, "gyldig_fra"},
+    {HDR "t;1;A;2021-02-29;;;\n", 2, "gyldig_fra"},
+    {HDR "t;1;A;2020-1-01;;;\n", 2, "gyldig_fra"},
+    {HDR "t;1;A;;;;\n", 2, "gyldig_fra"},
+    {HDR "t;1;A;01.01.2020;;;\n", 2, "gyldig_fra"},
+    {HDR "t;1;A;2020-01-01;2019-12-31;;\n", 2, "before"},
+    {HDR "t;1;A;2020-01-01;2020-02-30;;\n", 2, "gyldig_til"},
+    {HDR "t;1;A;2020-01-01;;2;\n", 2, "institusjon"},
+    {HDR "t;1;A;2020-01-01;;ja;\n", 2, "institusjon"},
+    {HDR "t;;A;2020-01-01;;;\n", 2, "kode"},
+    {HDR "t;1 2;A;2020-01-01;;;\n", 2, "kode"},
+    {HDR ";1;A;2020-01-01;;;\n", 2, "liste"},
+    {HDR "Tjenestetype;1;A;2020-01-01;;;\n", 2, "liste"},
+    {HDR "t;1;;2020-01-01;;;\n", 2, "navn"},
+    {HDR "t;1;\"A\";2020-01-01;;;\n", 2, "quot"},
+    {HDR "t;1;A ;2020-01-01;;;\n", 2, "blank"},
+    {HDR "t; 1;A;2020-01-01;;;\n", 2, "blank"},
+    {HDR "t;1;A\tB;2020-01-01;;;\n", 2, "control"},
+    {HDR "t;1;A;2020-01-01;;;x y\n", 2, "forelder"},
+    {HDR "t;1;A\rB;2020-01-01;;;\n", 2, "carriage"},
+    {HDR "t;1;\xe6rlig;2020-01-01;;;\n", 2, "UTF-8"},     /* ISO-8859-1 æ */
+    {HDR "t;1;\xc3\x28;2020-01-01;;;\n", 2, "UTF-8"},     /* broken sequence */
+    {HDR "t;1;\xc0\xaf;2020-01-01;;;\n", 2, "UTF-8"},     /* overlong '/' */
+    {HDR "t;1;\xed\xa0\x80;2020-01-01;;;\n", 2, "UTF-8"}, /* surrogate */
+    {HDR "t;1;A;2020-01-01;;;\nt;1;B;2020-06-01;;;\n", 3, "line 2"},
+    {HDR "t;1;A;2020-01-01;2020-12-31;;\nx;9;X;2020-01-01;;;\nt;1;B;2020-12-31;;;\n", 4,
+     "overlapping"},
 };
 
 START_TEST(malformed)
@@ -378,10 +379,10 @@ START_TEST(malformed)
 		ck_assert_msg(cl == NULL, "case %zu loaded", i);
 		char want[128];
 		snprintf(want, sizeof(want), "%s:%d: ", path, bad_files[i].line);
-		ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %zu: '%s' does not start with '%s'",
-			      i, err, want);
-		ck_assert_msg(strstr(err, bad_files[i].what) != NULL, "case %zu: '%s' lacks '%s'", i,
-			      err, bad_files[i].what);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0,
+			      "case %zu: '%s' does not start with '%s'", i, err, want);
+		ck_assert_msg(strstr(err, bad_files[i].what) != NULL, "case %zu: '%s' lacks '%s'",
+			      i, err, bad_files[i].what);
 		unlink(path);
 		free(path);
 	}

@@ -17,9 +17,9 @@ static char dir[] = "/tmp/kpr-check-config-XXXXXX";
 static char path[512];
 
 static const char *minimal =
-	"[server]\ntls_cert_file = cert.pem\ntls_key_file = /abs/key.pem\n"
-	"[database]\nregister_dsn = host=/tmp dbname=r\nvault_dsn = host=/tmp dbname=v\n"
-	"[paths]\nspool_dir = spool\nfeedback_dir = fb\nkeys_dir = keys\n";
+    "[server]\ntls_cert_file = cert.pem\ntls_key_file = /abs/key.pem\n"
+    "[database]\nregister_dsn = host=/tmp dbname=r\nvault_dsn = host=/tmp dbname=v\n"
+    "[paths]\nspool_dir = spool\nfeedback_dir = fb\nkeys_dir = keys\n";
 
 static void write_conf(const char *text)
 {
@@ -74,17 +74,18 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"[server]\nport = 70000\n", "kprd.conf:12: server.port: expected a whole number from 1 to 65535"},
-	{"[server]\nport = eighty\n", "kprd.conf:12: server.port"},
-	{"[intake]\ntest_mode = maybe\n", "kprd.conf:12: intake.test_mode: expected true or false"},
-	{"[intake]\nwrokers = 3\n", "kprd.conf:12: unknown key \"wrokers\" in section [intake]"},
-	{"[nosuch]\nport = 1\n", "unknown key \"port\" in section [nosuch]"},
-	{"[server\n", "kprd.conf:11: malformed section header"},
-	{"just words\n", "kprd.conf:11: expected key = value"},
-	{"[server]\nmax_upload_bytes = 12 parsecs\n", "server.max_upload_bytes: expected a size"},
-	{"[log]\nlevel = chatty\n", "log.level: expected error, warn, info or debug"},
-	{"[intake]\naargang_open_min = 2026\naargang_open_max = 2025\n", "aargang_open_min"},
-	{"[server]\nport = 1\nport = 2\n", "kprd.conf:13: server.port given twice"},
+    {"[server]\nport = 70000\n",
+     "kprd.conf:12: server.port: expected a whole number from 1 to 65535"},
+    {"[server]\nport = eighty\n", "kprd.conf:12: server.port"},
+    {"[intake]\ntest_mode = maybe\n", "kprd.conf:12: intake.test_mode: expected true or false"},
+    {"[intake]\nwrokers = 3\n", "kprd.conf:12: unknown key \"wrokers\" in section [intake]"},
+    {"[nosuch]\nport = 1\n", "unknown key \"port\" in section [nosuch]"},
+    {"[server\n", "kprd.conf:11: malformed section header"},
+    {"just words\n", "kprd.conf:11: expected key = value"},
+    {"[server]\nmax_upload_bytes = 12 parsecs\n", "server.max_upload_bytes: expected a size"},
+    {"[log]\nlevel = chatty\n", "log.level: expected error, warn, info or debug"},
+    {"[intake]\naargang_open_min = 2026\naargang_open_max = 2025\n", "aargang_open_min"},
+    {"[server]\nport = 1\nport = 2\n", "kprd.conf:13: server.port given twice"},
 };
 
 START_TEST(errors_name_file_line_key)
@@ -111,8 +112,10 @@ END_TEST
 START_TEST(sizes_and_quotes)
 {
 	char err[512], text[2048];
-	snprintf(text, sizeof text, "%s[server]\nmax_upload_bytes = 2G\nconnection_memory_limit = 64k\n"
-				    "[log]\nlevel = \"debug\"\n", minimal);
+	snprintf(text, sizeof text,
+		 "%s[server]\nmax_upload_bytes = 2G\nconnection_memory_limit = 64k\n"
+		 "[log]\nlevel = \"debug\"\n",
+		 minimal);
 	write_conf(text);
 	struct kpr_config *c = config_load(path, err, sizeof err);
 	ck_assert_msg(c != NULL, "%s", err);
@@ -129,7 +132,8 @@ START_TEST(reload_applies_only_reloadable_keys)
 	write_conf(minimal);
 	struct kpr_config *live = config_load(path, err, sizeof err);
 	ck_assert_ptr_nonnull(live);
-	snprintf(text, sizeof text, "%s[server]\nport = 9999\n[intake]\nqueue_limit = 7\n", minimal);
+	snprintf(text, sizeof text, "%s[server]\nport = 9999\n[intake]\nqueue_limit = 7\n",
+		 minimal);
 	write_conf(text);
 	struct kpr_config *fresh = config_load(path, err, sizeof err);
 	ck_assert_ptr_nonnull(fresh);
@@ -187,7 +191,8 @@ static Suite *config_suite(void)
 	TCase *tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, defaults_and_relative_paths);
-	tcase_add_loop_test(tc, errors_name_file_line_key, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
+	tcase_add_loop_test(tc, errors_name_file_line_key, 0,
+			    (int)(sizeof bad_cases / sizeof bad_cases[0]));
 	tcase_add_test(tc, missing_required_key);
 	tcase_add_test(tc, sizes_and_quotes);
 	tcase_add_test(tc, reload_applies_only_reloadable_keys);

@@ -31,9 +31,11 @@ static void setup(void)
 {
 	struct db *db = connect_db();
 	char st[6];
-	ck_assert(db_exec_simple(db, "DROP TABLE IF EXISTS public.check_db_t;"
-				     "CREATE TABLE public.check_db_t (k int PRIMARY KEY, v int);"
-				     "INSERT INTO public.check_db_t VALUES (1, 0)", st));
+	ck_assert(db_exec_simple(db,
+				 "DROP TABLE IF EXISTS public.check_db_t;"
+				 "CREATE TABLE public.check_db_t (k int PRIMARY KEY, v int);"
+				 "INSERT INTO public.check_db_t VALUES (1, 0)",
+				 st));
 	db_free(db);
 }
 
@@ -45,8 +47,10 @@ static void teardown(void)
 	db_free(db);
 }
 
-static const struct db_stmt st_get = {"check_get", "SELECT v FROM public.check_db_t WHERE k = $1::int", 1};
-static const struct db_stmt st_add = {"check_add", "UPDATE public.check_db_t SET v = v + $1::int WHERE k = 1", 1};
+static const struct db_stmt st_get = {"check_get",
+				      "SELECT v FROM public.check_db_t WHERE k = $1::int", 1};
+static const struct db_stmt st_add = {
+    "check_add", "UPDATE public.check_db_t SET v = v + $1::int WHERE k = 1", 1};
 
 static int get_v(struct db *db)
 {

@@ -22,25 +22,25 @@
 #include "report.h"
 #include "rules.h"
 
-#define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-#define TEXT_SPECIAL "Kjønn må være 1 eller 2; fikk <3> & \"x\"\nandre linje"
+#define SHA           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define TEXT_SPECIAL  "Kjønn må være 1 eller 2; fikk <3> & \"x\"\nandre linje"
 #define VALUE_FORMULA "=SUM(A1:A9)"
-#define REF_QUOTED "J;\"2\""
+#define REF_QUOTED    "J;\"2\""
 
 static const struct feedback_meta meta_full = {
-	.submission_id = "3f1c0d2e-8a4b-4f7e-9a51-2b6c9e0f1a22",
-	.innsending_id = "7d2a4c1e-0b3f-4e8a-9c6d-5f1e2a3b4c5d",
-	.kommunenummer = "0301",
-	.kommunenavn = "Oslo",
-	.aargang = 2025,
-	.status = "accepted_with_errors",
-	.received_at = "2026-01-05T09:12:00+01:00",
-	.processed_at = "2026-01-05 09:13:07.25+01", /* PostgreSQL's timestamptz text */
-	.sha256 = SHA,
-	.bytes = 123456,
-	.fagsystem = "Gerica",
-	.fagsystem_versjon = "7.4.1",
-	.dry_run = false,
+    .submission_id = "3f1c0d2e-8a4b-4f7e-9a51-2b6c9e0f1a22",
+    .innsending_id = "7d2a4c1e-0b3f-4e8a-9c6d-5f1e2a3b4c5d",
+    .kommunenummer = "0301",
+    .kommunenavn = "Oslo",
+    .aargang = 2025,
+    .status = "accepted_with_errors",
+    .received_at = "2026-01-05T09:12:00+01:00",
+    .processed_at = "2026-01-05 09:13:07.25+01", /* PostgreSQL's timestamptz text */
+    .sha256 = SHA,
+    .bytes = 123456,
+    .fagsystem = "Gerica",
+    .fagsystem_versjon = "7.4.1",
+    .dry_run = false,
 };
 
 /* ---------------------------------------------------------------------- */
@@ -153,7 +153,8 @@ static const char *xsd_path(void)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(path, sizeof(path), "%s/../../config/xsd/tilbakemelding.xsd", dirname(exe));
+		snprintf(path, sizeof(path), "%s/../../config/xsd/tilbakemelding.xsd",
+			 dirname(exe));
 		if (access(path, R_OK) == 0)
 			return path;
 	}
@@ -256,7 +257,8 @@ START_TEST(test_csv_bom_header_crlf)
 {
 	struct report *r = sample_report();
 	struct buf b = render(FEEDBACK_CSV, &meta_full, r);
-	static const char head[] = "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi\r\n";
+	static const char head[] =
+	    "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi\r\n";
 
 	ck_assert_msg(strncmp(b.data, head, strlen(head)) == 0, "BOM or header wrong");
 	/* every LF ends a CRLF record, except the one inside the quoted text */
@@ -274,8 +276,9 @@ START_TEST(test_csv_merged_lines_and_severity)
 {
 	struct report *r = sample_report();
 	struct buf b = render(FEEDBACK_CSV, &meta_full, r);
-	ck_assert_ptr_nonnull(strstr(b.data, "\r\nR103;Feil;J-0001;12, 40, 77;/Innsending/Person/Fnr;"
-					     "Ugyldig kontrollsiffer i fødselsnummer;010170*****\r\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+				     "\r\nR103;Feil;J-0001;12, 40, 77;/Innsending/Person/Fnr;"
+				     "Ugyldig kontrollsiffer i fødselsnummer;010170*****\r\n"));
 	ck_assert_uint_eq(count_occurrences(b.data, "R103;"), 1);
 	free(b.data);
 	report_free(r);
@@ -288,9 +291,10 @@ START_TEST(test_csv_quoting_and_injection)
 	struct buf b = render(FEEDBACK_CSV, &meta_full, r);
 	/* ; and " quoted (RFC 4180, quotes doubled), newline kept inside quotes,
 	 * a formula value gets an apostrophe */
-	ck_assert_ptr_nonnull(strstr(b.data, "\r\nR108;Feil;\"J;\"\"2\"\"\";100;/Innsending/Person/Kjonn;"
-					     "\"Kjønn må være 1 eller 2; fikk <3> & \"\"x\"\"\nandre linje\";"
-					     "'=SUM(A1:A9)\r\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(b.data, "\r\nR108;Feil;\"J;\"\"2\"\"\";100;/Innsending/Person/Kjonn;"
+			   "\"Kjønn må være 1 eller 2; fikk <3> & \"\"x\"\"\nandre linje\";"
+			   "'=SUM(A1:A9)\r\n"));
 	ck_assert_ptr_nonnull(strstr(b.data, "\r\nR304;Feil;'+47 æøå;120;"));
 	ck_assert_ptr_nonnull(strstr(b.data, ";Timer per uke er negativ;'-5\r\n"));
 	ck_assert_ptr_nonnull(strstr(b.data, ";Skår 9 er brukt for Toalett;'@9\r\n"));
@@ -420,8 +424,9 @@ START_TEST(test_xml_hostile_strings_stay_valid)
 	json_t *j = json_parse(&b);
 	json_t *msg0 = json_array_get(json_object_get(j, "messages"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(msg0, "ref")), "a\x01\x7f");
-	ck_assert_str_eq(json_string_value(json_object_get(msg0, "value")), "\xef\xbf\xbd\xef\xbf\xbd"
-									 "\xef\xbf\xbd surrogat");
+	ck_assert_str_eq(json_string_value(json_object_get(msg0, "value")),
+			 "\xef\xbf\xbd\xef\xbf\xbd"
+			 "\xef\xbf\xbd surrogat");
 	json_decref(j);
 	free(b.data);
 
@@ -474,12 +479,13 @@ START_TEST(test_html_escaping_and_sections)
 	const struct rule_def *d = rules_find("R103");
 	ck_assert_ptr_nonnull(d);
 	char row[256];
-	snprintf(row, sizeof(row), "<tr><td>R103</td><td><span class=\"sev sev-ERROR\">%s</span>"
-				   "</td><td class=\"num\">3</td>",
+	snprintf(row, sizeof(row),
+		 "<tr><td>R103</td><td><span class=\"sev sev-ERROR\">%s</span>"
+		 "</td><td class=\"num\">3</td>",
 		 severity_name_nb(SEV_ERROR));
 	ck_assert_msg(strstr(b.data, row) != NULL, "per-rule row for R103 missing");
-	ck_assert(d->title == NULL || strchr(d->title, '<') != NULL || strchr(d->title, '&') != NULL ||
-		  strstr(b.data, d->title) != NULL);
+	ck_assert(d->title == NULL || strchr(d->title, '<') != NULL ||
+		  strchr(d->title, '&') != NULL || strstr(b.data, d->title) != NULL);
 	ck_assert_uint_eq(count_occurrences(b.data, "<section"), 4);
 	free(b.data);
 	report_free(r);
@@ -499,9 +505,12 @@ START_TEST(test_html_caps_details)
 	}
 	struct feedback_meta m = meta_full;
 	struct buf b = render(FEEDBACK_HTML, &m, r);
-	ck_assert_ptr_nonnull(strstr(b.data, "Tabellen viser de første 10\xc2\xa0" "000 av "
-					     "10\xc2\xa0" "005 meldinger"));
-	ck_assert_uint_eq(count_occurrences(b.data, "<tr><td>R108</td>"), 1 + FEEDBACK_HTML_MAX_ROWS);
+	ck_assert_ptr_nonnull(strstr(b.data, "Tabellen viser de første 10\xc2\xa0"
+					     "000 av "
+					     "10\xc2\xa0"
+					     "005 meldinger"));
+	ck_assert_uint_eq(count_occurrences(b.data, "<tr><td>R108</td>"),
+			  1 + FEEDBACK_HTML_MAX_ROWS);
 	ck_assert_ptr_nonnull(strstr(b.data, "5 meldinger er ikke vist her"));
 	ck_assert_ptr_nonnull(strstr(b.data, "</html>\n"));
 	free(b.data);
@@ -523,10 +532,11 @@ START_TEST(test_json_counts)
 	json_t *j = json_parse(&b);
 	const struct report_summary *s = report_summary(r);
 
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "submission"), "status")),
-			 "accepted_with_errors");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "submission"), "sha256")),
-			 SHA);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "submission"), "status")),
+	    "accepted_with_errors");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "submission"), "sha256")), SHA);
 	ck_assert_int_eq(jint(j, "submission", "aargang"), 2025);
 	ck_assert_int_eq(jint(j, "summary", "persons"), 4);
 	ck_assert_int_eq(jint(j, "summary", "registrations_excluded"), 20);
@@ -536,8 +546,9 @@ START_TEST(test_json_counts)
 			 (json_int_t)s->by_severity[SEV_ERROR]);
 	ck_assert_int_eq(json_integer_value(json_object_get(bysev, "WARNING")),
 			 (json_int_t)s->by_severity[SEV_WARNING]);
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "program"), "ruleset")),
-			 KPR_RULESET_VERSION);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "program"), "ruleset")),
+	    KPR_RULESET_VERSION);
 
 	json_t *rules = json_object_get(j, "rules");
 	ck_assert_uint_eq(json_array_size(rules), 5);
@@ -550,7 +561,8 @@ START_TEST(test_json_counts)
 		if (strcmp(json_string_value(json_object_get(v, "rule")), "R103") == 0) {
 			ck_assert_int_eq(json_integer_value(json_object_get(v, "count")), 3);
 			ck_assert_int_eq(json_integer_value(json_object_get(v, "messages")), 1);
-			ck_assert_str_eq(json_string_value(json_object_get(v, "severity")), "ERROR");
+			ck_assert_str_eq(json_string_value(json_object_get(v, "severity")),
+					 "ERROR");
 			ck_assert_str_eq(json_string_value(json_object_get(v, "title")),
 					 rules_find("R103")->title);
 		}
@@ -644,7 +656,8 @@ START_TEST(test_empty_report_every_format)
 	m.status = "accepted";
 
 	struct buf b = render(FEEDBACK_CSV, &m, r);
-	ck_assert_str_eq(b.data, "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi\r\n");
+	ck_assert_str_eq(b.data,
+			 "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi\r\n");
 	free(b.data);
 	b = render(FEEDBACK_XML, &m, r);
 	xmlFreeDoc(xml_valid_doc(&b));
@@ -687,8 +700,9 @@ START_TEST(test_unmasked_id_is_masked_anyway)
 	/* a caller bug must not leak an ID: runs of 11+ digits are masked */
 	struct report *r = report_new(NULL);
 	ck_assert_ptr_nonnull(r);
-	add(r, "R106", "01017012345", 5, "/Innsending/Person", "ref 01017012345 ser ut som et "
-							  "fødselsnummer",
+	add(r, "R106", "01017012345", 5, "/Innsending/Person",
+	    "ref 01017012345 ser ut som et "
+	    "fødselsnummer",
 	    "010170123456789");
 	ck_assert(report_flush(r));
 	struct feedback_meta m = meta_full;

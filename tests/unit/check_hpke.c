@@ -42,111 +42,114 @@ struct export_vec {
 struct suite_vec {
 	uint16_t aead_id;
 	const char *info, *ikm_e, *pk_em, *sk_em, *ikm_r, *pk_rm, *sk_rm, *enc, *shared_secret,
-		*key_schedule_context, *secret, *key, *base_nonce, *exporter_secret, *pt;
+	    *key_schedule_context, *secret, *key, *base_nonce, *exporter_secret, *pt;
 	struct enc_vec encs[6];
 	struct export_vec exports[3];
 };
 
 static const struct suite_vec rfc_a1 = {
-	.aead_id = HPKE_AEAD_AES128GCM,
-	.info = "4f6465206f6e2061204772656369616e2055726e",
-	.ikm_e = "7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234",
-	.pk_em = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
-	.sk_em = "52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736",
-	.ikm_r = "6db9df30aa07dd42ee5e8181afdb977e538f5e1fec8a06223f33f7013e525037",
-	.pk_rm = "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
-	.sk_rm = "4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8",
-	.enc = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
-	.shared_secret = "fe0e18c9f024ce43799ae393c7e8fe8fce9d218875e8227b0187c04e7d2ea1fc",
-	.key_schedule_context = "00725611c9d98c07c03f60095cd32d400d8347d45ed67097bbad50fc56da74"
-				"2d07cb6cffde367bb0565ba28bb02c90744a20f5ef37f30523526106f637"
-				"abb05449",
-	.secret = "12fff91991e93b48de37e7daddb52981084bd8aa64289c3788471d9a9712f397",
-	.key = "4531685d41d65f03dc48f6b8302c05b0",
-	.base_nonce = "56d890e5accaaf011cff4b7d",
-	.exporter_secret = "45ff1c2e220db587171952c0592d5f5ebe103f1561a2614e38f2ffd47e99e3f8",
-	.pt = "4265617574792069732074727574682c20747275746820626561757479",
-	.encs = {
-		{ 0, "436f756e742d30", "56d890e5accaaf011cff4b7d",
-		  "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a9"
-		  "6d8770ac83d07bea87e13c512a" },
-		{ 1, "436f756e742d31", "56d890e5accaaf011cff4b7c",
-		  "af2d7e9ac9ae7e270f46ba1f975be53c09f8d875bdc8535458c2494e8a6eab25"
-		  "1c03d0c22a56b8ca42c2063b84" },
-		{ 2, "436f756e742d32", "56d890e5accaaf011cff4b7f",
-		  "498dfcabd92e8acedc281e85af1cb4e3e31c7dc394a1ca20e173cb7251649158"
-		  "8d96a19ad4a683518973dcc180" },
-		{ 4, "436f756e742d34", "56d890e5accaaf011cff4b79",
-		  "583bd32bc67a5994bb8ceaca813d369bca7b2a42408cddef5e22f880b631215a"
-		  "09fc0012bc69fccaa251c0246d" },
-		{ 255, "436f756e742d323535", "56d890e5accaaf011cff4b82",
-		  "7175db9717964058640a3a11fb9007941a5d1757fda1a6935c805c21af32505b"
-		  "f106deefec4a49ac38d71c9e0a" },
-		{ 256, "436f756e742d323536", "56d890e5accaaf011cff4a7d",
-		  "957f9800542b0b8891badb026d79cc54597cb2d225b54c00c5238c25d05c30e3"
-		  "fbeda97d2e0e1aba483a2df9f2" },
+    .aead_id = HPKE_AEAD_AES128GCM,
+    .info = "4f6465206f6e2061204772656369616e2055726e",
+    .ikm_e = "7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234",
+    .pk_em = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+    .sk_em = "52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736",
+    .ikm_r = "6db9df30aa07dd42ee5e8181afdb977e538f5e1fec8a06223f33f7013e525037",
+    .pk_rm = "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
+    .sk_rm = "4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8",
+    .enc = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+    .shared_secret = "fe0e18c9f024ce43799ae393c7e8fe8fce9d218875e8227b0187c04e7d2ea1fc",
+    .key_schedule_context = "00725611c9d98c07c03f60095cd32d400d8347d45ed67097bbad50fc56da74"
+			    "2d07cb6cffde367bb0565ba28bb02c90744a20f5ef37f30523526106f637"
+			    "abb05449",
+    .secret = "12fff91991e93b48de37e7daddb52981084bd8aa64289c3788471d9a9712f397",
+    .key = "4531685d41d65f03dc48f6b8302c05b0",
+    .base_nonce = "56d890e5accaaf011cff4b7d",
+    .exporter_secret = "45ff1c2e220db587171952c0592d5f5ebe103f1561a2614e38f2ffd47e99e3f8",
+    .pt = "4265617574792069732074727574682c20747275746820626561757479",
+    .encs =
+	{
+	    {0, "436f756e742d30", "56d890e5accaaf011cff4b7d",
+	     "f938558b5d72f1a23810b4be2ab4f84331acc02fc97babc53a52ae8218a355a9"
+	     "6d8770ac83d07bea87e13c512a"},
+	    {1, "436f756e742d31", "56d890e5accaaf011cff4b7c",
+	     "af2d7e9ac9ae7e270f46ba1f975be53c09f8d875bdc8535458c2494e8a6eab25"
+	     "1c03d0c22a56b8ca42c2063b84"},
+	    {2, "436f756e742d32", "56d890e5accaaf011cff4b7f",
+	     "498dfcabd92e8acedc281e85af1cb4e3e31c7dc394a1ca20e173cb7251649158"
+	     "8d96a19ad4a683518973dcc180"},
+	    {4, "436f756e742d34", "56d890e5accaaf011cff4b79",
+	     "583bd32bc67a5994bb8ceaca813d369bca7b2a42408cddef5e22f880b631215a"
+	     "09fc0012bc69fccaa251c0246d"},
+	    {255, "436f756e742d323535", "56d890e5accaaf011cff4b82",
+	     "7175db9717964058640a3a11fb9007941a5d1757fda1a6935c805c21af32505b"
+	     "f106deefec4a49ac38d71c9e0a"},
+	    {256, "436f756e742d323536", "56d890e5accaaf011cff4a7d",
+	     "957f9800542b0b8891badb026d79cc54597cb2d225b54c00c5238c25d05c30e3"
+	     "fbeda97d2e0e1aba483a2df9f2"},
 	},
-	.exports = {
-		{ "", "3853fe2b4035195a573ffc53856e77058e15d9ea064de3e59f4961d0095250ee" },
-		{ "00", "2e8f0b54673c7029649d4eb9d5e33bf1872cf76d623ff164ac185da9e88c21a5" },
-		{ "54657374436f6e74657874",
-		  "e9e43065102c3836401bed8c3c3c75ae46be1639869391d62c61f1ec7af54931" },
+    .exports =
+	{
+	    {"", "3853fe2b4035195a573ffc53856e77058e15d9ea064de3e59f4961d0095250ee"},
+	    {"00", "2e8f0b54673c7029649d4eb9d5e33bf1872cf76d623ff164ac185da9e88c21a5"},
+	    {"54657374436f6e74657874",
+	     "e9e43065102c3836401bed8c3c3c75ae46be1639869391d62c61f1ec7af54931"},
 	},
 };
 
 static const struct suite_vec aes256 = {
-	.aead_id = HPKE_AEAD_AES256GCM,
-	.info = "4f6465206f6e2061204772656369616e2055726e",
-	.ikm_e = "7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234",
-	.pk_em = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
-	.sk_em = "52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736",
-	.ikm_r = "6db9df30aa07dd42ee5e8181afdb977e538f5e1fec8a06223f33f7013e525037",
-	.pk_rm = "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
-	.sk_rm = "4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8",
-	.enc = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
-	.shared_secret = "fe0e18c9f024ce43799ae393c7e8fe8fce9d218875e8227b0187c04e7d2ea1fc",
-	.key_schedule_context = "004ce5472ecdd5093ba0aecb8f871ff13f1fbc90ee76f0e18ace1a1b7e565b"
-				"afa306f6ef962c9ee7cea40407b5d60f0f26990472faae3ac44c78366f1c"
-				"ac1ecde1",
-	.secret = "f43f0d342f341adbf46889a6d23529ce2b223c36cdd65a2f9148e9a9d98c2110",
-	.key = "a2863277956ec56c4f9f16b43665870daa2403d0d22baceff6551c4ff35b8528",
-	.base_nonce = "94fc3a5af015ec686da39ff8",
-	.exporter_secret = "1de04acd4387c1d4a50b2615c6c46f9c0fd311ba06c106d04e3a4f16f75bc7d3",
-	.pt = "4265617574792069732074727574682c20747275746820626561757479",
-	.encs = {
-		{ 0, "436f756e742d30", "94fc3a5af015ec686da39ff8",
-		  "090b7dc225419f7da9e8b460becfbb96a26c7964d79b8010d397fa838530a32a"
-		  "397b14f5776db19ff5e57734e0" },
-		{ 1, "436f756e742d31", "94fc3a5af015ec686da39ff9",
-		  "05cbb27ea0f48fa8768a10c9f2f1438233f63104bf68d51abf26f0aae2c62a44"
-		  "9d5cf7e8b73791a4e55d79b650" },
-		{ 2, "436f756e742d32", "94fc3a5af015ec686da39ffa",
-		  "56f9fdcb5de345e7dbc3407f703e672d2a4c09f4da82cc589e1e4bc8c68670d6"
-		  "12f7e665e17ef5e223f4c8bcd1" },
-		{ 4, "436f756e742d34", "94fc3a5af015ec686da39ffc",
-		  "17bbbe8162171889fd0c163f29a899169d3429ba22a543bcf473cd1342c6191f"
-		  "89a230f3f80fd90c455af4ca4a" },
-		{ 255, "436f756e742d323535", "94fc3a5af015ec686da39f07",
-		  "f46b9a1196145cc5b82c5ddc8b4cae5b2770e67fa9284e6638817518af227a08"
-		  "dbfca9ce1135feb41bfee6b354" },
-		{ 256, "436f756e742d323536", "94fc3a5af015ec686da39ef8",
-		  "deecef626e8f18180520c11b95a099c4298da17c0c6fd78586c3afd8923ae7f0"
-		  "89923c75d43609b67b11f4afb0" },
+    .aead_id = HPKE_AEAD_AES256GCM,
+    .info = "4f6465206f6e2061204772656369616e2055726e",
+    .ikm_e = "7268600d403fce431561aef583ee1613527cff655c1343f29812e66706df3234",
+    .pk_em = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+    .sk_em = "52c4a758a802cd8b936eceea314432798d5baf2d7e9235dc084ab1b9cfa2f736",
+    .ikm_r = "6db9df30aa07dd42ee5e8181afdb977e538f5e1fec8a06223f33f7013e525037",
+    .pk_rm = "3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d",
+    .sk_rm = "4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8",
+    .enc = "37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431",
+    .shared_secret = "fe0e18c9f024ce43799ae393c7e8fe8fce9d218875e8227b0187c04e7d2ea1fc",
+    .key_schedule_context = "004ce5472ecdd5093ba0aecb8f871ff13f1fbc90ee76f0e18ace1a1b7e565b"
+			    "afa306f6ef962c9ee7cea40407b5d60f0f26990472faae3ac44c78366f1c"
+			    "ac1ecde1",
+    .secret = "f43f0d342f341adbf46889a6d23529ce2b223c36cdd65a2f9148e9a9d98c2110",
+    .key = "a2863277956ec56c4f9f16b43665870daa2403d0d22baceff6551c4ff35b8528",
+    .base_nonce = "94fc3a5af015ec686da39ff8",
+    .exporter_secret = "1de04acd4387c1d4a50b2615c6c46f9c0fd311ba06c106d04e3a4f16f75bc7d3",
+    .pt = "4265617574792069732074727574682c20747275746820626561757479",
+    .encs =
+	{
+	    {0, "436f756e742d30", "94fc3a5af015ec686da39ff8",
+	     "090b7dc225419f7da9e8b460becfbb96a26c7964d79b8010d397fa838530a32a"
+	     "397b14f5776db19ff5e57734e0"},
+	    {1, "436f756e742d31", "94fc3a5af015ec686da39ff9",
+	     "05cbb27ea0f48fa8768a10c9f2f1438233f63104bf68d51abf26f0aae2c62a44"
+	     "9d5cf7e8b73791a4e55d79b650"},
+	    {2, "436f756e742d32", "94fc3a5af015ec686da39ffa",
+	     "56f9fdcb5de345e7dbc3407f703e672d2a4c09f4da82cc589e1e4bc8c68670d6"
+	     "12f7e665e17ef5e223f4c8bcd1"},
+	    {4, "436f756e742d34", "94fc3a5af015ec686da39ffc",
+	     "17bbbe8162171889fd0c163f29a899169d3429ba22a543bcf473cd1342c6191f"
+	     "89a230f3f80fd90c455af4ca4a"},
+	    {255, "436f756e742d323535", "94fc3a5af015ec686da39f07",
+	     "f46b9a1196145cc5b82c5ddc8b4cae5b2770e67fa9284e6638817518af227a08"
+	     "dbfca9ce1135feb41bfee6b354"},
+	    {256, "436f756e742d323536", "94fc3a5af015ec686da39ef8",
+	     "deecef626e8f18180520c11b95a099c4298da17c0c6fd78586c3afd8923ae7f0"
+	     "89923c75d43609b67b11f4afb0"},
 	},
-	.exports = {
-		{ "", "b3cb4482e97308bc89417db5e7ba95b65008991adf2e60716d5b489538534f5f" },
-		{ "00", "f614b164ecb23313ddc5f376fd91e2c1b484d85597a3b6eeb160f06d9864fb67" },
-		{ "54657374436f6e74657874",
-		  "a1f0b0587d1a613ebc7719b3c66272251beccc161f139aeec40ec11053530e26" },
+    .exports =
+	{
+	    {"", "b3cb4482e97308bc89417db5e7ba95b65008991adf2e60716d5b489538534f5f"},
+	    {"00", "f614b164ecb23313ddc5f376fd91e2c1b484d85597a3b6eeb160f06d9864fb67"},
+	    {"54657374436f6e74657874",
+	     "a1f0b0587d1a613ebc7719b3c66272251beccc161f139aeec40ec11053530e26"},
 	},
 };
 
 /* enc || ct from pyca/cryptography 48.0.0: Suite(X25519, HKDF_SHA256,
  * AES_256_GCM), recipient pk_rm above, info PSEUDO_VAULT_HPKE_INFO,
  * aad "row-aad", plaintext "01017012345" (a made-up number). */
-static const char *pyca_interop =
-	"76b8018c56c3fc67a1ecea2942b63ef4cfcee7ccfe66eca60c6a2107ecfe3b6e"
-	"b1a73186e00346646dc5f9711a29c5b1a47936dec1b5acf6376770";
+static const char *pyca_interop = "76b8018c56c3fc67a1ecea2942b63ef4cfcee7ccfe66eca60c6a2107ecfe3b6e"
+				  "b1a73186e00346646dc5f9711a29c5b1a47936dec1b5acf6376770";
 
 /* Decodes hex into a fresh buffer (caller frees); *len gets the byte count. */
 static unsigned char *unhex(const char *hex, size_t *len)
@@ -192,8 +195,8 @@ static void check_suite(const struct suite_vec *v)
 	unsigned char *info = unhex(v->info, &info_len);
 	unsigned char *pt = unhex(v->pt, &pt_len);
 	struct hpke_kat kat;
-	struct hpke_ctx *s = hpke_setup_base_s_derand(v->aead_id, pk_r, info, info_len, sk_e, enc,
-						      &kat);
+	struct hpke_ctx *s =
+	    hpke_setup_base_s_derand(v->aead_id, pk_r, info, info_len, sk_e, enc, &kat);
 	ck_assert_ptr_nonnull(s);
 	assert_hex(enc, sizeof enc, v->enc);
 	assert_hex(kat.shared_secret, sizeof kat.shared_secret, v->shared_secret);
@@ -229,8 +232,8 @@ static void check_suite(const struct suite_vec *v)
 			size_t ct_len;
 			unsigned char *want_ct = unhex(e->ct, &ct_len);
 			unsigned char out[128];
-			ck_assert(hpke_open_at(r, seq, want_aad, want_aad_len, want_ct, ct_len,
-					       out));
+			ck_assert(
+			    hpke_open_at(r, seq, want_aad, want_aad_len, want_ct, ct_len, out));
 			ck_assert_uint_eq(ct_len - HPKE_NT, pt_len);
 			ck_assert(memcmp(out, pt, pt_len) == 0);
 			free(want_aad);
@@ -305,19 +308,29 @@ START_TEST(test_rfc9180_published_x25519_sha256_aes256gcm)
 	static const unsigned seqs[6] = {0, 1, 2, 4, 255, 256};
 	char keys[6][3][24];
 	struct suite_vec v = {
-		.aead_id = HPKE_AEAD_AES256GCM,
-		.info = fx("info"), .ikm_e = fx("ikmE"), .pk_em = fx("pkEm"), .sk_em = fx("skEm"),
-		.ikm_r = fx("ikmR"), .pk_rm = fx("pkRm"), .sk_rm = fx("skRm"), .enc = fx("enc"),
-		.shared_secret = fx("shared_secret"),
-		.key_schedule_context = fx("key_schedule_context"), .secret = fx("secret"),
-		.key = fx("key"), .base_nonce = fx("base_nonce"),
-		.exporter_secret = fx("exporter_secret"), .pt = fx("enc.0.pt"),
+	    .aead_id = HPKE_AEAD_AES256GCM,
+	    .info = fx("info"),
+	    .ikm_e = fx("ikmE"),
+	    .pk_em = fx("pkEm"),
+	    .sk_em = fx("skEm"),
+	    .ikm_r = fx("ikmR"),
+	    .pk_rm = fx("pkRm"),
+	    .sk_rm = fx("skRm"),
+	    .enc = fx("enc"),
+	    .shared_secret = fx("shared_secret"),
+	    .key_schedule_context = fx("key_schedule_context"),
+	    .secret = fx("secret"),
+	    .key = fx("key"),
+	    .base_nonce = fx("base_nonce"),
+	    .exporter_secret = fx("exporter_secret"),
+	    .pt = fx("enc.0.pt"),
 	};
 	for (int i = 0; i < 6; i++) {
 		snprintf(keys[i][0], 24, "enc.%u.aad", seqs[i]);
 		snprintf(keys[i][1], 24, "enc.%u.nonce", seqs[i]);
 		snprintf(keys[i][2], 24, "enc.%u.ct", seqs[i]);
-		v.encs[i] = (struct enc_vec){seqs[i], fx(keys[i][0]), fx(keys[i][1]), fx(keys[i][2])};
+		v.encs[i] =
+		    (struct enc_vec){seqs[i], fx(keys[i][0]), fx(keys[i][1]), fx(keys[i][2])};
 	}
 	char ek[3][2][24];
 	for (int i = 0; i < 3; i++) {
@@ -359,8 +372,8 @@ struct fixture {
 	uint64_t seq[3];
 };
 
-static const char *const IDS[3] = { "01017012345", "31129912345", "15057500000" };
-#define INFO ((const unsigned char *)PSEUDO_VAULT_HPKE_INFO)
+static const char *const IDS[3] = {"01017012345", "31129912345", "15057500000"};
+#define INFO     ((const unsigned char *)PSEUDO_VAULT_HPKE_INFO)
 #define INFO_LEN (sizeof PSEUDO_VAULT_HPKE_INFO - 1)
 
 static void make_fixture(struct fixture *f)
@@ -370,8 +383,8 @@ static void make_fixture(struct fixture *f)
 	struct pseudo_ctx *pc = pseudo_new(key, sizeof key, 1);
 	ck_assert_ptr_nonnull(pc);
 	ck_assert(hpke_keypair_generate(f->sk_r, f->pk_r));
-	struct hpke_ctx *s = hpke_setup_base_s(HPKE_AEAD_AES256GCM, f->pk_r, INFO, INFO_LEN,
-					       f->enc);
+	struct hpke_ctx *s =
+	    hpke_setup_base_s(HPKE_AEAD_AES256GCM, f->pk_r, INFO, INFO_LEN, f->enc);
 	ck_assert_ptr_nonnull(s);
 	for (int i = 0; i < 3; i++) {
 		ck_assert(pseudo_compute(pc, IDS[i], &f->p[i]));
@@ -384,10 +397,10 @@ static void make_fixture(struct fixture *f)
 	pseudo_free(pc);
 }
 
-static bool try_open(const struct fixture *f, const unsigned char *sk_r,
-		     const unsigned char *enc, const unsigned char *info, size_t info_len,
-		     uint64_t seq, const unsigned char *aad, const unsigned char *ct,
-		     size_t ct_len, unsigned char *pt)
+static bool try_open(const struct fixture *f, const unsigned char *sk_r, const unsigned char *enc,
+		     const unsigned char *info, size_t info_len, uint64_t seq,
+		     const unsigned char *aad, const unsigned char *ct, size_t ct_len,
+		     unsigned char *pt)
 {
 	(void)f;
 	struct hpke_ctx *r = hpke_setup_base_r(HPKE_AEAD_AES256GCM, sk_r, enc, info, info_len);
@@ -419,8 +432,8 @@ START_TEST(test_wrong_aad_fails)
 	unsigned char pt[11], aad[PSEUDO_VAULT_AAD_LEN];
 	memcpy(aad, f.aad[0], sizeof aad);
 	aad[0] ^= 1;
-	ck_assert(!try_open(&f, f.sk_r, f.enc, INFO, INFO_LEN, 0, aad, f.ct[0], sizeof f.ct[0],
-			    pt));
+	ck_assert(
+	    !try_open(&f, f.sk_r, f.enc, INFO, INFO_LEN, 0, aad, f.ct[0], sizeof f.ct[0], pt));
 }
 END_TEST
 
@@ -432,8 +445,8 @@ START_TEST(test_tampered_ciphertext_fails)
 		unsigned char ct[sizeof f.ct[0]], pt[11];
 		memcpy(ct, f.ct[0], sizeof ct);
 		ct[i] ^= 0x80;
-		ck_assert(!try_open(&f, f.sk_r, f.enc, INFO, INFO_LEN, 0, f.aad[0], ct, sizeof ct,
-				    pt));
+		ck_assert(
+		    !try_open(&f, f.sk_r, f.enc, INFO, INFO_LEN, 0, f.aad[0], ct, sizeof ct, pt));
 	}
 	unsigned char pt[11];
 	ck_assert(!try_open(&f, f.sk_r, f.enc, INFO, INFO_LEN, 0, f.aad[0], f.ct[0],
@@ -451,12 +464,12 @@ START_TEST(test_wrong_key_enc_info_seq_fail)
 			    sizeof f.ct[0], pt));
 	memcpy(enc, f.enc, sizeof enc);
 	enc[5] ^= 1;
-	ck_assert(!try_open(&f, f.sk_r, enc, INFO, INFO_LEN, 0, f.aad[0], f.ct[0], sizeof f.ct[0],
-			    pt));
-	ck_assert(!try_open(&f, f.sk_r, f.enc, (const unsigned char *)"KPR-other", 9, 0,
-			    f.aad[0], f.ct[0], sizeof f.ct[0], pt));
-	ck_assert(!try_open(&f, f.sk_r, f.enc, INFO, INFO_LEN, 1, f.aad[0], f.ct[0],
-			    sizeof f.ct[0], pt));
+	ck_assert(
+	    !try_open(&f, f.sk_r, enc, INFO, INFO_LEN, 0, f.aad[0], f.ct[0], sizeof f.ct[0], pt));
+	ck_assert(!try_open(&f, f.sk_r, f.enc, (const unsigned char *)"KPR-other", 9, 0, f.aad[0],
+			    f.ct[0], sizeof f.ct[0], pt));
+	ck_assert(
+	    !try_open(&f, f.sk_r, f.enc, INFO, INFO_LEN, 1, f.aad[0], f.ct[0], sizeof f.ct[0], pt));
 }
 END_TEST
 
@@ -496,7 +509,7 @@ START_TEST(test_roles_and_bad_keys)
 	hpke_free(NULL);
 
 	/* A small-order (all-zero) public key gives an all-zero DH: refused. */
-	unsigned char zero[HPKE_NPK] = { 0 };
+	unsigned char zero[HPKE_NPK] = {0};
 	ck_assert_ptr_null(hpke_setup_base_s(HPKE_AEAD_AES256GCM, zero, NULL, 0, enc));
 	ck_assert_ptr_null(hpke_setup_base_r(HPKE_AEAD_AES256GCM, sk, zero, NULL, 0));
 	/* Unknown AEAD id. */

@@ -80,7 +80,7 @@ static void audit_cb(void *arg, const char *event, const char *detail)
 START_TEST(test_fingerprint_known_answer)
 {
 	/* (printf 'KPR-key-fingerprint-v1\0'; head -c 32 /dev/zero) | sha256sum */
-	unsigned char zero[32] = { 0 };
+	unsigned char zero[32] = {0};
 	char fp[KEYSTORE_ID_LEN + 1];
 	keystore_fingerprint(zero, sizeof zero, fp);
 	ck_assert_str_eq(fp, "b3e3a4628bdc309e");
@@ -338,21 +338,22 @@ START_TEST(test_kek_interface_round_trip)
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	struct kek *kek = kek_file_create(dir);
 	ck_assert_ptr_nonnull(kek);
-	const unsigned char key[32] = { 1, 2, 3 };
+	const unsigned char key[32] = {1, 2, 3};
 	unsigned char blob[KEK_WRAPPED_MAX], out[KEK_WRAPPED_MAX];
 	size_t blob_len, out_len;
-	ck_assert(kek->wrap(kek, (const unsigned char *)"aad", 3, key, sizeof key, blob, &blob_len));
+	ck_assert(
+	    kek->wrap(kek, (const unsigned char *)"aad", 3, key, sizeof key, blob, &blob_len));
 	ck_assert(kek->unwrap(kek, (const unsigned char *)"aad", 3, blob, blob_len, out, &out_len));
 	ck_assert_uint_eq(out_len, 32);
 	ck_assert(memcmp(out, key, 32) == 0);
-	ck_assert(!kek->unwrap(kek, (const unsigned char *)"aae", 3, blob, blob_len, out,
-			       &out_len));
+	ck_assert(
+	    !kek->unwrap(kek, (const unsigned char *)"aae", 3, blob, blob_len, out, &out_len));
 	char path[600];
 	kek_path(kek->id, path, sizeof path);
 	struct kek *again = kek_file_open(path);
 	ck_assert_ptr_nonnull(again);
-	ck_assert(again->unwrap(again, (const unsigned char *)"aad", 3, blob, blob_len, out,
-				&out_len));
+	ck_assert(
+	    again->unwrap(again, (const unsigned char *)"aad", 3, blob, blob_len, out, &out_len));
 	kek_free(again);
 	kek_free(kek);
 	kek_free(NULL);

@@ -99,13 +99,13 @@ static enum nid_status check(const char *id, const struct nid_options *o, struct
 	return nid_check(id, strlen(id), o, info);
 }
 
-#define ASSERT_STATUS(id, o, want)                                                          \
-	do {                                                                                \
-		char m_[12];                                                                \
-		nid_mask((id), strlen(id), m_);                                             \
-		enum nid_status got_ = check((id), (o), NULL);                              \
-		ck_assert_msg(got_ == (want), "%s: status %d, want %d", m_, (int)got_,      \
-			      (int)(want));                                                 \
+#define ASSERT_STATUS(id, o, want)                                                     \
+	do {                                                                           \
+		char m_[12];                                                           \
+		nid_mask((id), strlen(id), m_);                                        \
+		enum nid_status got_ = check((id), (o), NULL);                         \
+		ck_assert_msg(got_ == (want), "%s: status %d, want %d", m_, (int)got_, \
+			      (int)(want));                                            \
 	} while (0)
 
 /* ---- R101 / R102 ---------------------------------------------------- */
@@ -172,8 +172,8 @@ START_TEST(control_digits_match_reference)
 {
 	/* Every individual number for a sample of dates: nid_control_digits agrees
 	 * with the independent arithmetic, including the "10 -> no number" case. */
-	static const int dates[][3] = {{1, 1, 70}, {29, 2, 0}, {31, 12, 99}, {41, 5, 85},
-				       {15, 45, 60}, {12, 88, 22}};
+	static const int dates[][3] = {{1, 1, 70},  {29, 2, 0},   {31, 12, 99},
+				       {41, 5, 85}, {15, 45, 60}, {12, 88, 22}};
 	int valid = 0, invalid = 0;
 	for (size_t t = 0; t < KPR_ARRAY_LEN(dates); t++) {
 		for (int ind = 0; ind <= 999; ind++) {
@@ -214,8 +214,8 @@ START_TEST(every_single_digit_error_detected)
 {
 	/* Mod-11 with non-zero weights catches every single substituted digit,
 	 * and k2 covers d1..d10, so this holds under the 2032 rule too. */
-	static const int dates[][4] = {{1, 1, 70, 123}, {24, 12, 5, 612}, {47, 3, 88, 400},
-				       {9, 51, 35, 950}};
+	static const int dates[][4] = {
+	    {1, 1, 70, 123}, {24, 12, 5, 612}, {47, 3, 88, 400}, {9, 51, 35, 950}};
 	for (size_t t = 0; t < KPR_ARRAY_LEN(dates); t++) {
 		char id[12];
 		make_id_in(id, dates[t][0], dates[t][1], dates[t][2], dates[t][3], 999);
@@ -428,7 +428,8 @@ START_TEST(impossible_months_and_days)
 	char id[12];
 	/* months that decode to nothing: 0, 13..40, 53..80, 93..99 */
 	for (int mm = 0; mm <= 99; mm++) {
-		bool real = (mm >= 1 && mm <= 12) || (mm >= 41 && mm <= 52) || (mm >= 81 && mm <= 92);
+		bool real =
+		    (mm >= 1 && mm <= 12) || (mm >= 41 && mm <= 52) || (mm >= 81 && mm <= 92);
 		make_id_in(id, 10, mm, 70, 0, 499);
 		ASSERT_STATUS(id, &opt_test, real ? NID_OK : NID_BAD_DATE);
 	}
@@ -461,16 +462,14 @@ START_TEST(leap_years)
 		int yy, lo, hi; /* individual range selecting the century */
 		bool leap;
 	} cases[] = {
-		{0, 0, 499, false},   /* 1900: divisible by 100, not by 400 */
-		{0, 500, 999, true},  /* 2000: divisible by 400 */
-		{96, 0, 499, true},   /* 1996 */
-		{97, 0, 499, false},  /* 1997 */
-		{24, 500, 999, true}, /* 2024 */
-		{23, 500, 999, false},
-		{56, 500, 749, true}, /* 1856 */
-		{57, 500, 749, false},
-		{64, 900, 999, true}, /* 1964 via the 900-series */
-		{4, 0, 499, true},    /* 1904 */
+	    {0, 0, 499, false},                          /* 1900: divisible by 100, not by 400 */
+	    {0, 500, 999, true},                         /* 2000: divisible by 400 */
+	    {96, 0, 499, true},                          /* 1996 */
+	    {97, 0, 499, false},                         /* 1997 */
+	    {24, 500, 999, true},                        /* 2024 */
+	    {23, 500, 999, false}, {56, 500, 749, true}, /* 1856 */
+	    {57, 500, 749, false}, {64, 900, 999, true}, /* 1964 via the 900-series */
+	    {4, 0, 499, true},                           /* 1904 */
 	};
 	for (size_t i = 0; i < KPR_ARRAY_LEN(cases); i++) {
 		make_id_in(id, 29, 2, cases[i].yy, cases[i].lo, cases[i].hi);
@@ -493,10 +492,10 @@ static int spec_century(int ind, int yy)
 	static const struct {
 		int ind_lo, ind_hi, yy_lo, yy_hi, century;
 	} table[] = {
-		{0, 499, 0, 99, 1900},
-		{500, 749, 54, 99, 1800},
-		{500, 999, 0, 39, 2000},
-		{900, 999, 40, 99, 1900},
+	    {0, 499, 0, 99, 1900},
+	    {500, 749, 54, 99, 1800},
+	    {500, 999, 0, 39, 2000},
+	    {900, 999, 40, 99, 1900},
 	};
 	for (size_t i = 0; i < KPR_ARRAY_LEN(table); i++)
 		if (ind >= table[i].ind_lo && ind <= table[i].ind_hi && yy >= table[i].yy_lo &&

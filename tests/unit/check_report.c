@@ -55,16 +55,22 @@ START_TEST(test_merge_within_person)
 {
 	struct report *r = report_new(NULL);
 	ck_assert_ptr_nonnull(r);
-	ck_assert(report_add(r, "R405", "P1", 12, "/Innsending/Person/Heldogn", "svar må være 1 eller 2", "3"));
-	ck_assert(report_add(r, "R405", "P1", 10, "/Innsending/Person/Heldogn", "svar må være 1 eller 2", "3"));
-	ck_assert(report_add(r, "R405", "P1", 14, "/Innsending/Person/Heldogn", "svar må være 1 eller 2", "3"));
+	ck_assert(report_add(r, "R405", "P1", 12, "/Innsending/Person/Heldogn",
+			     "svar må være 1 eller 2", "3"));
+	ck_assert(report_add(r, "R405", "P1", 10, "/Innsending/Person/Heldogn",
+			     "svar må være 1 eller 2", "3"));
+	ck_assert(report_add(r, "R405", "P1", 14, "/Innsending/Person/Heldogn",
+			     "svar må være 1 eller 2", "3"));
 	/* different text, value or rule: not merged */
-	ck_assert(report_add(r, "R405", "P1", 15, "/Innsending/Person/Heldogn", "annen tekst", "3"));
-	ck_assert(report_add(r, "R405", "P1", 16, "/Innsending/Person/Heldogn", "svar må være 1 eller 2", "4"));
+	ck_assert(
+	    report_add(r, "R405", "P1", 15, "/Innsending/Person/Heldogn", "annen tekst", "3"));
+	ck_assert(report_add(r, "R405", "P1", 16, "/Innsending/Person/Heldogn",
+			     "svar må være 1 eller 2", "4"));
 	ck_assert(report_add(r, "R309", "P1", 11, "/Innsending/Person/Tjeneste", "tekst", NULL));
 	ck_assert(report_flush(r));
 	/* the next person: identical text, other ref, not merged */
-	ck_assert(report_add(r, "R405", "P2", 20, "/Innsending/Person/Heldogn", "svar må være 1 eller 2", "3"));
+	ck_assert(report_add(r, "R405", "P2", 20, "/Innsending/Person/Heldogn",
+			     "svar må være 1 eller 2", "3"));
 	ck_assert(report_flush(r));
 
 	struct collect c;
@@ -80,7 +86,7 @@ START_TEST(test_merge_within_person)
 	ck_assert_uint_eq(c.total_lines, 7);
 
 	const struct report_summary *s = report_summary_const(r);
-	ck_assert_uint_eq(s->by_severity[SEV_ERROR], 6);   /* one per line */
+	ck_assert_uint_eq(s->by_severity[SEV_ERROR], 6); /* one per line */
 	ck_assert_uint_eq(s->by_severity[SEV_WARNING], 1);
 	ck_assert(!s->fatal);
 	ck_assert_uint_eq(report_rule_count(r, "R405"), 4); /* merged messages */
@@ -120,9 +126,12 @@ START_TEST(test_spill_many)
 		char ref[32];
 		snprintf(ref, sizeof ref, "J-%06lu", p);
 		unsigned long line = 10 + p * 30;
-		ck_assert(report_add(r, "R309", ref, line + 5, "/Innsending/Person/Tjeneste", "samme tekst", NULL));
-		ck_assert(report_add(r, "R309", ref, line + 7, "/Innsending/Person/Tjeneste", "samme tekst", NULL));
-		ck_assert(report_add(r, "R108", ref, line + 2, "/Innsending/Person/Kjonn", "kjønn", "3"));
+		ck_assert(report_add(r, "R309", ref, line + 5, "/Innsending/Person/Tjeneste",
+				     "samme tekst", NULL));
+		ck_assert(report_add(r, "R309", ref, line + 7, "/Innsending/Person/Tjeneste",
+				     "samme tekst", NULL));
+		ck_assert(
+		    report_add(r, "R108", ref, line + 2, "/Innsending/Person/Kjonn", "kjønn", "3"));
 		ck_assert(report_flush(r));
 	}
 	struct collect c;
@@ -145,7 +154,8 @@ START_TEST(test_pending_bound)
 	for (unsigned long i = 0; i < 20000; i++) {
 		char text[32];
 		snprintf(text, sizeof text, "tekst %lu", i % 5000);
-		ck_assert(report_add(r, "R401", "P", 100 + i, "/Innsending/Person/Diagnose", text, "X"));
+		ck_assert(
+		    report_add(r, "R401", "P", 100 + i, "/Innsending/Person/Diagnose", text, "X"));
 	}
 	ck_assert(report_flush(r));
 	struct collect c;

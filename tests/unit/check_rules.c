@@ -21,18 +21,15 @@ static const struct {
 	const char *id;
 	enum severity severity;
 } spec_rules[] = {
-	{"F001", SEV_FATAL},   {"F002", SEV_FATAL},   {"F003", SEV_FATAL},
-	{"F004", SEV_FATAL},   {"F005", SEV_FATAL},   {"F006", SEV_FATAL},
-	{"F007", SEV_WARNING}, {"R101", SEV_ERROR},   {"R102", SEV_ERROR},
-	{"R103", SEV_ERROR},   {"R104", SEV_ERROR},   {"R105", SEV_ERROR},
-	{"R106", SEV_ERROR},   {"R107", SEV_WARNING}, {"R108", SEV_ERROR},
-	{"R109", SEV_WARNING}, {"R201", SEV_ERROR},   {"R202", SEV_ERROR},
-	{"R203", SEV_ERROR},   {"R204", SEV_WARNING}, {"R301", SEV_ERROR},
-	{"R302", SEV_ERROR},   {"R303", SEV_ERROR},   {"R304", SEV_ERROR},
-	{"R305", SEV_ERROR},   {"R306", SEV_ERROR},   {"R307", SEV_WARNING},
-	{"R308", SEV_WARNING}, {"R309", SEV_WARNING}, {"R310", SEV_WARNING},
-	{"R401", SEV_ERROR},   {"R402", SEV_WARNING}, {"R403", SEV_WARNING},
-	{"R404", SEV_WARNING}, {"R405", SEV_ERROR},
+    {"F001", SEV_FATAL},   {"F002", SEV_FATAL},   {"F003", SEV_FATAL},   {"F004", SEV_FATAL},
+    {"F005", SEV_FATAL},   {"F006", SEV_FATAL},   {"F007", SEV_WARNING}, {"R101", SEV_ERROR},
+    {"R102", SEV_ERROR},   {"R103", SEV_ERROR},   {"R104", SEV_ERROR},   {"R105", SEV_ERROR},
+    {"R106", SEV_ERROR},   {"R107", SEV_WARNING}, {"R108", SEV_ERROR},   {"R109", SEV_WARNING},
+    {"R201", SEV_ERROR},   {"R202", SEV_ERROR},   {"R203", SEV_ERROR},   {"R204", SEV_WARNING},
+    {"R301", SEV_ERROR},   {"R302", SEV_ERROR},   {"R303", SEV_ERROR},   {"R304", SEV_ERROR},
+    {"R305", SEV_ERROR},   {"R306", SEV_ERROR},   {"R307", SEV_WARNING}, {"R308", SEV_WARNING},
+    {"R309", SEV_WARNING}, {"R310", SEV_WARNING}, {"R401", SEV_ERROR},   {"R402", SEV_WARNING},
+    {"R403", SEV_WARNING}, {"R404", SEV_WARNING}, {"R405", SEV_ERROR},
 };
 
 START_TEST(every_spec_rule_once_with_spec_severity)
@@ -74,8 +71,8 @@ START_TEST(find)
 	for (size_t i = 0; i < rules_catalogue_len; i++)
 		ck_assert_ptr_eq(rules_find(rules_catalogue[i].id), &rules_catalogue[i]);
 
-	static const char *const unknown[] = {"", "R999", "r101", "F00", "F0011", "R1010",
-					      "A000", "Z999", "R100", "F008", "R311", " R101"};
+	static const char *const unknown[] = {"",     "R999", "r101", "F00",  "F0011", "R1010",
+					      "A000", "Z999", "R100", "F008", "R311",  " R101"};
 	for (size_t i = 0; i < KPR_ARRAY_LEN(unknown); i++)
 		ck_assert_ptr_null(rules_find(unknown[i]));
 	ck_assert_ptr_null(rules_find(NULL));
@@ -87,8 +84,11 @@ static bool utf8_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-			: (*p & 0xf8) == 0xf0 ? 3 : -1;
+		int n = *p < 0x80             ? 0
+			: (*p & 0xe0) == 0xc0 ? 1
+			: (*p & 0xf0) == 0xe0 ? 2
+			: (*p & 0xf8) == 0xf0 ? 3
+					      : -1;
 		if (n < 0 || (n == 1 && *p < 0xc2))
 			return false;
 		p++;
@@ -208,7 +208,7 @@ START_TEST(docs_up_to_date)
 		line += want[i] == '\n';
 	ck_assert_msg(have_len == want_len && first_diff == want_len,
 		      RULES_DOC " differs from the rule catalogue from line %zu: "
-		      "run tools/gen-rules-md and commit the result",
+				"run tools/gen-rules-md and commit the result",
 		      line);
 
 	/* the generated document names every rule with its Norwegian level */

@@ -49,8 +49,8 @@ static void setup_ids(void)
 {
 	make_fnr(FNR_A, "010170", 123);
 	make_fnr(FNR_B, "150385", 234);
-	make_fnr(FNR_SYN, "018170", 123); /* month + 80: synthetic */
-	make_fnr(FNR_DNR, "410170", 123); /* day + 40: D-number */
+	make_fnr(FNR_SYN, "018170", 123);     /* month + 80: synthetic */
+	make_fnr(FNR_DNR, "410170", 123);     /* day + 40: D-number */
 	make_fnr(FNR_BADDATE, "310270", 123); /* 31 February */
 	memcpy(FNR_BADSUM, FNR_A, 12);
 	FNR_BADSUM[10] = FNR_BADSUM[10] == '9' ? '0' : (char)(FNR_BADSUM[10] + 1);
@@ -65,35 +65,39 @@ static void setup_ids(void)
 	}
 }
 
-#define VURD(dato)                                                                                       \
-	"<Vurdering dato=\"" dato "\">"                                                                  \
-	"<Funksjon kode=\"1\" skaar=\"3\"/><Funksjon kode=\"2\" skaar=\"3\"/><Funksjon kode=\"3\" skaar=\"2\"/>" \
-	"<Funksjon kode=\"4\" skaar=\"3\"/><Funksjon kode=\"5\" skaar=\"2\"/><Funksjon kode=\"6\" skaar=\"4\"/>" \
-	"<Funksjon kode=\"7\" skaar=\"3\"/><Funksjon kode=\"8\" skaar=\"3\"/><Funksjon kode=\"9\" skaar=\"4\"/>" \
+#define VURD(dato)                                                                                                  \
+	"<Vurdering dato=\"" dato "\">"                                                                             \
+	"<Funksjon kode=\"1\" skaar=\"3\"/><Funksjon kode=\"2\" skaar=\"3\"/><Funksjon kode=\"3\" skaar=\"2\"/>"    \
+	"<Funksjon kode=\"4\" skaar=\"3\"/><Funksjon kode=\"5\" skaar=\"2\"/><Funksjon kode=\"6\" skaar=\"4\"/>"    \
+	"<Funksjon kode=\"7\" skaar=\"3\"/><Funksjon kode=\"8\" skaar=\"3\"/><Funksjon kode=\"9\" skaar=\"4\"/>"    \
 	"<Funksjon kode=\"10\" skaar=\"1\"/><Funksjon kode=\"11\" skaar=\"2\"/><Funksjon kode=\"12\" skaar=\"4\"/>" \
 	"<Funksjon kode=\"13\" skaar=\"1\"/><Funksjon kode=\"14\" skaar=\"2\"/><Funksjon kode=\"15\" skaar=\"3\"/>" \
 	"<Funksjon kode=\"16\" skaar=\"1\"/><Funksjon kode=\"17\" skaar=\"1\"/></Vurdering>\n"
 
 /* A Vurdering with the 16 first codes; the 17th is added by the case. */
-#define VURD16                                                                                           \
-	"<Vurdering dato=\"2025-03-01\">"                                                                \
-	"<Funksjon kode=\"1\" skaar=\"3\"/><Funksjon kode=\"2\" skaar=\"3\"/><Funksjon kode=\"3\" skaar=\"2\"/>" \
-	"<Funksjon kode=\"4\" skaar=\"3\"/><Funksjon kode=\"5\" skaar=\"2\"/><Funksjon kode=\"6\" skaar=\"4\"/>" \
-	"<Funksjon kode=\"7\" skaar=\"3\"/><Funksjon kode=\"8\" skaar=\"3\"/><Funksjon kode=\"9\" skaar=\"4\"/>" \
+#define VURD16                                                                                                      \
+	"<Vurdering dato=\"2025-03-01\">"                                                                           \
+	"<Funksjon kode=\"1\" skaar=\"3\"/><Funksjon kode=\"2\" skaar=\"3\"/><Funksjon kode=\"3\" skaar=\"2\"/>"    \
+	"<Funksjon kode=\"4\" skaar=\"3\"/><Funksjon kode=\"5\" skaar=\"2\"/><Funksjon kode=\"6\" skaar=\"4\"/>"    \
+	"<Funksjon kode=\"7\" skaar=\"3\"/><Funksjon kode=\"8\" skaar=\"3\"/><Funksjon kode=\"9\" skaar=\"4\"/>"    \
 	"<Funksjon kode=\"10\" skaar=\"1\"/><Funksjon kode=\"11\" skaar=\"2\"/><Funksjon kode=\"12\" skaar=\"4\"/>" \
 	"<Funksjon kode=\"13\" skaar=\"1\"/><Funksjon kode=\"14\" skaar=\"2\"/><Funksjon kode=\"15\" skaar=\"3\"/>" \
 	"<Funksjon kode=\"16\" skaar=\"1\"/>"
 
-#define TJ15 "<Tjeneste type=\"15\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" start=\"2025-02-03\" slutt=\"2025-06-30\" timerPerUke=\"5.5\" timerMedFlere=\"7.0\"/>\n"
-#define TJ21 "<Tjeneste type=\"21\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" start=\"2025-02-03\" orgnr=\"974631091\"/>\n"
-#define ERN "<Ernaering risiko=\"2\" dato=\"2025-05-12\"/>\n"
-#define ID "<Fnr>@A@</Fnr><Kjonn>2</Kjonn>\n"
+#define TJ15 \
+	"<Tjeneste type=\"15\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" start=\"2025-02-03\" slutt=\"2025-06-30\" timerPerUke=\"5.5\" timerMedFlere=\"7.0\"/>\n"
+#define TJ21 \
+	"<Tjeneste type=\"21\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" start=\"2025-02-03\" orgnr=\"974631091\"/>\n"
+#define ERN         "<Ernaering risiko=\"2\" dato=\"2025-05-12\"/>\n"
+#define ID          "<Fnr>@A@</Fnr><Kjonn>2</Kjonn>\n"
 #define PERSON_OPEN "<Person ref=\"P1\">\n"
-#define P(body) PERSON_OPEN ID body "</Person>\n"
-#define OK_PERSON P(VURD("2025-03-01") TJ15)
+#define P(body)     PERSON_OPEN ID body "</Person>\n"
+#define OK_PERSON   P(VURD("2025-03-01") TJ15)
 
-#define ROOT_DEFAULT "versjon=\"1.0\" id=\"3f1c0d2e-8a4b-4f7e-9a51-2b6c9e0f1a22\" opprettet=\"2026-01-05T09:12:00+01:00\" aargang=\"2025\""
-#define AVS_DEFAULT "<Avsender kommunenummer=\"0301\" fagsystem=\"Gerica\" fagsystemVersjon=\"7.4.1\"/>\n"
+#define ROOT_DEFAULT \
+	"versjon=\"1.0\" id=\"3f1c0d2e-8a4b-4f7e-9a51-2b6c9e0f1a22\" opprettet=\"2026-01-05T09:12:00+01:00\" aargang=\"2025\""
+#define AVS_DEFAULT \
+	"<Avsender kommunenummer=\"0301\" fagsystem=\"Gerica\" fagsystemVersjon=\"7.4.1\"/>\n"
 
 enum {
 	F_TEST_MODE = 1,
@@ -118,283 +122,326 @@ struct vcase {
 };
 
 static const struct vcase cases[] = {
-	/* baseline */
-	{"baseline F001", NULL, NULL, OK_PERSON, "F001", false, 0},
-	{"baseline F002", NULL, NULL, OK_PERSON, "F002", false, 0},
-	{"baseline R309", NULL, NULL, OK_PERSON, "R309", false, 0},
-	/* F001 */
-	{"F001 not well-formed", NULL, NULL, PERSON_OPEN ID "<Tjeneste type=\"15\">", "F001", true, 0},
-	{"F001 mismatched tag", NULL, NULL, PERSON_OPEN ID "</Persn>", "F001", true, 0},
-	{"F001 doctype", NULL, NULL,
-	 "<?xml version=\"1.0\"?><!DOCTYPE Innsending><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
-	 ">" AVS_DEFAULT OK_PERSON "</Innsending>",
-	 "F001", true, F_RAW},
-	{"F001 windows-1252", NULL, NULL,
-	 "<?xml version=\"1.0\" encoding=\"windows-1252\"?><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
-	 ">" AVS_DEFAULT OK_PERSON "</Innsending>",
-	 "F001", true, F_RAW},
-	{"F001 latin1 ok", NULL, NULL,
-	 "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
-	 ">" AVS_DEFAULT OK_PERSON "</Innsending>",
-	 "F001", false, F_RAW},
-	{"F001 undeclared entity", NULL, NULL, P("<Diagnose kodeverk=\"&foo;\" kode=\"A01\"/>"), "F001", true, 0},
-	{"F001 truncated", NULL, NULL,
-	 "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT ">" AVS_DEFAULT OK_PERSON, "F001", true, F_RAW},
-	/* F002 */
-	{"F002 unknown element", NULL, NULL, P("<Hobby/>"), "F002", true, 0},
-	{"F002 unknown attribute", NULL, NULL, P("<Koordinator kode=\"1\" farge=\"blå\"/>"), "F002", true, 0},
-	{"F002 bad date", NULL, NULL, P("<Venteliste vedtak=\"2025-02-30\"/>"), "F002", true, 0},
-	{"F002 date with zone", NULL, NULL, P("<Venteliste vedtak=\"2025-02-03Z\"/>"), "F002", true, 0},
-	{"F002 date padded ok", NULL, NULL, P("<Venteliste vedtak=\" 2025-02-03 \"/>"), "F002", false, 0},
-	{"F002 missing required", NULL, NULL, P("<Heldogn svar=\"1\"/>"), "F002", true, 0},
-	{"F002 Fnr after Kjonn", NULL, NULL, "<Person ref=\"P1\"><Kjonn>2</Kjonn><Fnr>@A@</Fnr></Person>", "F002",
-	 true, 0},
-	{"F002 Kjonn not integer", NULL, NULL, "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn>K</Kjonn></Person>", "F002",
-	 true, 0},
-	{"F002 Kjonn +02 is an integer", NULL, NULL, "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn> +02 </Kjonn></Person>",
-	 "F002", false, 0},
-	{"F002 text in Person", NULL, NULL, P("hei"), "F002", true, 0},
-	{"F002 text in empty element", NULL, NULL, P("<Koordinator kode=\"1\"> </Koordinator>"), "F002", true, 0},
-	{"F002 comment in empty element ok", NULL, NULL, P("<Koordinator kode=\"1\"><!-- x --></Koordinator>"),
-	 "F002", false, 0},
-	{"F002 Person before Avsender", NULL, "", OK_PERSON AVS_DEFAULT, "F002", true, 0},
-	{"F002 wrong namespace", NULL, NULL,
-	 "<Innsending xmlns=\"urn:no:kpr:innsending:2\" " ROOT_DEFAULT ">" AVS_DEFAULT OK_PERSON "</Innsending>",
-	 "F002", true, F_RAW},
-	{"F002 kommunenummer too long", NULL, "<Avsender kommunenummer=\"03011\" fagsystem=\"G\"/>", OK_PERSON,
-	 "F002", true, 0},
-	{"F002 decimal", NULL, NULL, P("<Tjeneste type=\"4\" timerPerUke=\"1,5\"/>"), "F002", true, 0},
-	{"F002 xsi:schemaLocation ok", NULL, NULL,
-	 "<Person ref=\"P1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"a b\">" ID
+    /* baseline */
+    {"baseline F001", NULL, NULL, OK_PERSON, "F001", false, 0},
+    {"baseline F002", NULL, NULL, OK_PERSON, "F002", false, 0},
+    {"baseline R309", NULL, NULL, OK_PERSON, "R309", false, 0},
+    /* F001 */
+    {"F001 not well-formed", NULL, NULL, PERSON_OPEN ID "<Tjeneste type=\"15\">", "F001", true, 0},
+    {"F001 mismatched tag", NULL, NULL, PERSON_OPEN ID "</Persn>", "F001", true, 0},
+    {"F001 doctype", NULL, NULL,
+     "<?xml version=\"1.0\"?><!DOCTYPE Innsending><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
+     ">" AVS_DEFAULT OK_PERSON "</Innsending>",
+     "F001", true, F_RAW},
+    {"F001 windows-1252", NULL, NULL,
+     "<?xml version=\"1.0\" encoding=\"windows-1252\"?><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
+     ">" AVS_DEFAULT OK_PERSON "</Innsending>",
+     "F001", true, F_RAW},
+    {"F001 latin1 ok", NULL, NULL,
+     "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
+     ">" AVS_DEFAULT OK_PERSON "</Innsending>",
+     "F001", false, F_RAW},
+    {"F001 undeclared entity", NULL, NULL, P("<Diagnose kodeverk=\"&foo;\" kode=\"A01\"/>"), "F001",
+     true, 0},
+    {"F001 truncated", NULL, NULL,
+     "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT ">" AVS_DEFAULT OK_PERSON,
+     "F001", true, F_RAW},
+    /* F002 */
+    {"F002 unknown element", NULL, NULL, P("<Hobby/>"), "F002", true, 0},
+    {"F002 unknown attribute", NULL, NULL, P("<Koordinator kode=\"1\" farge=\"blå\"/>"), "F002",
+     true, 0},
+    {"F002 bad date", NULL, NULL, P("<Venteliste vedtak=\"2025-02-30\"/>"), "F002", true, 0},
+    {"F002 date with zone", NULL, NULL, P("<Venteliste vedtak=\"2025-02-03Z\"/>"), "F002", true, 0},
+    {"F002 date padded ok", NULL, NULL, P("<Venteliste vedtak=\" 2025-02-03 \"/>"), "F002", false,
+     0},
+    {"F002 missing required", NULL, NULL, P("<Heldogn svar=\"1\"/>"), "F002", true, 0},
+    {"F002 Fnr after Kjonn", NULL, NULL,
+     "<Person ref=\"P1\"><Kjonn>2</Kjonn><Fnr>@A@</Fnr></Person>", "F002", true, 0},
+    {"F002 Kjonn not integer", NULL, NULL,
+     "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn>K</Kjonn></Person>", "F002", true, 0},
+    {"F002 Kjonn +02 is an integer", NULL, NULL,
+     "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn> +02 </Kjonn></Person>", "F002", false, 0},
+    {"F002 text in Person", NULL, NULL, P("hei"), "F002", true, 0},
+    {"F002 text in empty element", NULL, NULL, P("<Koordinator kode=\"1\"> </Koordinator>"), "F002",
+     true, 0},
+    {"F002 comment in empty element ok", NULL, NULL,
+     P("<Koordinator kode=\"1\"><!-- x --></Koordinator>"), "F002", false, 0},
+    {"F002 Person before Avsender", NULL, "", OK_PERSON AVS_DEFAULT, "F002", true, 0},
+    {"F002 wrong namespace", NULL, NULL,
+     "<Innsending xmlns=\"urn:no:kpr:innsending:2\" " ROOT_DEFAULT ">" AVS_DEFAULT OK_PERSON
+     "</Innsending>",
+     "F002", true, F_RAW},
+    {"F002 kommunenummer too long", NULL, "<Avsender kommunenummer=\"03011\" fagsystem=\"G\"/>",
+     OK_PERSON, "F002", true, 0},
+    {"F002 decimal", NULL, NULL, P("<Tjeneste type=\"4\" timerPerUke=\"1,5\"/>"), "F002", true, 0},
+    {"F002 xsi:schemaLocation ok", NULL, NULL,
+     "<Person ref=\"P1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"a b\">" ID
 	 VURD("2025-03-01") "</Person>",
-	 "F002", false, 0},
-	/* F003 */
-	{"F003 other kommune", NULL, NULL, OK_PERSON, "F003", true, F_AUTH_1103},
-	{"F003 same kommune", NULL, NULL, OK_PERSON, "F003", false, F_AUTH_0301},
-	/* F004 */
-	{"F004 unknown kommune", NULL, "<Avsender kommunenummer=\"0399\" fagsystem=\"G\"/>", OK_PERSON, "F004", true,
-	 0},
-	{"F004 before 2024 list", "versjon=\"1.0\" id=\"x\" opprettet=\"2020-01-05T09:12:00Z\" aargang=\"2019\"", NULL,
-	 PERSON_OPEN ID "</Person>", "F004", true, 0},
-	{"F004 valid kommune", NULL, NULL, OK_PERSON, "F004", false, 0},
-	/* F005 */
-	{"F005 closed", NULL, NULL, OK_PERSON, "F005", true, F_OPEN_2026},
-	{"F005 open", NULL, NULL, OK_PERSON, "F005", false, F_OPEN_2025},
-	{"F005 silences R-rules", NULL, NULL, P(TJ15), "R309", false, F_OPEN_2026},
-	{"F003 silences R-rules", NULL, NULL, P(TJ15), "R309", false, F_AUTH_1103},
-	/* F006 */
-	{"F006 no person", NULL, NULL, "", "F006", true, 0},
-	{"F006 too big", NULL, NULL, OK_PERSON OK_PERSON, "F006", true, F_MAX_SMALL},
-	{"F006 persons", NULL, NULL, OK_PERSON, "F006", false, 0},
-	/* F007 */
-	{"F007 forrigeId missing", NULL, NULL, OK_PERSON, "F007", true, F_LATEST_X},
-	{"F007 forrigeId matches",
-	 "versjon=\"1.0\" id=\"a\" forrigeId=\"x-1\" opprettet=\"2026-01-05T09:12:00+01:00\" aargang=\"2025\"", NULL,
-	 OK_PERSON, "F007", false, F_LATEST_X},
-	{"F007 first submission", NULL, NULL, OK_PERSON, "F007", false, F_LATEST_NONE},
-	{"F007 forrigeId but none",
-	 "versjon=\"1.0\" id=\"a\" forrigeId=\"x-1\" opprettet=\"2026-01-05T09:12:00+01:00\" aargang=\"2025\"", NULL,
-	 OK_PERSON, "F007", true, F_LATEST_NONE},
-	/* R101 */
-	{"R101 no Fnr", NULL, NULL, "<Person ref=\"P1\"><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>", "R101", true,
-	 0},
-	{"R101 empty Fnr", NULL, NULL, "<Person ref=\"P1\"><Fnr> </Fnr><Kjonn>2</Kjonn></Person>", "R101", true, 0},
-	{"R101 present", NULL, NULL, OK_PERSON, "R101", false, 0},
-	/* R102 */
-	{"R102 short", NULL, NULL, "<Person ref=\"P1\"><Fnr>0101701234</Fnr><Kjonn>2</Kjonn></Person>", "R102", true,
-	 0},
-	{"R102 letters", NULL, NULL, "<Person ref=\"P1\"><Fnr>0101701234X</Fnr><Kjonn>2</Kjonn></Person>", "R102",
-	 true, 0},
-	{"R102 ok", NULL, NULL, OK_PERSON, "R102", false, 0},
-	/* R103 */
-	{"R103 checksum", NULL, NULL, "<Person ref=\"P1\"><Fnr>@BADSUM@</Fnr><Kjonn>2</Kjonn></Person>", "R103", true,
-	 0},
-	{"R103 ok", NULL, NULL, OK_PERSON, "R103", false, 0},
-	/* R104 */
-	{"R104 31 February", NULL, NULL, "<Person ref=\"P1\"><Fnr>@BADDATE@</Fnr><Kjonn>2</Kjonn></Person>", "R104",
-	 true, 0},
-	{"R104 synthetic outside test mode", NULL, NULL,
-	 "<Person ref=\"P1\"><Fnr>@SYN@</Fnr><Kjonn>2</Kjonn></Person>", "R104", true, 0},
-	{"R104 synthetic in test mode", NULL, NULL, "<Person ref=\"P1\"><Fnr>@SYN@</Fnr><Kjonn>2</Kjonn></Person>",
-	 "R104", false, F_TEST_MODE},
-	{"R104 D-number", NULL, NULL, "<Person ref=\"P1\"><Fnr>@DNR@</Fnr><Kjonn>2</Kjonn></Person>", "R104", false,
-	 0},
-	/* R105 */
-	{"R105 same ID twice", NULL, NULL,
-	 OK_PERSON "<Person ref=\"P2\"><Fnr>@A@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>", "R105", true,
-	 0},
-	{"R105 different IDs", NULL, NULL,
-	 OK_PERSON "<Person ref=\"P2\"><Fnr>@B@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>", "R105", false,
-	 0},
-	/* R106 */
-	{"R106 no ref", NULL, NULL, "<Person>" ID VURD("2025-03-01") "</Person>", "R106", true, 0},
-	{"R106 empty ref", NULL, NULL, "<Person ref=\"\">" ID VURD("2025-03-01") "</Person>", "R106", true, 0},
-	{"R106 duplicate ref", NULL, NULL,
-	 OK_PERSON "<Person ref=\"P1\"><Fnr>@B@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>", "R106", true,
-	 0},
-	{"R106 ref is an ID", NULL, NULL, "<Person ref=\"@B@\">" ID VURD("2025-03-01") "</Person>", "R106", true, 0},
-	{"R106 ref too long", NULL, NULL,
-	 "<Person ref=\"12345678901234567890123456789012345678901234567890123456789012345\">" ID "</Person>", "R106",
-	 true, 0},
-	{"R106 ref with a tab", NULL, NULL, "<Person ref=\"J&#9;1\">" ID "</Person>", "R106", true, 0},
-	{"R106 blank ref", NULL, NULL, "<Person ref=\"  \">" ID "</Person>", "R106", true, 0},
-	{"R106 ref with a space ok", NULL, NULL, "<Person ref=\"J 2025/17\">" ID "</Person>", "R106", false, 0},
-	{"R106 ref with an ID inside", NULL, NULL, "<Person ref=\"J-@B@\">" ID "</Person>", "R106", true, 0},
-	{"R106 ref with 13 digits ok", NULL, NULL, "<Person ref=\"2025000012345\">" ID "</Person>", "R106", false, 0},
-	{"R106 ref ok", NULL, NULL, OK_PERSON, "R106", false, 0},
-	/* R107 */
-	{"R107 wrong year", NULL, NULL, "<Person ref=\"P1\">" ID "<Fodselsaar>1971</Fodselsaar></Person>", "R107", true,
-	 0},
-	{"R107 right year", NULL, NULL, "<Person ref=\"P1\">" ID "<Fodselsaar>1970</Fodselsaar></Person>", "R107",
-	 false, 0},
-	/* R108 */
-	{"R108 three", NULL, NULL, "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn>3</Kjonn></Person>", "R108", true, 0},
-	{"R108 missing", NULL, NULL, "<Person ref=\"P1\"><Fnr>@A@</Fnr></Person>", "R108", true, 0},
-	{"R108 ok", NULL, NULL, OK_PERSON, "R108", false, 0},
-	/* R109 */
-	{"R109 death before assessment", NULL, NULL,
-	 "<Person ref=\"P1\">" ID "<Dodsdato>2025-02-01</Dodsdato>" VURD("2025-03-01") "</Person>", "R109", true, 0},
-	{"R109 death before service start", NULL, NULL,
-	 "<Person ref=\"P1\">" ID "<Dodsdato>2025-02-01</Dodsdato>" TJ15 "</Person>", "R109", true, 0},
-	{"R109 death after the year", NULL, NULL, "<Person ref=\"P1\">" ID "<Dodsdato>2026-01-02</Dodsdato></Person>",
-	 "R109", true, 0},
-	{"R109 death after everything", NULL, NULL,
-	 "<Person ref=\"P1\">" ID "<Dodsdato>2025-11-02</Dodsdato>" VURD("2025-03-01") TJ15 "</Person>", "R109", false,
-	 0},
-	/* R201 */
-	{"R201 score 7", NULL, NULL, P(VURD16 "<Funksjon kode=\"17\" skaar=\"7\"/></Vurdering>"), "R201", true, 0},
-	{"R201 score 5", NULL, NULL, P(VURD16 "<Funksjon kode=\"17\" skaar=\"5\"/></Vurdering>"), "R201", false, 0},
-	/* R202 */
-	{"R202 16 codes", NULL, NULL, P(VURD16 "</Vurdering>"), "R202", true, 0},
-	{"R202 code twice", NULL, NULL, P(VURD16 "<Funksjon kode=\"16\" skaar=\"5\"/></Vurdering>"), "R202", true, 0},
-	{"R202 unknown code", NULL, NULL,
-	 P(VURD16 "<Funksjon kode=\"17\" skaar=\"5\"/><Funksjon kode=\"18\" skaar=\"5\"/></Vurdering>"), "R202", true,
-	 0},
-	{"R202 17 codes", NULL, NULL, OK_PERSON, "R202", false, 0},
-	/* R203 */
-	{"R203 after opprettet", NULL, NULL, P(VURD("2026-01-06")), "R203", true, 0},
-	{"R203 after the year", "versjon=\"1.0\" id=\"a\" opprettet=\"2026-03-05T09:12:00+01:00\" aargang=\"2025\"",
-	 NULL, P(VURD("2026-01-06")), "R203", true, 0},
-	{"R203 in the year", NULL, NULL, P(VURD("2025-12-31")), "R203", false, 0},
-	/* R204 */
-	{"R204 score 9 for Syn", NULL, NULL,
-	 P("<Vurdering dato=\"2025-03-01\">"
-	   "<Funksjon kode=\"1\" skaar=\"3\"/><Funksjon kode=\"2\" skaar=\"3\"/><Funksjon kode=\"3\" skaar=\"2\"/>"
-	   "<Funksjon kode=\"4\" skaar=\"3\"/><Funksjon kode=\"5\" skaar=\"2\"/><Funksjon kode=\"6\" skaar=\"4\"/>"
-	   "<Funksjon kode=\"7\" skaar=\"3\"/><Funksjon kode=\"8\" skaar=\"3\"/><Funksjon kode=\"9\" skaar=\"4\"/>"
-	   "<Funksjon kode=\"10\" skaar=\"1\"/><Funksjon kode=\"11\" skaar=\"2\"/><Funksjon kode=\"12\" skaar=\"4\"/>"
-	   "<Funksjon kode=\"13\" skaar=\"9\"/><Funksjon kode=\"14\" skaar=\"2\"/><Funksjon kode=\"15\" skaar=\"3\"/>"
-	   "<Funksjon kode=\"16\" skaar=\"1\"/><Funksjon kode=\"17\" skaar=\"1\"/></Vurdering>"),
-	 "R204", true, 0},
-	{"R204 score 9 for kode 17", NULL, NULL, P(VURD16 "<Funksjon kode=\"17\" skaar=\"9\"/></Vurdering>"), "R204",
-	 false, 0},
-	/* R301 */
-	{"R301 unknown type", NULL, NULL, P(VURD("2025-03-01") "<Tjeneste type=\"99\" soknad=\"2025-01-20\"/>"),
-	 "R301", true, 0},
-	{"R301 expired type", NULL, NULL, P(VURD("2025-03-01") "<Tjeneste type=\"10\" soknad=\"2025-01-20\"/>"),
-	 "R301", true, 0},
+     "F002", false, 0},
+    /* F003 */
+    {"F003 other kommune", NULL, NULL, OK_PERSON, "F003", true, F_AUTH_1103},
+    {"F003 same kommune", NULL, NULL, OK_PERSON, "F003", false, F_AUTH_0301},
+    /* F004 */
+    {"F004 unknown kommune", NULL, "<Avsender kommunenummer=\"0399\" fagsystem=\"G\"/>", OK_PERSON,
+     "F004", true, 0},
+    {"F004 before 2024 list",
+     "versjon=\"1.0\" id=\"x\" opprettet=\"2020-01-05T09:12:00Z\" aargang=\"2019\"", NULL,
+     PERSON_OPEN ID "</Person>", "F004", true, 0},
+    {"F004 valid kommune", NULL, NULL, OK_PERSON, "F004", false, 0},
+    /* F005 */
+    {"F005 closed", NULL, NULL, OK_PERSON, "F005", true, F_OPEN_2026},
+    {"F005 open", NULL, NULL, OK_PERSON, "F005", false, F_OPEN_2025},
+    {"F005 silences R-rules", NULL, NULL, P(TJ15), "R309", false, F_OPEN_2026},
+    {"F003 silences R-rules", NULL, NULL, P(TJ15), "R309", false, F_AUTH_1103},
+    /* F006 */
+    {"F006 no person", NULL, NULL, "", "F006", true, 0},
+    {"F006 too big", NULL, NULL, OK_PERSON OK_PERSON, "F006", true, F_MAX_SMALL},
+    {"F006 persons", NULL, NULL, OK_PERSON, "F006", false, 0},
+    /* F007 */
+    {"F007 forrigeId missing", NULL, NULL, OK_PERSON, "F007", true, F_LATEST_X},
+    {"F007 forrigeId matches",
+     "versjon=\"1.0\" id=\"a\" forrigeId=\"x-1\" opprettet=\"2026-01-05T09:12:00+01:00\" aargang=\"2025\"",
+     NULL, OK_PERSON, "F007", false, F_LATEST_X},
+    {"F007 first submission", NULL, NULL, OK_PERSON, "F007", false, F_LATEST_NONE},
+    {"F007 forrigeId but none",
+     "versjon=\"1.0\" id=\"a\" forrigeId=\"x-1\" opprettet=\"2026-01-05T09:12:00+01:00\" aargang=\"2025\"",
+     NULL, OK_PERSON, "F007", true, F_LATEST_NONE},
+    /* R101 */
+    {"R101 no Fnr", NULL, NULL,
+     "<Person ref=\"P1\"><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>", "R101", true, 0},
+    {"R101 empty Fnr", NULL, NULL, "<Person ref=\"P1\"><Fnr> </Fnr><Kjonn>2</Kjonn></Person>",
+     "R101", true, 0},
+    {"R101 present", NULL, NULL, OK_PERSON, "R101", false, 0},
+    /* R102 */
+    {"R102 short", NULL, NULL, "<Person ref=\"P1\"><Fnr>0101701234</Fnr><Kjonn>2</Kjonn></Person>",
+     "R102", true, 0},
+    {"R102 letters", NULL, NULL,
+     "<Person ref=\"P1\"><Fnr>0101701234X</Fnr><Kjonn>2</Kjonn></Person>", "R102", true, 0},
+    {"R102 ok", NULL, NULL, OK_PERSON, "R102", false, 0},
+    /* R103 */
+    {"R103 checksum", NULL, NULL, "<Person ref=\"P1\"><Fnr>@BADSUM@</Fnr><Kjonn>2</Kjonn></Person>",
+     "R103", true, 0},
+    {"R103 ok", NULL, NULL, OK_PERSON, "R103", false, 0},
+    /* R104 */
+    {"R104 31 February", NULL, NULL,
+     "<Person ref=\"P1\"><Fnr>@BADDATE@</Fnr><Kjonn>2</Kjonn></Person>", "R104", true, 0},
+    {"R104 synthetic outside test mode", NULL, NULL,
+     "<Person ref=\"P1\"><Fnr>@SYN@</Fnr><Kjonn>2</Kjonn></Person>", "R104", true, 0},
+    {"R104 synthetic in test mode", NULL, NULL,
+     "<Person ref=\"P1\"><Fnr>@SYN@</Fnr><Kjonn>2</Kjonn></Person>", "R104", false, F_TEST_MODE},
+    {"R104 D-number", NULL, NULL, "<Person ref=\"P1\"><Fnr>@DNR@</Fnr><Kjonn>2</Kjonn></Person>",
+     "R104", false, 0},
+    /* R105 */
+    {"R105 same ID twice", NULL, NULL,
+     OK_PERSON "<Person ref=\"P2\"><Fnr>@A@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>",
+     "R105", true, 0},
+    {"R105 different IDs", NULL, NULL,
+     OK_PERSON "<Person ref=\"P2\"><Fnr>@B@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>",
+     "R105", false, 0},
+    /* R106 */
+    {"R106 no ref", NULL, NULL, "<Person>" ID VURD("2025-03-01") "</Person>", "R106", true, 0},
+    {"R106 empty ref", NULL, NULL, "<Person ref=\"\">" ID VURD("2025-03-01") "</Person>", "R106",
+     true, 0},
+    {"R106 duplicate ref", NULL, NULL,
+     OK_PERSON "<Person ref=\"P1\"><Fnr>@B@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>",
+     "R106", true, 0},
+    {"R106 ref is an ID", NULL, NULL, "<Person ref=\"@B@\">" ID VURD("2025-03-01") "</Person>",
+     "R106", true, 0},
+    {"R106 ref too long", NULL, NULL,
+     "<Person ref=\"12345678901234567890123456789012345678901234567890123456789012345\">" ID
+     "</Person>",
+     "R106", true, 0},
+    {"R106 ref with a tab", NULL, NULL, "<Person ref=\"J&#9;1\">" ID "</Person>", "R106", true, 0},
+    {"R106 blank ref", NULL, NULL, "<Person ref=\"  \">" ID "</Person>", "R106", true, 0},
+    {"R106 ref with a space ok", NULL, NULL, "<Person ref=\"J 2025/17\">" ID "</Person>", "R106",
+     false, 0},
+    {"R106 ref with an ID inside", NULL, NULL, "<Person ref=\"J-@B@\">" ID "</Person>", "R106",
+     true, 0},
+    {"R106 ref with 13 digits ok", NULL, NULL, "<Person ref=\"2025000012345\">" ID "</Person>",
+     "R106", false, 0},
+    {"R106 ref ok", NULL, NULL, OK_PERSON, "R106", false, 0},
+    /* R107 */
+    {"R107 wrong year", NULL, NULL,
+     "<Person ref=\"P1\">" ID "<Fodselsaar>1971</Fodselsaar></Person>", "R107", true, 0},
+    {"R107 right year", NULL, NULL,
+     "<Person ref=\"P1\">" ID "<Fodselsaar>1970</Fodselsaar></Person>", "R107", false, 0},
+    /* R108 */
+    {"R108 three", NULL, NULL, "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn>3</Kjonn></Person>", "R108",
+     true, 0},
+    {"R108 missing", NULL, NULL, "<Person ref=\"P1\"><Fnr>@A@</Fnr></Person>", "R108", true, 0},
+    {"R108 ok", NULL, NULL, OK_PERSON, "R108", false, 0},
+    /* R109 */
+    {"R109 death before assessment", NULL, NULL,
+     "<Person ref=\"P1\">" ID "<Dodsdato>2025-02-01</Dodsdato>" VURD("2025-03-01") "</Person>",
+     "R109", true, 0},
+    {"R109 death before service start", NULL, NULL,
+     "<Person ref=\"P1\">" ID "<Dodsdato>2025-02-01</Dodsdato>" TJ15 "</Person>", "R109", true, 0},
+    {"R109 death after the year", NULL, NULL,
+     "<Person ref=\"P1\">" ID "<Dodsdato>2026-01-02</Dodsdato></Person>", "R109", true, 0},
+    {"R109 death after everything", NULL, NULL,
+     "<Person ref=\"P1\">" ID "<Dodsdato>2025-11-02</Dodsdato>" VURD("2025-03-01") TJ15 "</Person>",
+     "R109", false, 0},
+    /* R201 */
+    {"R201 score 7", NULL, NULL, P(VURD16 "<Funksjon kode=\"17\" skaar=\"7\"/></Vurdering>"),
+     "R201", true, 0},
+    {"R201 score 5", NULL, NULL, P(VURD16 "<Funksjon kode=\"17\" skaar=\"5\"/></Vurdering>"),
+     "R201", false, 0},
+    /* R202 */
+    {"R202 16 codes", NULL, NULL, P(VURD16 "</Vurdering>"), "R202", true, 0},
+    {"R202 code twice", NULL, NULL, P(VURD16 "<Funksjon kode=\"16\" skaar=\"5\"/></Vurdering>"),
+     "R202", true, 0},
+    {"R202 unknown code", NULL, NULL,
+     P(VURD16 "<Funksjon kode=\"17\" skaar=\"5\"/><Funksjon kode=\"18\" skaar=\"5\"/></Vurdering>"),
+     "R202", true, 0},
+    {"R202 17 codes", NULL, NULL, OK_PERSON, "R202", false, 0},
+    /* R203 */
+    {"R203 after opprettet", NULL, NULL, P(VURD("2026-01-06")), "R203", true, 0},
+    {"R203 after the year",
+     "versjon=\"1.0\" id=\"a\" opprettet=\"2026-03-05T09:12:00+01:00\" aargang=\"2025\"", NULL,
+     P(VURD("2026-01-06")), "R203", true, 0},
+    {"R203 in the year", NULL, NULL, P(VURD("2025-12-31")), "R203", false, 0},
+    /* R204 */
+    {"R204 score 9 for Syn", NULL, NULL,
+     P("<Vurdering dato=\"2025-03-01\">"
+       "<Funksjon kode=\"1\" skaar=\"3\"/><Funksjon kode=\"2\" skaar=\"3\"/><Funksjon kode=\"3\" skaar=\"2\"/>"
+       "<Funksjon kode=\"4\" skaar=\"3\"/><Funksjon kode=\"5\" skaar=\"2\"/><Funksjon kode=\"6\" skaar=\"4\"/>"
+       "<Funksjon kode=\"7\" skaar=\"3\"/><Funksjon kode=\"8\" skaar=\"3\"/><Funksjon kode=\"9\" skaar=\"4\"/>"
+       "<Funksjon kode=\"10\" skaar=\"1\"/><Funksjon kode=\"11\" skaar=\"2\"/><Funksjon kode=\"12\" skaar=\"4\"/>"
+       "<Funksjon kode=\"13\" skaar=\"9\"/><Funksjon kode=\"14\" skaar=\"2\"/><Funksjon kode=\"15\" skaar=\"3\"/>"
+       "<Funksjon kode=\"16\" skaar=\"1\"/><Funksjon kode=\"17\" skaar=\"1\"/></Vurdering>"),
+     "R204", true, 0},
+    {"R204 score 9 for kode 17", NULL, NULL,
+     P(VURD16 "<Funksjon kode=\"17\" skaar=\"9\"/></Vurdering>"), "R204", false, 0},
+    /* R301 */
+    {"R301 unknown type", NULL, NULL,
+     P(VURD("2025-03-01") "<Tjeneste type=\"99\" soknad=\"2025-01-20\"/>"), "R301", true, 0},
+    {"R301 expired type", NULL, NULL,
+     P(VURD("2025-03-01") "<Tjeneste type=\"10\" soknad=\"2025-01-20\"/>"), "R301", true, 0},
 
-	{"R301 valid type", NULL, NULL, OK_PERSON, "R301", false, 0},
-	/* R302 */
-	{"R302 slutt before start", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2025-01-01\" start=\"2025-05-01\" slutt=\"2025-04-01\"/>"),
-	 "R302", true, 0},
-	{"R302 vedtak before soknad", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-02-01\" vedtak=\"2025-01-01\" start=\"2025-05-01\"/>"),
-	 "R302", true, 0},
-	{"R302 in order", NULL, NULL, OK_PERSON, "R302", false, 0},
-	/* R303 */
-	{"R303 start after the year", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2025-12-01\" start=\"2026-01-02\"/>"), "R303", true, 0},
-	{"R303 ended before the year", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2024-01-01\" start=\"2024-02-01\" slutt=\"2024-12-31\"/>"),
-	 "R303", true, 0},
-	{"R303 spans the year", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2024-01-01\" start=\"2024-02-01\" slutt=\"2025-01-01\"/>"),
-	 "R303", false, 0},
-	/* R304 */
-	{"R304 169 hours", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"169\" timerMedFlere=\"169\"/>"),
-	 "R304", true, 0},
-	{"R304 negative", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"-1\"/>"),
-	 "R304", true, 0},
-	{"R304 168 hours", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"168.0\" timerMedFlere=\"168\"/>"),
-	 "R304", false, 0},
-	/* R305 */
-	{"R305 med flere below", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"5.5\" timerMedFlere=\"5.4\"/>"),
-	 "R305", true, 0},
-	{"R305 equal", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"5.5\" timerMedFlere=\"5.5\"/>"),
-	 "R305", false, 0},
-	/* R306 */
-	{"R306 avslag with start", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2025-01-01\" start=\"2025-02-01\" avslag=\"true\"/>"),
-	 "R306", true, 0},
-	{"R306 vedtak without start", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-01-01\" vedtak=\"2025-02-01\"/>"), "R306", true, 0},
-	{"R306 pending application", NULL, NULL, P(VURD("2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-01-01\"/>"),
-	 "R306", false, 0},
-	{"R306 avslag", NULL, NULL,
-	 P(VURD("2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-01-01\" vedtak=\"2025-02-01\" avslag=\"true\"/>"),
-	 "R306", false, 0},
-	/* R307 */
-	{"R307 institution without orgnr", NULL, NULL,
-	 P(VURD("2025-03-01") ERN "<Tjeneste type=\"21\" vedtak=\"2025-01-01\" start=\"2025-02-01\"/>"), "R307", true,
-	 0},
-	{"R307 bad orgnr", NULL, NULL,
-	 P(VURD("2025-03-01") ERN "<Tjeneste type=\"21\" vedtak=\"2025-01-01\" start=\"2025-02-01\" orgnr=\"974631092\"/>"),
-	 "R307", true, 0},
-	{"R307 good orgnr", NULL, NULL, P(VURD("2025-03-01") ERN TJ21), "R307", false, 0},
-	/* R308 */
-	{"R308 overlap", NULL, NULL,
-	 P(VURD("2025-03-01") TJ15
-	   "<Tjeneste type=\"15\" vedtak=\"2025-03-01\" start=\"2025-06-01\" slutt=\"2025-08-30\"/>"),
-	 "R308", true, 0},
-	{"R308 handover", NULL, NULL,
-	 P(VURD("2025-03-01") TJ15
-	   "<Tjeneste type=\"15\" vedtak=\"2025-03-01\" start=\"2025-06-30\" slutt=\"2025-08-30\"/>"),
-	 "R308", false, 0},
-	{"R308 other type", NULL, NULL,
-	 P(VURD("2025-03-01") TJ15 "<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"), "R308", false,
-	 0},
-	/* R309 */
-	{"R309 no assessment", NULL, NULL, P(TJ15), "R309", true, 0},
-	{"R309 assessment last year", NULL, NULL, P(VURD("2024-11-01") TJ15), "R309", true, 0},
-	{"R309 type 4 needs none", NULL, NULL, P("<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"),
-	 "R309", false, 0},
-	/* R310 */
-	{"R310 old assessment", NULL, NULL,
-	 P(VURD("2024-01-10") "<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"), "R310", true, 0},
-	{"R310 recent assessment", NULL, NULL,
-	 P(VURD("2024-03-10") "<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"), "R310", false, 0},
-	/* R401 */
-	{"R401 ICD-9", NULL, NULL, P("<Diagnose kodeverk=\"ICD-9\" kode=\"290\"/>"), "R401", true, 0},
-	{"R401 ICD-10 malformed", NULL, NULL, P("<Diagnose kodeverk=\"ICD-10\" kode=\"F001\"/>"), "R401", true, 0},
-	{"R401 ICPC-2 with decimals", NULL, NULL, P("<Diagnose kodeverk=\"ICPC-2\" kode=\"A01.1\"/>"), "R401", true,
-	 0},
-	{"R401 ICD-10 ok", NULL, NULL, P("<Diagnose kodeverk=\"ICD-10\" kode=\"F00.1\"/>"), "R401", false, 0},
-	{"R401 ICPC-2 ok", NULL, NULL, P("<Diagnose kodeverk=\"ICPC-2\" kode=\"P70\"/>"), "R401", false, 0},
-	/* R402 */
-	{"R402 no institution", NULL, NULL, P(VURD("2025-03-01") "<Legemiddelgjennomgang svar=\"1\" dato=\"2025-05-12\"/>"),
-	 "R402", true, 0},
-	{"R402 with institution", NULL, NULL,
-	 P(VURD("2025-03-01") ERN TJ21 "<Legemiddelgjennomgang svar=\"1\" dato=\"2025-05-12\"/>"), "R402", false, 0},
-	/* R403 */
-	{"R403 no nutrition", NULL, NULL, P(VURD("2025-03-01") TJ21), "R403", true, 0},
-	{"R403 nutrition", NULL, NULL, P(VURD("2025-03-01") ERN TJ21), "R403", false, 0},
-	/* R404 */
-	{"R404 waiting while in long-term care", NULL, NULL,
-	 P(VURD("2025-03-01") ERN TJ21 "<Venteliste vedtak=\"2025-08-01\"/>"), "R404", true, 0},
-	{"R404 waiting", NULL, NULL, P(VURD("2025-03-01") "<Venteliste vedtak=\"2025-08-01\"/>"), "R404", false, 0},
-	/* R405 */
-	{"R405 Heldogn 3", NULL, NULL, P("<Heldogn svar=\"3\" dato=\"2025-02-01\"/>"), "R405", true, 0},
-	{"R405 Ernaering 0", NULL, NULL, P("<Ernaering risiko=\"0\" dato=\"2025-02-01\"/>"), "R405", true, 0},
-	{"R405 IndividuellPlan 5", NULL, NULL, P("<IndividuellPlan kode=\"5\"/>"), "R405", true, 0},
-	{"R405 Koordinator 4", NULL, NULL, P("<Koordinator kode=\"4\"/><Heldogn svar=\"2\" dato=\"2025-02-01\"/>"),
-	 "R405", false, 0},
+    {"R301 valid type", NULL, NULL, OK_PERSON, "R301", false, 0},
+    /* R302 */
+    {"R302 slutt before start", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2025-01-01\" start=\"2025-05-01\" slutt=\"2025-04-01\"/>"),
+     "R302", true, 0},
+    {"R302 vedtak before soknad", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-02-01\" vedtak=\"2025-01-01\" start=\"2025-05-01\"/>"),
+     "R302", true, 0},
+    {"R302 in order", NULL, NULL, OK_PERSON, "R302", false, 0},
+    /* R303 */
+    {"R303 start after the year", NULL, NULL,
+     P(VURD("2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2025-12-01\" start=\"2026-01-02\"/>"),
+     "R303", true, 0},
+    {"R303 ended before the year", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2024-01-01\" start=\"2024-02-01\" slutt=\"2024-12-31\"/>"),
+     "R303", true, 0},
+    {"R303 spans the year", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2024-01-01\" start=\"2024-02-01\" slutt=\"2025-01-01\"/>"),
+     "R303", false, 0},
+    /* R304 */
+    {"R304 169 hours", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"169\" timerMedFlere=\"169\"/>"),
+     "R304", true, 0},
+    {"R304 negative", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"-1\"/>"),
+     "R304", true, 0},
+    {"R304 168 hours", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"168.0\" timerMedFlere=\"168\"/>"),
+     "R304", false, 0},
+    /* R305 */
+    {"R305 med flere below", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"5.5\" timerMedFlere=\"5.4\"/>"),
+     "R305", true, 0},
+    {"R305 equal", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"15\" vedtak=\"2025-01-01\" start=\"2025-02-01\" timerPerUke=\"5.5\" timerMedFlere=\"5.5\"/>"),
+     "R305", false, 0},
+    /* R306 */
+    {"R306 avslag with start", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"4\" vedtak=\"2025-01-01\" start=\"2025-02-01\" avslag=\"true\"/>"),
+     "R306", true, 0},
+    {"R306 vedtak without start", NULL, NULL,
+     P(VURD("2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-01-01\" vedtak=\"2025-02-01\"/>"),
+     "R306", true, 0},
+    {"R306 pending application", NULL, NULL,
+     P(VURD("2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-01-01\"/>"), "R306", false, 0},
+    {"R306 avslag", NULL, NULL,
+     P(VURD(
+	 "2025-03-01") "<Tjeneste type=\"4\" soknad=\"2025-01-01\" vedtak=\"2025-02-01\" avslag=\"true\"/>"),
+     "R306", false, 0},
+    /* R307 */
+    {"R307 institution without orgnr", NULL, NULL,
+     P(VURD("2025-03-01") ERN "<Tjeneste type=\"21\" vedtak=\"2025-01-01\" start=\"2025-02-01\"/>"),
+     "R307", true, 0},
+    {"R307 bad orgnr", NULL, NULL,
+     P(VURD("2025-03-01") ERN
+       "<Tjeneste type=\"21\" vedtak=\"2025-01-01\" start=\"2025-02-01\" orgnr=\"974631092\"/>"),
+     "R307", true, 0},
+    {"R307 good orgnr", NULL, NULL, P(VURD("2025-03-01") ERN TJ21), "R307", false, 0},
+    /* R308 */
+    {"R308 overlap", NULL, NULL,
+     P(VURD("2025-03-01") TJ15
+       "<Tjeneste type=\"15\" vedtak=\"2025-03-01\" start=\"2025-06-01\" slutt=\"2025-08-30\"/>"),
+     "R308", true, 0},
+    {"R308 handover", NULL, NULL,
+     P(VURD("2025-03-01") TJ15
+       "<Tjeneste type=\"15\" vedtak=\"2025-03-01\" start=\"2025-06-30\" slutt=\"2025-08-30\"/>"),
+     "R308", false, 0},
+    {"R308 other type", NULL, NULL,
+     P(VURD("2025-03-01") TJ15 "<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"),
+     "R308", false, 0},
+    /* R309 */
+    {"R309 no assessment", NULL, NULL, P(TJ15), "R309", true, 0},
+    {"R309 assessment last year", NULL, NULL, P(VURD("2024-11-01") TJ15), "R309", true, 0},
+    {"R309 type 4 needs none", NULL, NULL,
+     P("<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"), "R309", false, 0},
+    /* R310 */
+    {"R310 old assessment", NULL, NULL,
+     P(VURD("2024-01-10") "<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"),
+     "R310", true, 0},
+    {"R310 recent assessment", NULL, NULL,
+     P(VURD("2024-03-10") "<Tjeneste type=\"4\" vedtak=\"2025-03-01\" start=\"2025-06-01\"/>"),
+     "R310", false, 0},
+    /* R401 */
+    {"R401 ICD-9", NULL, NULL, P("<Diagnose kodeverk=\"ICD-9\" kode=\"290\"/>"), "R401", true, 0},
+    {"R401 ICD-10 malformed", NULL, NULL, P("<Diagnose kodeverk=\"ICD-10\" kode=\"F001\"/>"),
+     "R401", true, 0},
+    {"R401 ICPC-2 with decimals", NULL, NULL, P("<Diagnose kodeverk=\"ICPC-2\" kode=\"A01.1\"/>"),
+     "R401", true, 0},
+    {"R401 ICD-10 ok", NULL, NULL, P("<Diagnose kodeverk=\"ICD-10\" kode=\"F00.1\"/>"), "R401",
+     false, 0},
+    {"R401 ICPC-2 ok", NULL, NULL, P("<Diagnose kodeverk=\"ICPC-2\" kode=\"P70\"/>"), "R401", false,
+     0},
+    /* R402 */
+    {"R402 no institution", NULL, NULL,
+     P(VURD("2025-03-01") "<Legemiddelgjennomgang svar=\"1\" dato=\"2025-05-12\"/>"), "R402", true,
+     0},
+    {"R402 with institution", NULL, NULL,
+     P(VURD("2025-03-01") ERN TJ21 "<Legemiddelgjennomgang svar=\"1\" dato=\"2025-05-12\"/>"),
+     "R402", false, 0},
+    /* R403 */
+    {"R403 no nutrition", NULL, NULL, P(VURD("2025-03-01") TJ21), "R403", true, 0},
+    {"R403 nutrition", NULL, NULL, P(VURD("2025-03-01") ERN TJ21), "R403", false, 0},
+    /* R404 */
+    {"R404 waiting while in long-term care", NULL, NULL,
+     P(VURD("2025-03-01") ERN TJ21 "<Venteliste vedtak=\"2025-08-01\"/>"), "R404", true, 0},
+    {"R404 waiting", NULL, NULL, P(VURD("2025-03-01") "<Venteliste vedtak=\"2025-08-01\"/>"),
+     "R404", false, 0},
+    /* R405 */
+    {"R405 Heldogn 3", NULL, NULL, P("<Heldogn svar=\"3\" dato=\"2025-02-01\"/>"), "R405", true, 0},
+    {"R405 Ernaering 0", NULL, NULL, P("<Ernaering risiko=\"0\" dato=\"2025-02-01\"/>"), "R405",
+     true, 0},
+    {"R405 IndividuellPlan 5", NULL, NULL, P("<IndividuellPlan kode=\"5\"/>"), "R405", true, 0},
+    {"R405 Koordinator 4", NULL, NULL,
+     P("<Koordinator kode=\"4\"/><Heldogn svar=\"2\" dato=\"2025-02-01\"/>"), "R405", false, 0},
 };
 
 /* ---------------------------------------------------------------------- */
@@ -405,9 +452,12 @@ static void expand(const char *in, char *out, size_t n)
 	static const struct {
 		const char *tok;
 		const char *val;
-	} subst[] = {{"@A@", FNR_A},     {"@B@", FNR_B},
-		     {"@SYN@", FNR_SYN}, {"@DNR@", FNR_DNR},
-		     {"@BADDATE@", FNR_BADDATE}, {"@BADSUM@", FNR_BADSUM}};
+	} subst[] = {{"@A@", FNR_A},
+		     {"@B@", FNR_B},
+		     {"@SYN@", FNR_SYN},
+		     {"@DNR@", FNR_DNR},
+		     {"@BADDATE@", FNR_BADDATE},
+		     {"@BADSUM@", FNR_BADSUM}};
 	size_t o = 0;
 	while (*in && o + 1 < n) {
 		bool done = false;
@@ -438,9 +488,11 @@ static void build_doc(const struct vcase *c, char *out, size_t n)
 	if (c->flags & F_RAW)
 		snprintf(tmp, sizeof tmp, "%s", c->body);
 	else
-		snprintf(tmp, sizeof tmp,
-			 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Innsending xmlns=\"urn:no:kpr:innsending:1\" %s>\n%s%s</Innsending>\n",
-			 c->root ? c->root : ROOT_DEFAULT, c->avsender ? c->avsender : AVS_DEFAULT, c->body);
+		snprintf(
+		    tmp, sizeof tmp,
+		    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Innsending xmlns=\"urn:no:kpr:innsending:1\" %s>\n%s%s</Innsending>\n",
+		    c->root ? c->root : ROOT_DEFAULT, c->avsender ? c->avsender : AVS_DEFAULT,
+		    c->body);
 	expand(tmp, out, n);
 }
 
@@ -542,8 +594,9 @@ static bool dump_msg(void *ctx, const struct vmsg *m)
 {
 	struct dump_ctx *d = ctx;
 	if (d->len < sizeof d->buf - 200)
-		d->len += (size_t)snprintf(d->buf + d->len, sizeof d->buf - d->len, "  %s %s line %lu %s: %s [%s]\n",
-					   m->rule, m->ref, m->lines[0], m->path, m->text, m->value ? m->value : "");
+		d->len += (size_t)snprintf(d->buf + d->len, sizeof d->buf - d->len,
+					   "  %s %s line %lu %s: %s [%s]\n", m->rule, m->ref,
+					   m->lines[0], m->path, m->text, m->value ? m->value : "");
 	return true;
 }
 
@@ -568,10 +621,11 @@ START_TEST(test_rule_table)
 	unsigned long n = report_rule_count(r, c->rule);
 	char msgs[8192];
 	dump(r, msgs, sizeof msgs);
-	ck_assert_msg((n > 0) == c->fires, "case '%s': %s %s (count %lu); messages:\n%s", c->name, c->rule,
-		      c->fires ? "did not fire" : "fired", n, msgs);
+	ck_assert_msg((n > 0) == c->fires, "case '%s': %s %s (count %lu); messages:\n%s", c->name,
+		      c->rule, c->fires ? "did not fire" : "fired", n, msgs);
 	/* never an ID in clear in any message */
-	ck_assert_msg(!strstr(msgs, FNR_A) && !strstr(msgs, FNR_B), "case '%s': national ID in a message", c->name);
+	ck_assert_msg(!strstr(msgs, FNR_A) && !strstr(msgs, FNR_B),
+		      "case '%s': national ID in a message", c->name);
 	report_free(r);
 	free(doc);
 }
@@ -590,9 +644,9 @@ START_TEST(test_baseline_clean)
 	const struct report_summary *s = report_summary_const(r);
 	char msgs[8192];
 	dump(r, msgs, sizeof msgs);
-	ck_assert_msg(s->by_severity[SEV_FATAL] + s->by_severity[SEV_ERROR] + s->by_severity[SEV_WARNING] +
-				      s->by_severity[SEV_INFO] ==
-			      0,
+	ck_assert_msg(s->by_severity[SEV_FATAL] + s->by_severity[SEV_ERROR] +
+			      s->by_severity[SEV_WARNING] + s->by_severity[SEV_INFO] ==
+			  0,
 		      "messages:\n%s", msgs);
 	ck_assert_int_eq(seen.persons, 1);
 	ck_assert_str_eq(seen.refs[0], "P1");
@@ -630,15 +684,21 @@ START_TEST(test_exclusion)
 {
 	setup_ids();
 	char doc[65536];
-	struct vcase c = {"excl", NULL, NULL,
-			  P(VURD("2025-03-01") VURD16 "<Funksjon kode=\"17\" skaar=\"7\"/></Vurdering>" TJ15
-			    "<Tjeneste type=\"99\" vedtak=\"2025-01-01\" start=\"2025-02-01\"/>"
-			    "<Diagnose kodeverk=\"ICD-10\" kode=\"F00.1\"/><Diagnose kodeverk=\"ICD-10\" kode=\"F0\"/>")
-			  /* identity failure: the whole person goes */
-			  "<Person ref=\"P2\"><Fnr>@BADSUM@</Fnr><Kjonn>2</Kjonn>" TJ15 "</Person>"
-			  /* Kjonn wrong: the whole person goes */
-			  "<Person ref=\"P3\"><Fnr>@B@</Fnr><Kjonn>9</Kjonn>" TJ15 "</Person>",
-			  "R201", true, 0};
+	struct vcase c = {
+	    "excl",
+	    NULL,
+	    NULL,
+	    P(VURD("2025-03-01") VURD16
+	      "<Funksjon kode=\"17\" skaar=\"7\"/></Vurdering>" TJ15
+	      "<Tjeneste type=\"99\" vedtak=\"2025-01-01\" start=\"2025-02-01\"/>"
+	      "<Diagnose kodeverk=\"ICD-10\" kode=\"F00.1\"/><Diagnose kodeverk=\"ICD-10\" kode=\"F0\"/>")
+	    /* identity failure: the whole person goes */
+	    "<Person ref=\"P2\"><Fnr>@BADSUM@</Fnr><Kjonn>2</Kjonn>" TJ15 "</Person>"
+	    /* Kjonn wrong: the whole person goes */
+	    "<Person ref=\"P3\"><Fnr>@B@</Fnr><Kjonn>9</Kjonn>" TJ15 "</Person>",
+	    "R201",
+	    true,
+	    0};
 	build_doc(&c, doc, sizeof doc);
 	struct seen seen;
 	memset(&seen, 0, sizeof seen);
@@ -670,12 +730,21 @@ START_TEST(test_retract)
 {
 	setup_ids();
 	char doc[65536];
-	struct vcase c = {"dup", NULL, NULL,
-			  "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>\n"
-			  "<Person ref=\"P2\"><Fnr>@B@</Fnr><Kjonn>1</Kjonn>" VURD("2025-03-01") "</Person>\n"
-			  "<Person ref=\"P3\"><Fnr>@A@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>\n"
-			  "<Person ref=\"P2\"><Fnr>@DNR@</Fnr><Kjonn>2</Kjonn>" VURD("2025-03-01") "</Person>\n",
-			  "R105", true, 0};
+	struct vcase c = {
+	    "dup",
+	    NULL,
+	    NULL,
+	    "<Person ref=\"P1\"><Fnr>@A@</Fnr><Kjonn>2</Kjonn>" VURD(
+		"2025-03-01") "</Person>\n"
+			      "<Person ref=\"P2\"><Fnr>@B@</Fnr><Kjonn>1</Kjonn>" VURD(
+				  "2025-03-01") "</Person>\n"
+						"<Person ref=\"P3\"><Fnr>@A@</Fnr><Kjonn>2</Kjonn>" VURD(
+						    "2025-03-01") "</Person>\n"
+								  "<Person ref=\"P2\"><Fnr>@DNR@</Fnr><Kjonn>2</Kjonn>" VURD(
+								      "2025-03-01") "</Person>\n",
+	    "R105",
+	    true,
+	    0};
 	build_doc(&c, doc, sizeof doc);
 	struct seen seen;
 	memset(&seen, 0, sizeof seen);
@@ -728,7 +797,8 @@ START_TEST(test_gzip)
 
 	/* a gzip bomb stops at max_bytes */
 	gz = gzopen(path, "wb9");
-	const char *head = "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT ">" AVS_DEFAULT "<!--";
+	const char *head =
+	    "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT ">" AVS_DEFAULT "<!--";
 	gzwrite(gz, head, (unsigned)strlen(head));
 	static char zeros[1 << 16];
 	memset(zeros, ' ', sizeof zeros);
@@ -760,11 +830,16 @@ START_TEST(test_latin1)
 {
 	setup_ids();
 	char doc[65536];
-	struct vcase c = {"latin1", NULL, NULL,
-			  "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
-			  "><Avsender kommunenummer=\"0301\" fagsystem=\"Gr\xf8nn\"/>"
-			  "<Person ref=\"J\xe6\xf8\xe5-1\">" ID VURD("2025-03-01") "</Person></Innsending>",
-			  "F001", false, F_RAW};
+	struct vcase c = {
+	    "latin1",
+	    NULL,
+	    NULL,
+	    "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
+	    "><Avsender kommunenummer=\"0301\" fagsystem=\"Gr\xf8nn\"/>"
+	    "<Person ref=\"J\xe6\xf8\xe5-1\">" ID VURD("2025-03-01") "</Person></Innsending>",
+	    "F001",
+	    false,
+	    F_RAW};
 	build_doc(&c, doc, sizeof doc);
 	struct seen seen;
 	memset(&seen, 0, sizeof seen);
@@ -791,16 +866,17 @@ START_TEST(test_hostile)
 	setup_ids();
 	struct seen seen;
 	/* billion laughs: stopped at the DOCTYPE, nothing expanded */
-	const char *bl = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n"
-			 "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
-			 "<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
-			 "<!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
-			 "<!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
-			 "<!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
-			 "<!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
-			 "<!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
-			 "<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
-			 "]>\n<Innsending xmlns=\"urn:no:kpr:innsending:1\" versjon=\"&lol9;\"/>\n";
+	const char *bl =
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n"
+	    "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+	    "<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+	    "<!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+	    "<!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+	    "<!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+	    "<!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+	    "<!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+	    "<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+	    "]>\n<Innsending xmlns=\"urn:no:kpr:innsending:1\" versjon=\"&lol9;\"/>\n";
 	memset(&seen, 0, sizeof seen);
 	struct report *r = run_doc(bl, 0, &seen);
 	ck_assert_uint_eq(report_rule_count(r, "F001"), 1);
@@ -809,8 +885,9 @@ START_TEST(test_hostile)
 	report_free(r);
 
 	/* external entity */
-	const char *xxe = "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n"
-			  "<Innsending xmlns=\"urn:no:kpr:innsending:1\" versjon=\"&e;\"/>\n";
+	const char *xxe =
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n"
+	    "<Innsending xmlns=\"urn:no:kpr:innsending:1\" versjon=\"&e;\"/>\n";
 	r = run_doc(xxe, 0, &seen);
 	ck_assert_uint_eq(report_rule_count(r, "F001"), 1);
 	report_free(r);
@@ -819,8 +896,8 @@ START_TEST(test_hostile)
 	size_t depth = 100000;
 	char *deep = malloc(depth * 7 + 4096);
 	char *o = deep;
-	o += sprintf(o, "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT ">" AVS_DEFAULT
-			"<Person ref=\"P\">");
+	o += sprintf(o, "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT
+			">" AVS_DEFAULT "<Person ref=\"P\">");
 	for (size_t i = 0; i < depth; i++)
 		o += sprintf(o, "<a>");
 	for (size_t i = 0; i < depth; i++)
@@ -837,8 +914,9 @@ START_TEST(test_hostile)
 	size_t big = 200000;
 	char *ha = malloc(big + 4096);
 	o = ha;
-	o += sprintf(o, "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT ">" AVS_DEFAULT
-			"<Person ref=\"P\"><Fnr>%s</Fnr><Kjonn>1</Kjonn><Koordinator kode=\"",
+	o += sprintf(o,
+		     "<Innsending xmlns=\"urn:no:kpr:innsending:1\" " ROOT_DEFAULT ">" AVS_DEFAULT
+		     "<Person ref=\"P\"><Fnr>%s</Fnr><Kjonn>1</Kjonn><Koordinator kode=\"",
 		     FNR_A);
 	memset(o, '1', big);
 	o += big;
@@ -882,10 +960,15 @@ START_TEST(test_lines_and_merge)
 {
 	setup_ids();
 	char doc[65536];
-	struct vcase c = {"lines", NULL, NULL,
-			  "<Person ref=\"P1\">\n<Fnr>@A@</Fnr>\n<Kjonn>2</Kjonn>\n" VURD("2025-03-01")
-			  "<Heldogn svar=\"3\"\n dato=\"2025-02-01\"/>\n<Heldogn svar=\"3\" dato=\"2025-02-01\"/>\n</Person>\n",
-			  "R405", true, 0};
+	struct vcase c = {
+	    "lines",
+	    NULL,
+	    NULL,
+	    "<Person ref=\"P1\">\n<Fnr>@A@</Fnr>\n<Kjonn>2</Kjonn>\n" VURD(
+		"2025-03-01") "<Heldogn svar=\"3\"\n dato=\"2025-02-01\"/>\n<Heldogn svar=\"3\" dato=\"2025-02-01\"/>\n</Person>\n",
+	    "R405",
+	    true,
+	    0};
 	build_doc(&c, doc, sizeof doc);
 	struct seen seen;
 	memset(&seen, 0, sizeof seen);

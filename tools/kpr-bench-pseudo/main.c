@@ -74,7 +74,9 @@ int main(int argc, char **argv)
 		else if (opt == 'v')
 			vault_n = atol(optarg);
 		else {
-			fprintf(stderr, "usage: kpr-bench-pseudo [-n COUNT] [-b BATCH] [-c KPRD_CONF [-v VAULT_COUNT]]\n");
+			fprintf(
+			    stderr,
+			    "usage: kpr-bench-pseudo [-n COUNT] [-b BATCH] [-c KPRD_CONF [-v VAULT_COUNT]]\n");
 			return 2;
 		}
 	}
@@ -110,8 +112,8 @@ int main(int argc, char **argv)
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *tmpl = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
 	char digest[] = "SHA256";
-	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-				OSSL_PARAM_construct_end() };
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+			       OSSL_PARAM_construct_end()};
 	if (tmpl == NULL || EVP_MAC_init(tmpl, key, sizeof key, params) <= 0)
 		die("EVP_MAC");
 	t = now();
@@ -119,8 +121,9 @@ int main(int argc, char **argv)
 		make_id(i, id);
 		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(tmpl);
 		size_t len;
-		if (c == NULL || EVP_MAC_update(c, (const unsigned char *)PSEUDO_DOMAIN_LABEL,
-						sizeof PSEUDO_DOMAIN_LABEL) <= 0 ||
+		if (c == NULL ||
+		    EVP_MAC_update(c, (const unsigned char *)PSEUDO_DOMAIN_LABEL,
+				   sizeof PSEUDO_DOMAIN_LABEL) <= 0 ||
 		    EVP_MAC_update(c, (const unsigned char *)id, 11) <= 0 ||
 		    EVP_MAC_final(c, md, &len, sizeof md) <= 0)
 			die("EVP_MAC dup");
@@ -214,8 +217,8 @@ int main(int argc, char **argv)
 		}
 		if (!vault_flush(v))
 			die("vault_flush");
-		report("pseudo + seal + vault insert (PostgreSQL, batches of 1000)", vault_n, now() - t,
-		       oneshot);
+		report("pseudo + seal + vault insert (PostgreSQL, batches of 1000)", vault_n,
+		       now() - t, oneshot);
 		vault_free(v);
 		pseudo_free(vp);
 		config_free(cfg);

@@ -18,41 +18,43 @@
 #include "gen.h"
 
 const struct inj_def inj_defs[INJ_COUNT] = {
-	[INJ_F001] = {"F001", SCOPE_FILE, "file cut off in the middle of a Person (not well-formed)"},
-	[INJ_F002] = {"F002", SCOPE_FILE, "one Vurdering/@dato written DD.MM.YYYY (not xs:date)"},
-	[INJ_F003] = {"F003", SCOPE_FILE, "Avsender/@kommunenummer of another municipality"},
-	[INJ_F004] = {"F004", SCOPE_FILE, "Avsender/@kommunenummer not valid on 31 Dec of the aargang"},
-	[INJ_F005] = {"F005", SCOPE_FILE, "@aargang three years back (not open)"},
-	[INJ_F006] = {"F006", SCOPE_FILE, "no Person at all"},
-	[INJ_F007] = {"F007", SCOPE_FILE, "@forrigeId naming no earlier submission"},
-	[INJ_R101] = {"R101", SCOPE_IDENTITY, "Fnr left out"},
-	[INJ_R102] = {"R102", SCOPE_IDENTITY, "Fnr of 10 or 12 digits, or with a letter"},
-	[INJ_R103] = {"R103", SCOPE_IDENTITY, "Fnr with a wrong second control digit"},
-	[INJ_R104] = {"R104", SCOPE_IDENTITY, "Fnr with valid control digits but no real date (30/31 Feb)"},
-	[INJ_R105] = {"R105", SCOPE_IDENTITY, "Fnr of the previous clean person repeated"},
-	[INJ_R106] = {"R106", SCOPE_PERSON, "ref of the previous person repeated"},
-	[INJ_R107] = {"R107", SCOPE_PERSON, "Fodselsaar 1-3 years off the ID"},
-	[INJ_R108] = {"R108", SCOPE_PERSON, "Kjonn 0, 3 or 9, or left out"},
-	[INJ_R109] = {"R109", SCOPE_PERSON, "Dodsdato in the year after the aargang"},
-	[INJ_R201] = {"R201", SCOPE_VURDERING, "one Funksjon/@skaar 0, 6, 7 or 8"},
-	[INJ_R202] = {"R202", SCOPE_VURDERING, "a Funksjon code missing, repeated or 18"},
-	[INJ_R203] = {"R203", SCOPE_VURDERING, "Vurdering/@dato after 31 Dec of the aargang"},
-	[INJ_R204] = {"R204", SCOPE_VURDERING, "skaar 9 for 11, 13 or 14"},
-	[INJ_R301] = {"R301", SCOPE_TJENESTE, "Tjeneste/@type not in the code list"},
-	[INJ_R302] = {"R302", SCOPE_TJENESTE, "vedtak before soknad, or slutt before start"},
-	[INJ_R303] = {"R303", SCOPE_TJENESTE, "start after the aargang, or slutt before it"},
-	[INJ_R304] = {"R304", SCOPE_TJENESTE, "timerPerUke negative or timerMedFlere above 168"},
-	[INJ_R305] = {"R305", SCOPE_TJENESTE, "timerMedFlere below timerPerUke"},
-	[INJ_R306] = {"R306", SCOPE_TJENESTE, "avslag with a start, or vedtak without start"},
-	[INJ_R307] = {"R307", SCOPE_TJENESTE, "institution service without orgnr or with a bad one"},
-	[INJ_R308] = {"R308", SCOPE_TJENESTE, "an overlapping second service of the same type"},
-	[INJ_R309] = {"R309", SCOPE_PERSON, "every Vurdering removed from a person who needs one"},
-	[INJ_R310] = {"R310", SCOPE_PERSON, "Vurderinger moved over 12 months before the latest vedtak"},
-	[INJ_R401] = {"R401", SCOPE_DIAGNOSE, "Diagnose with an unknown kodeverk or a malformed kode"},
-	[INJ_R402] = {"R402", SCOPE_PERSON, "Legemiddelgjennomgang without an institution stay"},
-	[INJ_R403] = {"R403", SCOPE_PERSON, "Ernaering removed from a person with service 18-21"},
-	[INJ_R404] = {"R404", SCOPE_PERSON, "Venteliste during ongoing long-term care (21)"},
-	[INJ_R405] = {"R405", SCOPE_PERSON, "IndividuellPlan/Koordinator/Heldogn code out of range"},
+    [INJ_F001] = {"F001", SCOPE_FILE, "file cut off in the middle of a Person (not well-formed)"},
+    [INJ_F002] = {"F002", SCOPE_FILE, "one Vurdering/@dato written DD.MM.YYYY (not xs:date)"},
+    [INJ_F003] = {"F003", SCOPE_FILE, "Avsender/@kommunenummer of another municipality"},
+    [INJ_F004] = {"F004", SCOPE_FILE, "Avsender/@kommunenummer not valid on 31 Dec of the aargang"},
+    [INJ_F005] = {"F005", SCOPE_FILE, "@aargang three years back (not open)"},
+    [INJ_F006] = {"F006", SCOPE_FILE, "no Person at all"},
+    [INJ_F007] = {"F007", SCOPE_FILE, "@forrigeId naming no earlier submission"},
+    [INJ_R101] = {"R101", SCOPE_IDENTITY, "Fnr left out"},
+    [INJ_R102] = {"R102", SCOPE_IDENTITY, "Fnr of 10 or 12 digits, or with a letter"},
+    [INJ_R103] = {"R103", SCOPE_IDENTITY, "Fnr with a wrong second control digit"},
+    [INJ_R104] = {"R104", SCOPE_IDENTITY,
+		  "Fnr with valid control digits but no real date (30/31 Feb)"},
+    [INJ_R105] = {"R105", SCOPE_IDENTITY, "Fnr of the previous clean person repeated"},
+    [INJ_R106] = {"R106", SCOPE_PERSON, "ref of the previous person repeated"},
+    [INJ_R107] = {"R107", SCOPE_PERSON, "Fodselsaar 1-3 years off the ID"},
+    [INJ_R108] = {"R108", SCOPE_PERSON, "Kjonn 0, 3 or 9, or left out"},
+    [INJ_R109] = {"R109", SCOPE_PERSON, "Dodsdato in the year after the aargang"},
+    [INJ_R201] = {"R201", SCOPE_VURDERING, "one Funksjon/@skaar 0, 6, 7 or 8"},
+    [INJ_R202] = {"R202", SCOPE_VURDERING, "a Funksjon code missing, repeated or 18"},
+    [INJ_R203] = {"R203", SCOPE_VURDERING, "Vurdering/@dato after 31 Dec of the aargang"},
+    [INJ_R204] = {"R204", SCOPE_VURDERING, "skaar 9 for 11, 13 or 14"},
+    [INJ_R301] = {"R301", SCOPE_TJENESTE, "Tjeneste/@type not in the code list"},
+    [INJ_R302] = {"R302", SCOPE_TJENESTE, "vedtak before soknad, or slutt before start"},
+    [INJ_R303] = {"R303", SCOPE_TJENESTE, "start after the aargang, or slutt before it"},
+    [INJ_R304] = {"R304", SCOPE_TJENESTE, "timerPerUke negative or timerMedFlere above 168"},
+    [INJ_R305] = {"R305", SCOPE_TJENESTE, "timerMedFlere below timerPerUke"},
+    [INJ_R306] = {"R306", SCOPE_TJENESTE, "avslag with a start, or vedtak without start"},
+    [INJ_R307] = {"R307", SCOPE_TJENESTE, "institution service without orgnr or with a bad one"},
+    [INJ_R308] = {"R308", SCOPE_TJENESTE, "an overlapping second service of the same type"},
+    [INJ_R309] = {"R309", SCOPE_PERSON, "every Vurdering removed from a person who needs one"},
+    [INJ_R310] = {"R310", SCOPE_PERSON,
+		  "Vurderinger moved over 12 months before the latest vedtak"},
+    [INJ_R401] = {"R401", SCOPE_DIAGNOSE, "Diagnose with an unknown kodeverk or a malformed kode"},
+    [INJ_R402] = {"R402", SCOPE_PERSON, "Legemiddelgjennomgang without an institution stay"},
+    [INJ_R403] = {"R403", SCOPE_PERSON, "Ernaering removed from a person with service 18-21"},
+    [INJ_R404] = {"R404", SCOPE_PERSON, "Venteliste during ongoing long-term care (21)"},
+    [INJ_R405] = {"R405", SCOPE_PERSON, "IndividuellPlan/Koordinator/Heldogn code out of range"},
 };
 
 /* ---- calendar ---- */
@@ -82,10 +84,10 @@ void gen_civil_from_days(int z, int *y, int *m, int *d)
 
 /* ---- the person plan ---- */
 
-#define MAX_VURD 4
-#define MAX_FUNK 20
-#define MAX_TJ 24
-#define MAX_DIAG 6
+#define MAX_VURD   4
+#define MAX_FUNK   20
+#define MAX_TJ     24
+#define MAX_DIAG   6
 #define HOURS_NONE (-100000)
 
 enum profile { PR_LIGHT, PR_MODERATE, PR_HEAVY, PR_INST, PR_YOUNG };
@@ -113,8 +115,8 @@ struct svar {
 
 struct person {
 	char ref[32];
-	char fnr[16]; /* "" = Fnr absent */
-	int kjonn;    /* -1 = absent */
+	char fnr[16];   /* "" = Fnr absent */
+	int kjonn;      /* -1 = absent */
 	int fodselsaar; /* 0 = absent */
 	int dodsdato;   /* 0 = absent */
 	int nv;
@@ -364,8 +366,8 @@ static struct tj *tj_ordinary(struct gen_ctx *g, struct person *pp, int type, in
 /* Institution stays of the given types, one after another (a person is in
  * one place at a time), from *cursor on; never past pp->end, open at the
  * year end when still there. */
-static void tj_stays(struct gen_ctx *g, struct person *pp, int type, int n, int minlen,
-		     int maxlen, int *cursor, int limit)
+static void tj_stays(struct gen_ctx *g, struct person *pp, int type, int n, int minlen, int maxlen,
+		     int *cursor, int limit)
 {
 	for (int i = 0; i < n; i++) {
 		int start = *cursor;
@@ -427,28 +429,28 @@ struct dcode {
 };
 
 static const struct dcode D_DEMENTIA[] = {
-	{"ICD-10", "F00.1"}, {"ICD-10", "F00.0"}, {"ICD-10", "F00.9"}, {"ICD-10", "F01.9"},
-	{"ICD-10", "F03"},   {"ICD-10", "G30.1"}, {"ICD-10", "G30.9"}, {"ICPC-2", "P70"},
-	{"ICPC-2", "P70"},
+    {"ICD-10", "F00.1"}, {"ICD-10", "F00.0"}, {"ICD-10", "F00.9"},
+    {"ICD-10", "F01.9"}, {"ICD-10", "F03"},   {"ICD-10", "G30.1"},
+    {"ICD-10", "G30.9"}, {"ICPC-2", "P70"},   {"ICPC-2", "P70"},
 };
 static const struct dcode D_ELDERLY[] = {
-	{"ICD-10", "I63.9"}, {"ICD-10", "I50.9"}, {"ICD-10", "I10"},   {"ICD-10", "E11.9"},
-	{"ICD-10", "J44.9"}, {"ICD-10", "M81.9"}, {"ICD-10", "S72.0"}, {"ICD-10", "S72.1"},
-	{"ICD-10", "C34.9"}, {"ICD-10", "C50.9"}, {"ICD-10", "C61"},   {"ICD-10", "N39.0"},
-	{"ICD-10", "G20"},   {"ICD-10", "F32.9"}, {"ICD-10", "M17.9"}, {"ICD-10", "I48.9"},
-	{"ICD-10", "I25.9"}, {"ICD-10", "M16.9"}, {"ICD-10", "H35.3"}, {"ICD-10", "H91.1"},
-	{"ICD-10", "R26.8"}, {"ICD-10", "E46"},   {"ICD-10", "L89.1"}, {"ICD-10", "I69.4"},
-	{"ICPC-2", "K90"},   {"ICPC-2", "K77"},   {"ICPC-2", "K86"},   {"ICPC-2", "T90"},
-	{"ICPC-2", "R95"},   {"ICPC-2", "L95"},   {"ICPC-2", "P76"},   {"ICPC-2", "N87"},
-	{"ICPC-2", "L89"},   {"ICPC-2", "L90"},   {"ICPC-2", "F84"},   {"ICPC-2", "H86"},
-	{"ICPC-2", "K78"},
+    {"ICD-10", "I63.9"}, {"ICD-10", "I50.9"}, {"ICD-10", "I10"},   {"ICD-10", "E11.9"},
+    {"ICD-10", "J44.9"}, {"ICD-10", "M81.9"}, {"ICD-10", "S72.0"}, {"ICD-10", "S72.1"},
+    {"ICD-10", "C34.9"}, {"ICD-10", "C50.9"}, {"ICD-10", "C61"},   {"ICD-10", "N39.0"},
+    {"ICD-10", "G20"},   {"ICD-10", "F32.9"}, {"ICD-10", "M17.9"}, {"ICD-10", "I48.9"},
+    {"ICD-10", "I25.9"}, {"ICD-10", "M16.9"}, {"ICD-10", "H35.3"}, {"ICD-10", "H91.1"},
+    {"ICD-10", "R26.8"}, {"ICD-10", "E46"},   {"ICD-10", "L89.1"}, {"ICD-10", "I69.4"},
+    {"ICPC-2", "K90"},   {"ICPC-2", "K77"},   {"ICPC-2", "K86"},   {"ICPC-2", "T90"},
+    {"ICPC-2", "R95"},   {"ICPC-2", "L95"},   {"ICPC-2", "P76"},   {"ICPC-2", "N87"},
+    {"ICPC-2", "L89"},   {"ICPC-2", "L90"},   {"ICPC-2", "F84"},   {"ICPC-2", "H86"},
+    {"ICPC-2", "K78"},
 };
 static const struct dcode D_YOUNG[] = {
-	{"ICD-10", "F20.0"}, {"ICD-10", "F31.9"}, {"ICD-10", "F32.1"}, {"ICD-10", "F70.0"},
-	{"ICD-10", "F71.1"}, {"ICD-10", "F84.0"}, {"ICD-10", "Q90.9"}, {"ICD-10", "G80.9"},
-	{"ICD-10", "G35"},   {"ICD-10", "F10.2"}, {"ICD-10", "F60.3"}, {"ICD-10", "G40.9"},
-	{"ICD-10", "F41.1"}, {"ICD-10", "T90.5"}, {"ICPC-2", "P72"},   {"ICPC-2", "P73"},
-	{"ICPC-2", "P85"},   {"ICPC-2", "P99"},   {"ICPC-2", "N88"},   {"ICPC-2", "P15"},
+    {"ICD-10", "F20.0"}, {"ICD-10", "F31.9"}, {"ICD-10", "F32.1"}, {"ICD-10", "F70.0"},
+    {"ICD-10", "F71.1"}, {"ICD-10", "F84.0"}, {"ICD-10", "Q90.9"}, {"ICD-10", "G80.9"},
+    {"ICD-10", "G35"},   {"ICD-10", "F10.2"}, {"ICD-10", "F60.3"}, {"ICD-10", "G40.9"},
+    {"ICD-10", "F41.1"}, {"ICD-10", "T90.5"}, {"ICPC-2", "P72"},   {"ICPC-2", "P73"},
+    {"ICPC-2", "P85"},   {"ICPC-2", "P99"},   {"ICPC-2", "N88"},   {"ICPC-2", "P15"},
 };
 
 static void add_diag(struct person *pp, const struct dcode *c)
@@ -473,12 +475,17 @@ static void make_scores(struct gen_ctx *g, struct person *pp, struct vurd *v, do
 	for (int k = 1; k <= 17; k++) {
 		double x = level;
 		switch (k) {
-		case 3: case 15: case 16: case 17:
+		case 3:
+		case 15:
+		case 16:
+		case 17:
 			x += dementia ? 1.6 : -0.4;
 			if (pp->profile == PR_YOUNG && k != 15)
 				x += 0.6;
 			break;
-		case 2: case 6: case 9:
+		case 2:
+		case 6:
+		case 9:
 			x += 0.7;
 			break;
 		case 1:
@@ -493,7 +500,8 @@ static void make_scores(struct gen_ctx *g, struct person *pp, struct vurd *v, do
 		case 4:
 			x += 0.3;
 			break;
-		case 13: case 14:
+		case 13:
+		case 14:
 			x = 1.2 + (age >= 85 ? 0.9 : age >= 75 ? 0.4 : 0.0);
 			break;
 		default:
@@ -523,8 +531,8 @@ static int pick_age(struct rng *r)
 	/* KPR users: two thirds 67+, peak in the 80s. */
 	static const struct {
 		int lo, hi, w;
-	} bins[] = {{1, 17, 35}, {18, 49, 85}, {50, 66, 120}, {67, 74, 120}, {75, 79, 130},
-		    {80, 84, 160}, {85, 89, 170}, {90, 94, 120}, {95, 99, 45}, {100, 106, 8}};
+	} bins[] = {{1, 17, 35},   {18, 49, 85},  {50, 66, 120}, {67, 74, 120}, {75, 79, 130},
+		    {80, 84, 160}, {85, 89, 170}, {90, 94, 120}, {95, 99, 45},  {100, 106, 8}};
 	int total = 0;
 	for (size_t i = 0; i < KPR_GEN_LEN(bins); i++)
 		total += bins[i].w;
@@ -552,10 +560,10 @@ static enum profile pick_profile(struct rng *r, int age)
 		return PR_INST;
 	}
 	static const int cut[3][4] = {
-		/* light, moderate, heavy, inst (cumulative) */
-		{42, 76, 90, 100}, /* 67–79 */
-		{33, 65, 82, 100}, /* 80–89 */
-		{22, 52, 70, 100}, /* 90+ */
+	    /* light, moderate, heavy, inst (cumulative) */
+	    {42, 76, 90, 100}, /* 67–79 */
+	    {33, 65, 82, 100}, /* 80–89 */
+	    {22, 52, 70, 100}, /* 90+ */
 	};
 	int row = age < 80 ? 0 : age < 90 ? 1 : 2;
 	if (u < cut[row][0])
@@ -597,7 +605,7 @@ static void plan_person(struct gen_ctx *g, struct person *pp)
 	/* When a birth date's numbers are all taken in this file (only with
 	 * huge --persons), try other days; the caller fails on an empty fnr. */
 	for (int tries = 0; tries < 28 && !make_fnr(g, r, pp->birth_year, pp->birth_month,
-						   &pp->birth_day, pp->male, false, pp->fnr);
+						    &pp->birth_day, pp->male, false, pp->fnr);
 	     tries++)
 		pp->birth_day = pp->birth_day % 28 + 1;
 	pp->kjonn = pp->male ? 1 : 2;
@@ -606,9 +614,15 @@ static void plan_person(struct gen_ctx *g, struct person *pp)
 	/* death */
 	int dp;
 	switch (pp->profile) {
-	case PR_INST: dp = 28; break;
-	case PR_HEAVY: dp = 14; break;
-	default: dp = age < 67 ? 1 : age < 80 ? 3 : age < 90 ? 6 : 11; break;
+	case PR_INST:
+		dp = 28;
+		break;
+	case PR_HEAVY:
+		dp = 14;
+		break;
+	default:
+		dp = age < 67 ? 1 : age < 80 ? 3 : age < 90 ? 6 : 11;
+		break;
 	}
 	pp->end = g->dec31;
 	if ((int)rng_below(r, 100) < dp) {
@@ -842,7 +856,8 @@ static void plan_person(struct gen_ctx *g, struct person *pp)
 			pp->lmg.kode = rng_below(r, 100) < 85 ? 1 : 2;
 			pp->lmg.dato = rand_day(r, g->jan1, pp->end);
 		}
-	} else if ((pp->profile == PR_MODERATE || pp->profile == PR_HEAVY) && rng_below(r, 100) < 15) {
+	} else if ((pp->profile == PR_MODERATE || pp->profile == PR_HEAVY) &&
+		   rng_below(r, 100) < 15) {
 		pp->ern.kode = rng_below(r, 100) < 25 ? 1 : 2;
 		pp->ern.dato = rand_day(r, g->jan1, pp->end);
 	}
@@ -890,9 +905,16 @@ static bool inject_identity(struct gen_ctx *g, struct person *pp, enum inj_rule 
 		if (!pp->fnr[0])
 			return false;
 		switch (rng_below(r, 3)) {
-		case 0: pp->fnr[10] = '\0'; break;
-		case 1: pp->fnr[11] = (char)('0' + rng_below(r, 10)); pp->fnr[12] = '\0'; break;
-		default: pp->fnr[rng_range(r, 0, 10)] = 'X'; break;
+		case 0:
+			pp->fnr[10] = '\0';
+			break;
+		case 1:
+			pp->fnr[11] = (char)('0' + rng_below(r, 10));
+			pp->fnr[12] = '\0';
+			break;
+		default:
+			pp->fnr[rng_range(r, 0, 10)] = 'X';
+			break;
 		}
 		return true;
 	case INJ_R103:
@@ -991,8 +1013,7 @@ static bool inject_person_rule(struct gen_ctx *g, struct person *pp, enum inj_ru
 			return false;
 		pp->ern.kode = 0;
 		return true;
-	case INJ_R404:
-	{
+	case INJ_R404: {
 		/* dated while the stay is running */
 		int s21 = ongoing_21(pp);
 		if (!s21)
@@ -1002,8 +1023,12 @@ static bool inject_person_rule(struct gen_ctx *g, struct person *pp, enum inj_ru
 	}
 	case INJ_R405:
 		switch (rng_below(r, 3)) {
-		case 0: pp->iplan = rng_below(r, 2) ? 5 : 9; break;
-		case 1: pp->koord = rng_below(r, 2) ? 6 : 7; break;
+		case 0:
+			pp->iplan = rng_below(r, 2) ? 5 : 9;
+			break;
+		case 1:
+			pp->koord = rng_below(r, 2) ? 6 : 7;
+			break;
 		default:
 			pp->heldogn.kode = 3;
 			if (!pp->heldogn.dato)
@@ -1164,9 +1189,9 @@ static bool inject_tjeneste(struct gen_ctx *g, struct person *pp, int ti, enum i
 static void inject_diagnose(struct gen_ctx *g, struct person *pp, int di)
 {
 	static const struct dcode bad[] = {
-		{"ICD-9", "290.0"}, {"ICD10", "F00.1"}, {"ICPC", "P70"}, {"ICD-10", "F001"},
-		{"ICD-10", "F00."}, {"ICD-10", "100.1"}, {"ICD-10", "F00.123"}, {"ICPC-2", "P7"},
-		{"ICPC-2", "P700"}, {"ICPC-2", "70"},
+	    {"ICD-9", "290.0"}, {"ICD10", "F00.1"},  {"ICPC", "P70"},       {"ICD-10", "F001"},
+	    {"ICD-10", "F00."}, {"ICD-10", "100.1"}, {"ICD-10", "F00.123"}, {"ICPC-2", "P7"},
+	    {"ICPC-2", "P700"}, {"ICPC-2", "70"},
 	};
 	const struct dcode *c = &bad[rng_below(&g->ri, KPR_GEN_LEN(bad))];
 	pp->d[di].kodeverk = c->kodeverk;
@@ -1176,7 +1201,8 @@ static void inject_diagnose(struct gen_ctx *g, struct person *pp, int di)
 /* A fault that makes a Vurdering an ERROR must not leave a person who needs
  * an assessment without one (that would add R309), and R203 must not date
  * it after a death (R109): the manifest should predict the report. */
-static bool vurdering_fault_clean(const struct gen_ctx *g, const struct person *pp, enum inj_rule rule)
+static bool vurdering_fault_clean(const struct gen_ctx *g, const struct person *pp,
+				  enum inj_rule rule)
 {
 	if (rule == INJ_R204)
 		return true;
@@ -1476,11 +1502,9 @@ static const struct fagsystem {
 	bool latin1, omit_fodselsaar;
 	int share; /* percent of municipalities */
 } FAGSYSTEM[] = {
-	{"Gerica", "7.4.1", "J-", 6, false, false, 30},
-	{"Gerica", "7.5.0", "J-", 6, false, false, 16},
-	{"Profil", "11.3.2", "P", 8, false, false, 24},
-	{"Profil", "12.0.1", "P", 8, false, false, 16},
-	{"CosDoc", "4.12", "CD-", 7, true, true, 14},
+    {"Gerica", "7.4.1", "J-", 6, false, false, 30}, {"Gerica", "7.5.0", "J-", 6, false, false, 16},
+    {"Profil", "11.3.2", "P", 8, false, false, 24}, {"Profil", "12.0.1", "P", 8, false, false, 16},
+    {"CosDoc", "4.12", "CD-", 7, true, true, 14},
 };
 
 void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const struct kommune *all,
@@ -1571,7 +1595,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	char forrige[40] = "";
 	if (f[INJ_F007]) {
 		make_uuid(cfg->seed, k->nummer, "forrige-ukjent", forrige);
-		snprintf(res->inj.note[INJ_F007], sizeof(res->inj.note[0]), "forrigeId %s", forrige);
+		snprintf(res->inj.note[INJ_F007], sizeof(res->inj.note[0]), "forrigeId %s",
+			 forrige);
 		res->inj.count[INJ_F007] = 1;
 	}
 	if (f[INJ_F006]) {
@@ -1579,7 +1604,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 		res->inj.count[INJ_F006] = 1;
 	}
 
-	snprintf(res->file, sizeof(res->file), "%s-%d.xml%s", k->nummer, g.Y, cfg->gzip ? ".gz" : "");
+	snprintf(res->file, sizeof(res->file), "%s-%d.xml%s", k->nummer, g.Y,
+		 cfg->gzip ? ".gz" : "");
 	snprintf(path, sizeof(path), "%.3900s/%s", cfg->out_dir, res->file);
 	snprintf(tmp, sizeof(tmp), "%.4000s.tmp", path);
 
@@ -1594,19 +1620,21 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 		goto done;
 	}
 	if (!out_open(&o, tmp, cfg->gzip, buf)) {
-		snprintf(res->error, sizeof(res->error), "%.60s: %.80s", res->file, strerror(o.err));
+		snprintf(res->error, sizeof(res->error), "%.60s: %.80s", res->file,
+			 strerror(o.err));
 		goto done;
 	}
 
 	char head[1024];
-	int hn = snprintf(head, sizeof(head),
-			  "<?xml version=\"1.0\" encoding=\"%s\"?>\n"
-			  "<Innsending xmlns=\"urn:no:kpr:innsending:1\" versjon=\"1.0\" id=\"%s\"%s%s%s"
-			  " opprettet=\"%04d-01-%02dT%02d:%02d:%02d+01:00\" aargang=\"%d\">\n"
-			  "  <Avsender kommunenummer=\"%s\" fagsystem=\"%s\" fagsystemVersjon=\"%s\"/>\n",
-			  fs->latin1 ? "ISO-8859-1" : "UTF-8", res->id, forrige[0] ? " forrigeId=\"" : "",
-			  forrige, forrige[0] ? "\"" : "", g.Y + 1, opp_day, opp_h, opp_m, opp_s,
-			  aargang_attr, res->avsender, fs->name, fs->version);
+	int hn = snprintf(
+	    head, sizeof(head),
+	    "<?xml version=\"1.0\" encoding=\"%s\"?>\n"
+	    "<Innsending xmlns=\"urn:no:kpr:innsending:1\" versjon=\"1.0\" id=\"%s\"%s%s%s"
+	    " opprettet=\"%04d-01-%02dT%02d:%02d:%02d+01:00\" aargang=\"%d\">\n"
+	    "  <Avsender kommunenummer=\"%s\" fagsystem=\"%s\" fagsystemVersjon=\"%s\"/>\n",
+	    fs->latin1 ? "ISO-8859-1" : "UTF-8", res->id, forrige[0] ? " forrigeId=\"" : "",
+	    forrige, forrige[0] ? "\"" : "", g.Y + 1, opp_day, opp_h, opp_m, opp_s, aargang_attr,
+	    res->avsender, fs->name, fs->version);
 	out_write(&o, head, (size_t)hn);
 
 	struct person pp;
@@ -1640,7 +1668,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 		if (i >= f002_at && !res->inj.count[INJ_F002] && pp.nv > 0) {
 			pp.v[0].dato_nor = true; /* first person from f002_at with a Vurdering */
 			res->inj.count[INJ_F002] = 1;
-			snprintf(res->inj.note[INJ_F002], sizeof(res->inj.note[0]), "ref %s", pp.ref);
+			snprintf(res->inj.note[INJ_F002], sizeof(res->inj.note[0]), "ref %s",
+				 pp.ref);
 		}
 		out_reserve(&o);
 		res->registrations += emit_person(&g, &o, &pp);
@@ -1657,12 +1686,14 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	if (!truncated)
 		out_write(&o, "</Innsending>\n", 14);
 	if (!out_close(&o, res->sha256)) {
-		snprintf(res->error, sizeof(res->error), "%.60s: %.80s", res->file, strerror(o.err));
+		snprintf(res->error, sizeof(res->error), "%.60s: %.80s", res->file,
+			 strerror(o.err));
 		unlink(tmp);
 		goto done;
 	}
 	if (rename(tmp, path) != 0) {
-		snprintf(res->error, sizeof(res->error), "rename %.60s: %.80s", res->file, strerror(errno));
+		snprintf(res->error, sizeof(res->error), "rename %.60s: %.80s", res->file,
+			 strerror(errno));
 		unlink(tmp);
 		goto done;
 	}

@@ -112,7 +112,8 @@ struct out {
 };
 
 /* Opens path for writing (truncates). buf must hold OUT_BUF_SIZE bytes. */
-bool out_open(struct out *o, const char *path, bool gzip, char *buf) __attribute__((warn_unused_result));
+bool out_open(struct out *o, const char *path, bool gzip, char *buf)
+    __attribute__((warn_unused_result));
 /* Makes sure at least OUT_HEADROOM bytes are free at buf + len. */
 void out_reserve(struct out *o);
 void out_write(struct out *o, const char *s, size_t n);
@@ -133,12 +134,41 @@ enum inj_scope {
 };
 
 enum inj_rule {
-	INJ_F001 = 0, INJ_F002, INJ_F003, INJ_F004, INJ_F005, INJ_F006, INJ_F007,
-	INJ_R101, INJ_R102, INJ_R103, INJ_R104, INJ_R105, INJ_R106, INJ_R107, INJ_R108, INJ_R109,
-	INJ_R201, INJ_R202, INJ_R203, INJ_R204,
-	INJ_R301, INJ_R302, INJ_R303, INJ_R304, INJ_R305, INJ_R306, INJ_R307, INJ_R308, INJ_R309,
+	INJ_F001 = 0,
+	INJ_F002,
+	INJ_F003,
+	INJ_F004,
+	INJ_F005,
+	INJ_F006,
+	INJ_F007,
+	INJ_R101,
+	INJ_R102,
+	INJ_R103,
+	INJ_R104,
+	INJ_R105,
+	INJ_R106,
+	INJ_R107,
+	INJ_R108,
+	INJ_R109,
+	INJ_R201,
+	INJ_R202,
+	INJ_R203,
+	INJ_R204,
+	INJ_R301,
+	INJ_R302,
+	INJ_R303,
+	INJ_R304,
+	INJ_R305,
+	INJ_R306,
+	INJ_R307,
+	INJ_R308,
+	INJ_R309,
 	INJ_R310,
-	INJ_R401, INJ_R402, INJ_R403, INJ_R404, INJ_R405,
+	INJ_R401,
+	INJ_R402,
+	INJ_R403,
+	INJ_R404,
+	INJ_R405,
 	INJ_COUNT
 };
 
@@ -177,7 +207,7 @@ struct gen_config {
 	bool type_valid[GEN_MAX_TYPE];
 	bool type_institution[GEN_MAX_TYPE];
 	/* Date strings "YYYY-MM-DD" for every day from date_base on. */
-	int date_base;  /* days since 1970-01-01 of 1 Jan (aargang - 12) */
+	int date_base; /* days since 1970-01-01 of 1 Jan (aargang - 12) */
 	int date_count;
 	const char *dates; /* date_count * 10 bytes, not NUL-terminated */
 };
@@ -197,7 +227,7 @@ struct kommune {
 
 struct file_result {
 	char file[64];
-	char id[40]; /* Innsending/@id */
+	char id[40];      /* Innsending/@id */
 	char avsender[8]; /* kommunenummer written in Avsender (differs under F003/F004) */
 	unsigned long persons;
 	unsigned long long registrations;
@@ -211,8 +241,8 @@ struct file_result {
 
 /* Generates the file of one municipality (with all other municipalities
  * given for F003). Deterministic in (cfg->seed, k->nummer, cfg). */
-void gen_kommune(const struct gen_config *cfg, const struct kommune *k,
-		 const struct kommune *all, size_t n_all, struct file_result *res);
+void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const struct kommune *all,
+		 size_t n_all, struct file_result *res);
 
 int gen_days_from_civil(int y, int m, int d);
 void gen_civil_from_days(int z, int *y, int *m, int *d);

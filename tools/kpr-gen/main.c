@@ -25,58 +25,58 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: kpr-gen [options]\n"
-		"Writes synthetic KPR submissions (SPEC §2), one file per municipality:\n"
-		"DIR/<kommunenummer>-<aargang>.xml (or .xml.gz), and a JSON manifest.\n"
-		"\n"
-		"  --seed N            random seed (default 1); same seed, same bytes\n"
-		"  --aargang Y         reporting year 2007..2040 (default %d); opprettet is 2-9 Jan\n"
-		"                      of Y+1; the 2024 municipality list fits 2024 on\n"
-		"  --kommune NNNN[,..] only these municipalities\n"
-		"  --all               every municipality in the list (the default)\n"
-		"  --scale F           national volume factor (default 1 = %.0f persons,\n"
-		"                      > 10 million registrations); files keep their shares\n"
-		"  --persons N         exactly N persons in every file written (overrides sizing)\n"
-		"  --out DIR           output directory (default kpr-gen-out; created)\n"
-		"  --gzip              write .xml.gz\n"
-		"  --inject R=RATE,..  inject faults; RATE is the probability per applicable\n"
-		"                      record (see below); 1 forces a file rule\n"
-		"  --manifest FILE     manifest path (default DIR/manifest.json)\n"
-		"  --kommuner FILE     municipality list, kommunenummer;kommunenavn;... with a\n"
-		"                      header (default config/kommuner-2024.csv)\n"
-		"  --population FILE   kommunenummer;kommunenavn;folketall (default\n"
-		"                      config/population-2024.csv)\n"
-		"  --codelists FILE    code lists (default config/codelists.csv when present):\n"
-		"                      only service types valid in the aargang are generated\n"
-		"  --threads N         worker threads (default 2); output does not depend on it\n"
-		"  -v, --verbose       one stdout line per file\n"
-		"  -h, --help\n"
-		"\n"
-		"National IDs are synthetic test numbers (month + 80) with valid control\n"
-		"digits, unique within a file; the validator must run in test mode.\n"
-		"A registration is any element inside a Person, each Funksjon counted on\n"
-		"its own (so a Vurdering is 18).\n"
-		"\n"
-		"Injectable rules (RATE applies to each person / Vurdering / Tjeneste /\n"
-		"Diagnose where the fault can be made; file rules are drawn once per file):\n",
-		DEFAULT_AARGANG, DEFAULT_PERSONS);
-	static const char *scope[] = {"file", "person", "person", "vurdering", "tjeneste",
-				      "diagnose"};
+	fprintf(
+	    f,
+	    "usage: kpr-gen [options]\n"
+	    "Writes synthetic KPR submissions (SPEC §2), one file per municipality:\n"
+	    "DIR/<kommunenummer>-<aargang>.xml (or .xml.gz), and a JSON manifest.\n"
+	    "\n"
+	    "  --seed N            random seed (default 1); same seed, same bytes\n"
+	    "  --aargang Y         reporting year 2007..2040 (default %d); opprettet is 2-9 Jan\n"
+	    "                      of Y+1; the 2024 municipality list fits 2024 on\n"
+	    "  --kommune NNNN[,..] only these municipalities\n"
+	    "  --all               every municipality in the list (the default)\n"
+	    "  --scale F           national volume factor (default 1 = %.0f persons,\n"
+	    "                      > 10 million registrations); files keep their shares\n"
+	    "  --persons N         exactly N persons in every file written (overrides sizing)\n"
+	    "  --out DIR           output directory (default kpr-gen-out; created)\n"
+	    "  --gzip              write .xml.gz\n"
+	    "  --inject R=RATE,..  inject faults; RATE is the probability per applicable\n"
+	    "                      record (see below); 1 forces a file rule\n"
+	    "  --manifest FILE     manifest path (default DIR/manifest.json)\n"
+	    "  --kommuner FILE     municipality list, kommunenummer;kommunenavn;... with a\n"
+	    "                      header (default config/kommuner-2024.csv)\n"
+	    "  --population FILE   kommunenummer;kommunenavn;folketall (default\n"
+	    "                      config/population-2024.csv)\n"
+	    "  --codelists FILE    code lists (default config/codelists.csv when present):\n"
+	    "                      only service types valid in the aargang are generated\n"
+	    "  --threads N         worker threads (default 2); output does not depend on it\n"
+	    "  -v, --verbose       one stdout line per file\n"
+	    "  -h, --help\n"
+	    "\n"
+	    "National IDs are synthetic test numbers (month + 80) with valid control\n"
+	    "digits, unique within a file; the validator must run in test mode.\n"
+	    "A registration is any element inside a Person, each Funksjon counted on\n"
+	    "its own (so a Vurdering is 18).\n"
+	    "\n"
+	    "Injectable rules (RATE applies to each person / Vurdering / Tjeneste /\n"
+	    "Diagnose where the fault can be made; file rules are drawn once per file):\n",
+	    DEFAULT_AARGANG, DEFAULT_PERSONS);
+	static const char *scope[] = {"file",      "person",   "person",
+				      "vurdering", "tjeneste", "diagnose"};
 	for (int i = 0; i < INJ_COUNT; i++)
 		fprintf(f, "  %s  %-9s %s\n", inj_defs[i].id, scope[inj_defs[i].scope],
 			inj_defs[i].what);
-	fprintf(f,
-		"A person carries at most one injected fault, so each ref names one cause.\n"
-		"R105 repeats the ID of the previous clean person: the validator reports\n"
-		"both refs, the manifest the later one. R106 repeats the previous ref.\n"
-		"\n"
-		"Manifest (JSON, one file object per line): generator, version, seed,\n"
-		"aargang, scale, gzip, inject (the rates), totals {files, persons,\n"
-		"registrations, bytes, injected {rule: count}}, and files [{file, kommune,\n"
-		"kommunenavn, avsender, id, persons, registrations, bytes, sha256,\n"
-		"injected {rule: {count, refs: [...]} or {count, note}}}]. For F001 the\n"
-		"persons/registrations count the complete Persons written before the cut.\n");
+	fprintf(f, "A person carries at most one injected fault, so each ref names one cause.\n"
+		   "R105 repeats the ID of the previous clean person: the validator reports\n"
+		   "both refs, the manifest the later one. R106 repeats the previous ref.\n"
+		   "\n"
+		   "Manifest (JSON, one file object per line): generator, version, seed,\n"
+		   "aargang, scale, gzip, inject (the rates), totals {files, persons,\n"
+		   "registrations, bytes, injected {rule: count}}, and files [{file, kommune,\n"
+		   "kommunenavn, avsender, id, persons, registrations, bytes, sha256,\n"
+		   "injected {rule: {count, refs: [...]} or {count, note}}}]. For F001 the\n"
+		   "persons/registrations count the complete Persons written before the cut.\n");
 }
 
 /* ---- small CSV helpers ---- */
@@ -145,8 +145,8 @@ static bool load_kommuner(const char *path, struct kommune **out, size_t *n_out)
 		int nf = split(s, fld, 8);
 		const char *nr = trim(fld[0]);
 		if (strlen(nr) != 4 || strspn(nr, "0123456789") != 4) {
-			fprintf(stderr, "kpr-gen: %s:%lu: not a kommunenummer: '%.8s'\n", path, lineno,
-				nr);
+			fprintf(stderr, "kpr-gen: %s:%lu: not a kommunenummer: '%.8s'\n", path,
+				lineno, nr);
 			free(k);
 			fclose(f);
 			return false;
@@ -204,8 +204,10 @@ static bool load_population(const char *path, struct kommune *k, size_t n)
 			col_nr = col_index(fld, nf, "kommunenummer");
 			col_pop = col_index(fld, nf, "folketall");
 			if (col_nr < 0 || col_pop < 0) {
-				fprintf(stderr, "kpr-gen: %s:%lu: header needs kommunenummer and folketall\n",
-					path, lineno);
+				fprintf(
+				    stderr,
+				    "kpr-gen: %s:%lu: header needs kommunenummer and folketall\n",
+				    path, lineno);
 				fclose(f);
 				return false;
 			}
@@ -240,8 +242,8 @@ static int iso_to_int(const char *s)
  * tjenestetype list; else the SPEC §2 list. */
 static bool load_types(struct gen_config *cfg, const char *path, bool required)
 {
-	static const int spec_types[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  11, 14, 15, 17, 18,
-					 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
+	static const int spec_types[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  11, 14, 15, 17,
+					 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29};
 	static const int spec_inst[] = {8, 17, 18, 19, 20, 21, 22, 25};
 	memset(cfg->type_valid, 0, sizeof(cfg->type_valid));
 	memset(cfg->type_institution, 0, sizeof(cfg->type_institution));
@@ -277,7 +279,8 @@ static bool load_types(struct gen_config *cfg, const char *path, bool required)
 					break;
 				continue;
 			}
-			if (c_list >= nf || c_code >= nf || strcmp(trim(fld[c_list]), "tjenestetype") != 0)
+			if (c_list >= nf || c_code >= nf ||
+			    strcmp(trim(fld[c_list]), "tjenestetype") != 0)
 				continue;
 			int code = atoi(fld[c_code]);
 			if (code <= 0 || code >= GEN_MAX_TYPE)
@@ -291,10 +294,12 @@ static bool load_types(struct gen_config *cfg, const char *path, bool required)
 			found++;
 			if (from <= y1 && to >= y0) {
 				cfg->type_valid[code] = true;
-				const char *in = c_inst >= 0 && c_inst < nf ? trim(fld[c_inst]) : "";
+				const char *in =
+				    c_inst >= 0 && c_inst < nf ? trim(fld[c_inst]) : "";
 				cfg->type_institution[code] =
-					strcmp(in, "1") == 0 || strcmp(in, "true") == 0 || strcmp(in, "ja") == 0 ||
-					strcmp(in, "j") == 0 || strcmp(in, "x") == 0 || strcmp(in, "yes") == 0;
+				    strcmp(in, "1") == 0 || strcmp(in, "true") == 0 ||
+				    strcmp(in, "ja") == 0 || strcmp(in, "j") == 0 ||
+				    strcmp(in, "x") == 0 || strcmp(in, "yes") == 0;
 			}
 		}
 		fclose(f);
@@ -312,7 +317,8 @@ static bool parse_inject(struct gen_config *cfg, const char *spec)
 {
 	char buf[1024];
 	snprintf(buf, sizeof(buf), "%s", spec);
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		if (!eq) {
 			fprintf(stderr, "kpr-gen: --inject: '%s' is not RULE=RATE\n", tok);
@@ -330,7 +336,8 @@ static bool parse_inject(struct gen_config *cfg, const char *spec)
 			if (strcasecmp(inj_defs[i].id, trim(tok)) == 0)
 				break;
 		if (i == INJ_COUNT) {
-			fprintf(stderr, "kpr-gen: --inject: no injectable rule '%s' (see --help)\n", tok);
+			fprintf(stderr, "kpr-gen: --inject: no injectable rule '%s' (see --help)\n",
+				tok);
 			return false;
 		}
 		cfg->rate[i] = rate;
@@ -360,12 +367,12 @@ static bool mkdir_p(const char *dir)
  * small rural municipalities (older), so Oslo ends near 10% of the volume. */
 static double user_weight(long pop)
 {
-	double f = pop >= 200000 ? 0.75
-		 : pop >= 50000	 ? 0.92
-		 : pop >= 10000	 ? 1.0
-		 : pop >= 3000	 ? 1.12
-		 : pop >= 1000	 ? 1.3
-				 : 1.6;
+	double f = pop >= 200000  ? 0.75
+		   : pop >= 50000 ? 0.92
+		   : pop >= 10000 ? 1.0
+		   : pop >= 3000  ? 1.12
+		   : pop >= 1000  ? 1.3
+				  : 1.6;
 	return (double)pop * f;
 }
 
@@ -467,11 +474,15 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 		for (int r = 0; r < INJ_COUNT; r++)
 			tot[r] += res[i].inj.count[r];
 	}
-	fprintf(f, "{\"generator\": \"kpr-gen\", \"version\": \"%s\", \"seed\": %llu, \"aargang\": %d, "
-		   "\"scale\": %g, \"gzip\": %s,\n",
-		KPR_VERSION, (unsigned long long)cfg->seed, cfg->aargang, scale,
-		cfg->gzip ? "true" : "false");
-	fprintf(f, " \"registrations_counted\": \"every element inside a Person, each Funksjon on its own\",\n");
+	fprintf(
+	    f,
+	    "{\"generator\": \"kpr-gen\", \"version\": \"%s\", \"seed\": %llu, \"aargang\": %d, "
+	    "\"scale\": %g, \"gzip\": %s,\n",
+	    KPR_VERSION, (unsigned long long)cfg->seed, cfg->aargang, scale,
+	    cfg->gzip ? "true" : "false");
+	fprintf(
+	    f,
+	    " \"registrations_counted\": \"every element inside a Person, each Funksjon on its own\",\n");
 	fprintf(f, " \"inject\": {");
 	bool first = true;
 	for (int r = 0; r < INJ_COUNT; r++)
@@ -479,8 +490,9 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 			fprintf(f, "%s\"%s\": %g", first ? "" : ", ", inj_defs[r].id, cfg->rate[r]);
 			first = false;
 		}
-	fprintf(f, "},\n \"totals\": {\"files\": %zu, \"persons\": %llu, \"registrations\": %llu, "
-		   "\"bytes\": %llu, \"injected\": {",
+	fprintf(f,
+		"},\n \"totals\": {\"files\": %zu, \"persons\": %llu, \"registrations\": %llu, "
+		"\"bytes\": %llu, \"injected\": {",
 		n, persons, regs, bytes);
 	first = true;
 	for (int r = 0; r < INJ_COUNT; r++)
@@ -495,9 +507,11 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 		json_str(f, x->file);
 		fprintf(f, ", \"kommune\": \"%s\", \"kommunenavn\": ", sel[i].nummer);
 		json_str(f, sel[i].navn);
-		fprintf(f, ", \"avsender\": \"%s\", \"id\": \"%s\", \"persons\": %lu, "
-			   "\"registrations\": %llu, \"bytes\": %llu, \"sha256\": \"%s\", \"injected\": {",
-			x->avsender, x->id, x->persons, x->registrations, x->bytes, x->sha256);
+		fprintf(
+		    f,
+		    ", \"avsender\": \"%s\", \"id\": \"%s\", \"persons\": %lu, "
+		    "\"registrations\": %llu, \"bytes\": %llu, \"sha256\": \"%s\", \"injected\": {",
+		    x->avsender, x->id, x->persons, x->registrations, x->bytes, x->sha256);
 		first = true;
 		for (int r = 0; r < INJ_COUNT; r++) {
 			if (!x->inj.count[r])
@@ -591,13 +605,13 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		unsigned long long u;
-#define NEED_ARG()                                                                     \
-	do {                                                                           \
-		if (!v) {                                                              \
-			fprintf(stderr, "kpr-gen: %s needs a value\n", a);             \
-			return 2;                                                      \
-		}                                                                      \
-		i++;                                                                   \
+#define NEED_ARG()                                                         \
+	do {                                                               \
+		if (!v) {                                                  \
+			fprintf(stderr, "kpr-gen: %s needs a value\n", a); \
+			return 2;                                          \
+		}                                                          \
+		i++;                                                       \
 	} while (0)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
@@ -613,7 +627,9 @@ int main(int argc, char **argv)
 			NEED_ARG();
 			/* births up to 2039 only: later ones need the 2032 rule */
 			if (!parse_ulong(v, &u) || u < 2007 || u > 2040) {
-				fprintf(stderr, "kpr-gen: --aargang: a year 2007..2040 (IPLOS began in 2007)\n");
+				fprintf(
+				    stderr,
+				    "kpr-gen: --aargang: a year 2007..2040 (IPLOS began in 2007)\n");
 				return 2;
 			}
 			cfg.aargang = (int)u;
@@ -638,7 +654,9 @@ int main(int argc, char **argv)
 			}
 			persons_each = u ? u : 0;
 			if (!u) {
-				fprintf(stderr, "kpr-gen: --persons 0: use --inject F006=1 for an empty file\n");
+				fprintf(
+				    stderr,
+				    "kpr-gen: --persons 0: use --inject F006=1 for an empty file\n");
 				return 2;
 			}
 		} else if (strcmp(a, "--out") == 0) {
@@ -691,7 +709,8 @@ int main(int argc, char **argv)
 	size_t n_all = 0;
 	if (!load_kommuner(kommuner_path, &all, &n_all))
 		return 1;
-	if (!load_population(pop_path, all, n_all) || !load_types(&cfg, codes_path, codes_required)) {
+	if (!load_population(pop_path, all, n_all) ||
+	    !load_types(&cfg, codes_path, codes_required)) {
 		free(all);
 		return 1;
 	}
@@ -707,13 +726,15 @@ int main(int argc, char **argv)
 	if (kommune_arg) {
 		char buf[4096];
 		snprintf(buf, sizeof(buf), "%s", kommune_arg);
-		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
 			size_t i;
 			for (i = 0; i < n_all; i++)
 				if (strcmp(all[i].nummer, trim(t)) == 0)
 					break;
 			if (i == n_all) {
-				fprintf(stderr, "kpr-gen: --kommune %.8s: not in %s\n", t, kommuner_path);
+				fprintf(stderr, "kpr-gen: --kommune %.8s: not in %s\n", t,
+					kommuner_path);
 				free(all);
 				free(sel);
 				return 2;
@@ -765,8 +786,13 @@ int main(int argc, char **argv)
 	sort_base = sel;
 	qsort(order, n_sel, sizeof(*order), by_persons_desc);
 
-	struct job job = {.cfg = &cfg, .all = all, .n_all = n_all, .order = order, .sel = sel,
-			  .res = res, .n_sel = n_sel};
+	struct job job = {.cfg = &cfg,
+			  .all = all,
+			  .n_all = n_all,
+			  .order = order,
+			  .sel = sel,
+			  .res = res,
+			  .n_sel = n_sel};
 	atomic_init(&job.next, 0);
 	if ((size_t)threads > n_sel)
 		threads = (int)n_sel;

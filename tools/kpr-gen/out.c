@@ -87,7 +87,8 @@ bool out_open(struct out *o, const char *path, bool gzip, char *buf)
 		o->zbuf = malloc(ZBUF_SIZE);
 		/* 15 + 16: gzip wrapper; its header has mtime 0, so output is
 		 * byte-identical run after run. */
-		if (!o->zbuf || deflateInit2(&o->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		if (!o->zbuf ||
+		    deflateInit2(&o->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 			free(o->zbuf);
 			o->zbuf = NULL;
 			out_fail(o, ENOMEM);

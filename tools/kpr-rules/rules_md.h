@@ -53,9 +53,10 @@ static void rules_md_write(FILE *out)
 	      "     tools/gen-rules-md. Testen check_rules feiler hvis filen er utdatert. -->\n\n",
 	      out);
 	fputs("# Kontrollregler for innsending til KPR\n\n", out);
-	fprintf(out, "Regelsett %s, %zu regler. Hver melding i tilbakemeldingen oppgir "
-		     "regel, alvorlighetsgrad, `ref`, linjenummer, element og en forklaring. "
-		     "Fødselsnummer vises aldri i klartekst, bare maskert (`010170*****`).\n\n",
+	fprintf(out,
+		"Regelsett %s, %zu regler. Hver melding i tilbakemeldingen oppgir "
+		"regel, alvorlighetsgrad, `ref`, linjenummer, element og en forklaring. "
+		"Fødselsnummer vises aldri i klartekst, bare maskert (`010170*****`).\n\n",
 		KPR_RULESET_VERSION, rules_catalogue_len);
 
 	fputs("## Alvorlighetsgrader\n\n", out);

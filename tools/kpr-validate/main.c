@@ -31,23 +31,24 @@ enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_ERR = 2, EXIT_USAGE = 3 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Bruk: kpr-validate [valg] FIL\n"
-		"Kontrollerer en KPR-innsending (XML, eventuelt gzip) og skriver tilbakemeldingen til stdout.\n"
-		"\n"
-		"  --aargang Y        årgangen som er åpen for innsending (F005); standard: ikke kontrollert\n"
-		"  --kommune NNNN     kommunen du sender som (F003); standard: ikke kontrollert\n"
-		"  --format F         csv (standard), xml, html eller json\n"
-		"  --test-mode        godta syntetiske testfødselsnumre (måned + 80)\n"
-		"  --no-2032          godta ikke fødselsnumre etter 2032-regelen\n"
-		"  --max-bytes N      største tillatte filstørrelse utpakket (F006); standard 2 GiB\n"
-		"  --codes FIL        kodelister (standard config/codelists.csv)\n"
-		"  --xsd FIL          skjema (standard config/xsd/innsending.xsd)\n"
-		"  --quiet            skriv ingen tilbakemelding, bare sluttkoden\n"
-		"  --stats            skriv fart og minnebruk til stderr\n"
-		"  --help             denne teksten\n"
-		"\n"
-		"Sluttkode: 0 ingen merknader, 1 bare advarsler, 2 feil eller kritiske feil, 3 bruksfeil.\n");
+	fprintf(
+	    f,
+	    "Bruk: kpr-validate [valg] FIL\n"
+	    "Kontrollerer en KPR-innsending (XML, eventuelt gzip) og skriver tilbakemeldingen til stdout.\n"
+	    "\n"
+	    "  --aargang Y        årgangen som er åpen for innsending (F005); standard: ikke kontrollert\n"
+	    "  --kommune NNNN     kommunen du sender som (F003); standard: ikke kontrollert\n"
+	    "  --format F         csv (standard), xml, html eller json\n"
+	    "  --test-mode        godta syntetiske testfødselsnumre (måned + 80)\n"
+	    "  --no-2032          godta ikke fødselsnumre etter 2032-regelen\n"
+	    "  --max-bytes N      største tillatte filstørrelse utpakket (F006); standard 2 GiB\n"
+	    "  --codes FIL        kodelister (standard config/codelists.csv)\n"
+	    "  --xsd FIL          skjema (standard config/xsd/innsending.xsd)\n"
+	    "  --quiet            skriv ingen tilbakemelding, bare sluttkoden\n"
+	    "  --stats            skriv fart og minnebruk til stderr\n"
+	    "  --help             denne teksten\n"
+	    "\n"
+	    "Sluttkode: 0 ingen merknader, 1 bare advarsler, 2 feil eller kritiske feil, 3 bruksfeil.\n");
 }
 
 static bool file_exists(const char *p)
@@ -102,13 +103,12 @@ static void now_iso(char *buf, size_t n)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"aargang", required_argument, NULL, 'a'}, {"kommune", required_argument, NULL, 'k'},
-		{"format", required_argument, NULL, 'f'},  {"test-mode", no_argument, NULL, 't'},
-		{"no-2032", no_argument, NULL, 'n'},        {"max-bytes", required_argument, NULL, 'm'},
-		{"codes", required_argument, NULL, 'c'},   {"xsd", required_argument, NULL, 'x'},
-		{"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-		{"stats", no_argument, NULL, 's'},
-		{NULL, 0, NULL, 0},
+	    {"aargang", required_argument, NULL, 'a'}, {"kommune", required_argument, NULL, 'k'},
+	    {"format", required_argument, NULL, 'f'},  {"test-mode", no_argument, NULL, 't'},
+	    {"no-2032", no_argument, NULL, 'n'},       {"max-bytes", required_argument, NULL, 'm'},
+	    {"codes", required_argument, NULL, 'c'},   {"xsd", required_argument, NULL, 'x'},
+	    {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+	    {"stats", no_argument, NULL, 's'},         {NULL, 0, NULL, 0},
 	};
 	struct validate_params p;
 	memset(&p, 0, sizeof p);
@@ -132,14 +132,18 @@ int main(int argc, char **argv)
 		}
 		case 'k':
 			if (strlen(optarg) != 4 || strspn(optarg, "0123456789") != 4) {
-				fprintf(stderr, "kpr-validate: kommunenummer må være fire sifre: %s\n", optarg);
+				fprintf(stderr,
+					"kpr-validate: kommunenummer må være fire sifre: %s\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			p.auth_kommune = optarg;
 			break;
 		case 'f':
 			if (!feedback_format_parse(optarg, &fmt)) {
-				fprintf(stderr, "kpr-validate: ukjent format: %s (csv, xml, html, json)\n", optarg);
+				fprintf(stderr,
+					"kpr-validate: ukjent format: %s (csv, xml, html, json)\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -193,7 +197,9 @@ int main(int argc, char **argv)
 	char codes_buf[PATH_MAX], xsd_buf[PATH_MAX];
 	if (!codes_path) {
 		if (!find_config("codelists.csv", codes_buf, sizeof codes_buf)) {
-			fprintf(stderr, "kpr-validate: finner ikke config/codelists.csv (bruk --codes eller KPR_CONFIG_DIR)\n");
+			fprintf(
+			    stderr,
+			    "kpr-validate: finner ikke config/codelists.csv (bruk --codes eller KPR_CONFIG_DIR)\n");
 			return EXIT_USAGE;
 		}
 		codes_path = codes_buf;
@@ -212,7 +218,8 @@ int main(int argc, char **argv)
 
 	struct report *r = report_new(NULL);
 	if (!r) {
-		fprintf(stderr, "kpr-validate: kan ikke lage midlertidig fil: %s\n", strerror(errno));
+		fprintf(stderr, "kpr-validate: kan ikke lage midlertidig fil: %s\n",
+			strerror(errno));
 		codelist_free(codes);
 		return EXIT_USAGE;
 	}
@@ -229,10 +236,12 @@ int main(int argc, char **argv)
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
 		double secs = res.seconds > 0 ? res.seconds : 1e-9;
-		fprintf(stderr,
-			"kpr-validate: %llu bytes in %.3f s (%.1f MB/s), %lu persons, %lu registrations (%.0f/s), peak RSS %.1f MiB\n",
-			res.bytes, res.seconds, (double)res.bytes / 1e6 / secs, sum->persons, sum->registrations,
-			(double)sum->registrations / secs, (double)ru.ru_maxrss / 1024.0);
+		fprintf(
+		    stderr,
+		    "kpr-validate: %llu bytes in %.3f s (%.1f MB/s), %lu persons, %lu registrations (%.0f/s), peak RSS %.1f MiB\n",
+		    res.bytes, res.seconds, (double)res.bytes / 1e6 / secs, sum->persons,
+		    sum->registrations, (double)sum->registrations / secs,
+		    (double)ru.ru_maxrss / 1024.0);
 	}
 	int rc = EXIT_OK;
 	if (sum->fatal || sum->by_severity[SEV_FATAL] || sum->by_severity[SEV_ERROR])
@@ -244,9 +253,10 @@ int main(int argc, char **argv)
 		char processed[40];
 		now_iso(processed, sizeof processed);
 		const struct codelist_entry *k =
-			res.header.kommunenummer[0] && res.header.aargang > 0
-				? codelist_find(codes, "kommune", res.header.kommunenummer, res.header.aargang)
-				: NULL;
+		    res.header.kommunenummer[0] && res.header.aargang > 0
+			? codelist_find(codes, "kommune", res.header.kommunenummer,
+					res.header.aargang)
+			: NULL;
 		struct feedback_meta m;
 		memset(&m, 0, sizeof m);
 		m.innsending_id = res.header.id[0] ? res.header.id : NULL;
@@ -257,10 +267,12 @@ int main(int argc, char **argv)
 		m.processed_at = processed;
 		m.bytes = res.bytes;
 		m.fagsystem = res.header.fagsystem[0] ? res.header.fagsystem : NULL;
-		m.fagsystem_versjon = res.header.fagsystem_versjon[0] ? res.header.fagsystem_versjon : NULL;
+		m.fagsystem_versjon =
+		    res.header.fagsystem_versjon[0] ? res.header.fagsystem_versjon : NULL;
 		m.dry_run = true;
 		if (!feedback_write(stdout, fmt, &m, r) || fflush(stdout) != 0) {
-			fprintf(stderr, "kpr-validate: kan ikke skrive tilbakemeldingen: %s\n", strerror(errno));
+			fprintf(stderr, "kpr-validate: kan ikke skrive tilbakemeldingen: %s\n",
+				strerror(errno));
 			rc = EXIT_USAGE;
 		}
 	}

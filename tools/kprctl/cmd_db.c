@@ -82,7 +82,8 @@ static int list_migrations(const char *which, struct migration **out)
 	while ((e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 		int ver;
-		if (l < 9 || strcmp(e->d_name + l - 4, ".sql") || sscanf(e->d_name, "%4d_", &ver) != 1)
+		if (l < 9 || strcmp(e->d_name + l - 4, ".sql") ||
+		    sscanf(e->d_name, "%4d_", &ver) != 1)
 			continue;
 		struct migration *nv = realloc(v, (size_t)(n + 1) * sizeof *v);
 		if (!nv)
@@ -107,7 +108,8 @@ static int list_migrations(const char *which, struct migration **out)
 	qsort(v, (size_t)n, sizeof *v, cmp_migration);
 	for (int i = 1; i < n; i++) {
 		if (v[i].version == v[i - 1].version) {
-			fprintf(stderr, "kprctl: two migrations numbered %04d in %s\n", v[i].version, dir);
+			fprintf(stderr, "kprctl: two migrations numbered %04d in %s\n",
+				v[i].version, dir);
 			free(v);
 			return -1;
 		}
@@ -119,23 +121,24 @@ static int list_migrations(const char *which, struct migration **out)
 static bool ensure_table(struct db *db)
 {
 	char st[6];
-	if (db_exec_simple(db,
-			   "CREATE TABLE IF NOT EXISTS public.kpr_schema_migrations ("
-			   " version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
-			   " applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL)",
-			   st))
+	if (db_exec_simple(
+		db,
+		"CREATE TABLE IF NOT EXISTS public.kpr_schema_migrations ("
+		" version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
+		" applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL)",
+		st))
 		return true;
 	fprintf(stderr, "kprctl: cannot create kpr_schema_migrations: %s\n", db_last_error(db));
 	return false;
 }
 
 static const struct db_stmt stmt_applied = {
-	"mig_applied", "SELECT version, sha256 FROM public.kpr_schema_migrations ORDER BY version", 0};
+    "mig_applied", "SELECT version, sha256 FROM public.kpr_schema_migrations ORDER BY version", 0};
 static const struct db_stmt stmt_record = {
-	"mig_record",
-	"INSERT INTO public.kpr_schema_migrations (version, name, sha256, applied_by)"
-	" VALUES ($1::int, $2, $3, $4)",
-	4};
+    "mig_record",
+    "INSERT INTO public.kpr_schema_migrations (version, name, sha256, applied_by)"
+    " VALUES ($1::int, $2, $3, $4)",
+    4};
 
 /* For each listed migration, the sha256 it was applied with ("" = pending). */
 static bool applied_state(struct db *db, struct migration *v, int n, char (*applied)[65])
@@ -198,7 +201,8 @@ static int migrate_one_db(const char *which, struct db *db, bool apply)
 			if (changed)
 				rc = 1;
 			printf("%-8s %s  applied%s\n", which, v[i].name,
-			       changed ? "  CHANGED SINCE APPLIED (migrations are append-only)" : "");
+			       changed ? "  CHANGED SINCE APPLIED (migrations are append-only)"
+				       : "");
 			continue;
 		}
 		pending++;

@@ -19,9 +19,7 @@
 #include "kprctl.h"
 
 static const struct db_stmt st_key_event = {
-	"keys_event",
-	"INSERT INTO vault.key_event (actor, event, detail) VALUES ($1, $2, $3)",
-	3};
+    "keys_event", "INSERT INTO vault.key_event (actor, event, detail) VALUES ($1, $2, $3)", 3};
 
 struct audit_state {
 	int recorded, failed;
@@ -55,23 +53,22 @@ static void audit_to_vault(void *arg, const char *event, const char *detail)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: kprctl keys init --dir DIR --private-key-out FILE\n"
-		"       kprctl keys status --dir DIR\n"
-		"       kprctl keys rotate-kek --dir DIR\n"
-		"\n"
-		"  init        create the key directory: a KEK (kek-<id>.key), pseudonym key\n"
-		"              version 1 wrapped by it (pseudonym-1.wrapped) and a\n"
-		"              re-identification key pair; the public half stays in DIR\n"
-		"              (reid-<id>.pub), the private half goes to FILE (mode 0600),\n"
-		"              which must not exist and belongs off this server.\n"
-		"  status      list keys with ids, versions and fingerprints; checks\n"
-		"              permissions and that every wrapped key unwraps. Exit 1 on a\n"
-		"              problem.\n"
-		"  rotate-kek  new KEK, re-wrap every pseudonym key with it, delete the old\n"
-		"              KEK. Data and the pseudonym key itself are not touched.\n"
-		"\n"
-		"DIR defaults to $KPR_KEYS_DIR. See docs/keys.md.\n");
+	fprintf(out, "usage: kprctl keys init --dir DIR --private-key-out FILE\n"
+		     "       kprctl keys status --dir DIR\n"
+		     "       kprctl keys rotate-kek --dir DIR\n"
+		     "\n"
+		     "  init        create the key directory: a KEK (kek-<id>.key), pseudonym key\n"
+		     "              version 1 wrapped by it (pseudonym-1.wrapped) and a\n"
+		     "              re-identification key pair; the public half stays in DIR\n"
+		     "              (reid-<id>.pub), the private half goes to FILE (mode 0600),\n"
+		     "              which must not exist and belongs off this server.\n"
+		     "  status      list keys with ids, versions and fingerprints; checks\n"
+		     "              permissions and that every wrapped key unwraps. Exit 1 on a\n"
+		     "              problem.\n"
+		     "  rotate-kek  new KEK, re-wrap every pseudonym key with it, delete the old\n"
+		     "              KEK. Data and the pseudonym key itself are not touched.\n"
+		     "\n"
+		     "DIR defaults to $KPR_KEYS_DIR. See docs/keys.md.\n");
 }
 
 static int parse(int argc, char **argv, const char **dir, const char **priv)
@@ -90,7 +87,8 @@ static int parse(int argc, char **argv, const char **dir, const char **priv)
 			break;
 		case 'p':
 			if (priv == NULL) {
-				fprintf(stderr, "kprctl keys: --private-key-out is for init only\n");
+				fprintf(stderr,
+					"kprctl keys: --private-key-out is for init only\n");
 				return 2;
 			}
 			*priv = optarg;

@@ -11,22 +11,22 @@
 #include "kprctl.h"
 
 static const struct db_stmt st_fylke = {
-	"ref_fylke",
-	"INSERT INTO kpr.fylke (fylkesnummer, navn) VALUES ($1, $2)"
-	" ON CONFLICT (fylkesnummer) DO UPDATE SET navn = excluded.navn",
-	2};
+    "ref_fylke",
+    "INSERT INTO kpr.fylke (fylkesnummer, navn) VALUES ($1, $2)"
+    " ON CONFLICT (fylkesnummer) DO UPDATE SET navn = excluded.navn",
+    2};
 static const struct db_stmt st_kommune = {
-	"ref_kommune",
-	"INSERT INTO kpr.kommune (kommunenummer, navn, fylkesnummer, gyldig_fra, gyldig_til)"
-	" VALUES ($1, $2, $3, $4::date, $5::date) ON CONFLICT (kommunenummer) DO UPDATE SET"
-	" navn = excluded.navn, fylkesnummer = excluded.fylkesnummer,"
-	" gyldig_fra = excluded.gyldig_fra, gyldig_til = excluded.gyldig_til",
-	5};
+    "ref_kommune",
+    "INSERT INTO kpr.kommune (kommunenummer, navn, fylkesnummer, gyldig_fra, gyldig_til)"
+    " VALUES ($1, $2, $3, $4::date, $5::date) ON CONFLICT (kommunenummer) DO UPDATE SET"
+    " navn = excluded.navn, fylkesnummer = excluded.fylkesnummer,"
+    " gyldig_fra = excluded.gyldig_fra, gyldig_til = excluded.gyldig_til",
+    5};
 static const struct db_stmt st_kode = {
-	"ref_kode",
-	"INSERT INTO kpr.kode (liste, kode, navn, gyldig_fra, gyldig_til, institusjon)"
-	" VALUES ($1, $2, $3, $4::date, $5::date, $6::boolean)",
-	6};
+    "ref_kode",
+    "INSERT INTO kpr.kode (liste, kode, navn, gyldig_fra, gyldig_til, institusjon)"
+    " VALUES ($1, $2, $3, $4::date, $5::date, $6::boolean)",
+    6};
 
 static void ymd(int v, char out[16])
 {
@@ -61,18 +61,21 @@ static enum db_tx_status load(struct db *db, void *arg)
 				ok = exec_ok(db, &st_fylke, p);
 				nf++;
 			} else if (pass == 1 && !strcmp(e->list, "kommune")) {
-				const char *p[] = {e->code, e->name, e->parent ? e->parent : "", from, to_p};
+				const char *p[] = {e->code, e->name, e->parent ? e->parent : "",
+						   from, to_p};
 				ok = exec_ok(db, &st_kommune, p);
 				nk++;
-			} else if (pass == 2 && strcmp(e->list, "fylke") && strcmp(e->list, "kommune")) {
-				const char *p[] = {e->list, e->code, e->name, from, to_p,
-						   e->institution ? "true" : "false"};
+			} else if (pass == 2 && strcmp(e->list, "fylke") &&
+				   strcmp(e->list, "kommune")) {
+				const char *p[] = {e->list, e->code,
+						   e->name, from,
+						   to_p,    e->institution ? "true" : "false"};
 				ok = exec_ok(db, &st_kode, p);
 				nc++;
 			}
 			if (!ok) {
-				fprintf(stderr, "kprctl: loading %s %s failed: %s\n", e->list, e->code,
-					db_last_error(db));
+				fprintf(stderr, "kprctl: loading %s %s failed: %s\n", e->list,
+					e->code, db_last_error(db));
 				return DB_TX_FAIL;
 			}
 		}

@@ -20,7 +20,7 @@ const char *reid_os_user(void);
  * a reason of at least min_reason characters (0: optional), and nothing
  * that looks like a national ID in either. Prints why on stderr. */
 bool reid_check_case(const char *cmd, const char *case_no, const char *reason,
-                     int min_reason) KPR_WUR;
+		     int min_reason) KPR_WUR;
 
 /* The pseudonym of a national ID given on the command line, or read from
  * stdin when fnr_arg is "-" (keeps it out of the process list and shell
@@ -28,7 +28,7 @@ bool reid_check_case(const char *cmd, const char *case_no, const char *reason,
  * pseudonym key from keys_dir and wipes every copy of the ID and the key,
  * fnr_arg included (so it leaves the process's command line at once).
  * Prints why on stderr (never the ID). */
-bool reid_pseudonym_from_fnr(const char *cmd, const char *keys_dir,
-                             char *fnr_arg, struct pseudonym *out) KPR_WUR;
+bool reid_pseudonym_from_fnr(const char *cmd, const char *keys_dir, char *fnr_arg,
+			     struct pseudonym *out) KPR_WUR;
 
 #endif

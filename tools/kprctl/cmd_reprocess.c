@@ -16,15 +16,14 @@
 #include "kprctl.h"
 
 static const struct db_stmt st_find = {
-	"reprocess_find",
-	"SELECT spool_name, status FROM kpr.submission WHERE id = $1::uuid", 1};
+    "reprocess_find", "SELECT spool_name, status FROM kpr.submission WHERE id = $1::uuid", 1};
 static const struct db_stmt st_requeue = {
-	"reprocess_requeue",
-	"WITH s AS (UPDATE kpr.submission SET status = 'received', started_at = NULL,"
-	"   processed_at = NULL, feedback_ready = false WHERE id = $1::uuid RETURNING id)"
-	" UPDATE kpr.job SET state = 'queued', attempts = 0, worker = NULL, lease_until = NULL,"
-	"   updated_at = now() WHERE submission_id = (SELECT id FROM s)",
-	1};
+    "reprocess_requeue",
+    "WITH s AS (UPDATE kpr.submission SET status = 'received', started_at = NULL,"
+    "   processed_at = NULL, feedback_ready = false WHERE id = $1::uuid RETURNING id)"
+    " UPDATE kpr.job SET state = 'queued', attempts = 0, worker = NULL, lease_until = NULL,"
+    "   updated_at = now() WHERE submission_id = (SELECT id FROM s)",
+    1};
 
 struct requeue {
 	const char *id;
@@ -56,7 +55,8 @@ int kprctl_cmd_reprocess(int argc, char **argv)
 			id = NULL, i = argc;
 	}
 	if (!id || !conf) {
-		fprintf(stderr, "usage: kprctl reprocess [--config FILE | $KPR_CONFIG] SUBMISSION-ID\n");
+		fprintf(stderr,
+			"usage: kprctl reprocess [--config FILE | $KPR_CONFIG] SUBMISSION-ID\n");
 		return 2;
 	}
 	char err[1024];
@@ -82,12 +82,15 @@ int kprctl_cmd_reprocess(int argc, char **argv)
 	snprintf(status, sizeof status, "%s", PQgetvalue(r, 0, 1));
 	PQclear(r);
 	if (!strcmp(status, "superseded")) {
-		fprintf(stderr, "kprctl: %s is superseded; reprocess the current submission instead\n", id);
+		fprintf(stderr,
+			"kprctl: %s is superseded; reprocess the current submission instead\n", id);
 		goto out;
 	}
 	if (access(path, R_OK) != 0) {
-		fprintf(stderr, "kprctl: the file of %s is no longer in the spool (removed after "
-				"processing); the municipality must send it again\n", id);
+		fprintf(stderr,
+			"kprctl: the file of %s is no longer in the spool (removed after "
+			"processing); the municipality must send it again\n",
+			id);
 		goto out;
 	}
 	struct requeue q = {id};

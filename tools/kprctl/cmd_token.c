@@ -12,23 +12,23 @@
 #include "kprctl.h"
 
 static const struct db_stmt st_issue = {
-	"tok_issue",
-	"INSERT INTO kpr.api_token (token_hash, role, kommunenummer, name, expires_at)"
-	" VALUES ($1::bytea, $2, $3, $4, $5::date) RETURNING id",
-	5};
+    "tok_issue",
+    "INSERT INTO kpr.api_token (token_hash, role, kommunenummer, name, expires_at)"
+    " VALUES ($1::bytea, $2, $3, $4, $5::date) RETURNING id",
+    5};
 static const struct db_stmt st_list = {
-	"tok_list",
-	"SELECT id, role, coalesce(kommunenummer, '-'), name, to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
-	" coalesce(to_char(expires_at, 'YYYY-MM-DD'), '-'),"
-	" CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
-	"      WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'expired' ELSE 'active' END"
-	" FROM kpr.api_token ORDER BY id",
-	0};
+    "tok_list",
+    "SELECT id, role, coalesce(kommunenummer, '-'), name, to_char(created_at, 'YYYY-MM-DD HH24:MI'),"
+    " coalesce(to_char(expires_at, 'YYYY-MM-DD'), '-'),"
+    " CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
+    "      WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'expired' ELSE 'active' END"
+    " FROM kpr.api_token ORDER BY id",
+    0};
 static const struct db_stmt st_revoke = {
-	"tok_revoke",
-	"UPDATE kpr.api_token SET revoked_at = now() WHERE id = $1::bigint AND revoked_at IS NULL"
-	" RETURNING id",
-	1};
+    "tok_revoke",
+    "UPDATE kpr.api_token SET revoked_at = now() WHERE id = $1::bigint AND revoked_at IS NULL"
+    " RETURNING id",
+    1};
 
 static int issue(int argc, char **argv)
 {
@@ -86,8 +86,9 @@ static int issue(int argc, char **argv)
 		return 1;
 	}
 	char detail[128];
-	snprintf(detail, sizeof detail, "token %s role=%s kommune=%s expires=%s", PQgetvalue(r, 0, 0),
-		 staff ? "staff" : "municipality", kommune ? kommune : "-", expires ? expires : "-");
+	snprintf(detail, sizeof detail, "token %s role=%s kommune=%s expires=%s",
+		 PQgetvalue(r, 0, 0), staff ? "staff" : "municipality", kommune ? kommune : "-",
+		 expires ? expires : "-");
 	if (!kprctl_audit(db, "token_issue", detail)) {
 		/* an unaudited token must not stay usable */
 		const char *rp[] = {PQgetvalue(r, 0, 0)};
@@ -100,7 +101,8 @@ static int issue(int argc, char **argv)
 	}
 	/* the token itself on stdout alone, so scripts can capture it; the rest on stderr */
 	fprintf(stderr, "token %s issued (%s%s%s); it is shown only now:\n", PQgetvalue(r, 0, 0),
-		staff ? "staff" : "municipality ", staff ? "" : kommune, expires ? ", expires" : "");
+		staff ? "staff" : "municipality ", staff ? "" : kommune,
+		expires ? ", expires" : "");
 	printf("%s\n", token);
 	PQclear(r);
 	db_free(db);
@@ -118,12 +120,12 @@ static int list(void)
 		db_free(db);
 		return 1;
 	}
-	printf("%-6s %-13s %-7s %-16s %-10s %-8s %s\n", "id", "role", "kommune", "created", "expires",
-	       "state", "name");
+	printf("%-6s %-13s %-7s %-16s %-10s %-8s %s\n", "id", "role", "kommune", "created",
+	       "expires", "state", "name");
 	for (int i = 0; i < PQntuples(r); i++)
-		printf("%-6s %-13s %-7s %-16s %-10s %-8s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		       PQgetvalue(r, i, 2), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
-		       PQgetvalue(r, i, 6), PQgetvalue(r, i, 3));
+		printf("%-6s %-13s %-7s %-16s %-10s %-8s %s\n", PQgetvalue(r, i, 0),
+		       PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 4),
+		       PQgetvalue(r, i, 5), PQgetvalue(r, i, 6), PQgetvalue(r, i, 3));
 	PQclear(r);
 	db_free(db);
 	return 0;

@@ -68,7 +68,8 @@ static const char *default_dir(const char *env, const char *rel)
 static struct db *connect_owner(const char *dsn, const char *what)
 {
 	if (!dsn || !*dsn) {
-		fprintf(stderr, "kprctl: no %s admin connection: pass --%s-dsn or set $KPR_%s_ADMIN_DSN\n",
+		fprintf(stderr,
+			"kprctl: no %s admin connection: pass --%s-dsn or set $KPR_%s_ADMIN_DSN\n",
 			what, what, !strcmp(what, "register") ? "REGISTER" : "VAULT");
 		return NULL;
 	}

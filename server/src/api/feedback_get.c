@@ -19,18 +19,18 @@
 #include "metrics.h"
 
 static const struct db_stmt st_find = {
-	"feedback_find",
-	"SELECT kommunenummer, coalesce(aargang::text, ''), feedback_ready FROM kpr.submission"
-	" WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
-	2};
+    "feedback_find",
+    "SELECT kommunenummer, coalesce(aargang::text, ''), feedback_ready FROM kpr.submission"
+    " WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
+    2};
 static const struct db_stmt st_count = {
-	"feedback_count",
-	"INSERT INTO kpr.feedback_download (submission_id, format, role, token_id)"
-	" VALUES ($1::uuid, $2, $3, nullif($4, '0')::bigint)",
-	4};
+    "feedback_count",
+    "INSERT INTO kpr.feedback_download (submission_id, format, role, token_id)"
+    " VALUES ($1::uuid, $2, $3, nullif($4, '0')::bigint)",
+    4};
 
 static const struct db_stmt st_audit = {
-	"feedback_audit", "SELECT kpr.audit_staff_download($1::uuid, $2, $3::bigint)", 3};
+    "feedback_audit", "SELECT kpr.audit_staff_download($1::uuid, $2, $3::bigint)", 3};
 
 struct fb_args {
 	enum feedback_format format;
@@ -96,7 +96,8 @@ static void feedback_db(struct http_request *rq, struct db *db)
 	metrics_add("kpr_feedback_downloads_total", 1);
 	char disp[160];
 	snprintf(disp, sizeof disp, "attachment; filename=\"kpr-tilbakemelding-%s-%s-%.8s.%s\"",
-		 kommune, aargang[0] ? aargang : "ukjent", rq->segment, feedback_extension(a->format));
+		 kommune, aargang[0] ? aargang : "ukjent", rq->segment,
+		 feedback_extension(a->format));
 	(void)http_reply_fd(rq, MHD_HTTP_OK, feedback_content_type(a->format), fd,
 			    (uint64_t)st.st_size, disp);
 }
@@ -110,7 +111,8 @@ enum MHD_Result api_feedback_get(struct http_request *rq, const char *upload, si
 	const char *f = http_query(rq, "format");
 	enum feedback_format fmt = FEEDBACK_CSV;
 	if (f && !feedback_format_parse(f, &fmt))
-		return http_reply_error(rq, KPR_E_BAD_PARAMETER, "format must be csv, xml, html or json");
+		return http_reply_error(rq, KPR_E_BAD_PARAMETER,
+					"format must be csv, xml, html or json");
 	struct fb_args *a = calloc(1, sizeof *a);
 	if (!a)
 		return http_reply_error(rq, KPR_E_INTERNAL, NULL);

@@ -14,13 +14,13 @@
 #include "metrics.h"
 
 static const struct db_stmt st_gauges = {
-	"metrics_gauges",
-	"SELECT 'submission', status, count(*)::float8 FROM kpr.submission GROUP BY status"
-	" UNION ALL SELECT 'job', state, count(*)::float8 FROM kpr.job WHERE state <> 'done'"
-	"  GROUP BY state"
-	" UNION ALL SELECT 'oldest', '', coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
-	"  FROM kpr.job WHERE state <> 'done'",
-	0};
+    "metrics_gauges",
+    "SELECT 'submission', status, count(*)::float8 FROM kpr.submission GROUP BY status"
+    " UNION ALL SELECT 'job', state, count(*)::float8 FROM kpr.job WHERE state <> 'done'"
+    "  GROUP BY state"
+    " UNION ALL SELECT 'oldest', '', coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+    "  FROM kpr.job WHERE state <> 'done'",
+    0};
 
 static const char *const statuses[] = {"received", "processing", "accepted", "accepted_with_errors",
 				       "rejected", "superseded", "validated"};
@@ -41,8 +41,9 @@ static void render_db(FILE *f, PGresult *r)
 	fprintf(f, "kpr_database_up %d\n", r ? 1 : 0);
 	if (!r)
 		return;
-	metrics_write_family(f, "kpr_submissions", "gauge",
-			     "Submissions in the register database by status (every årgang, dry runs included).");
+	metrics_write_family(
+	    f, "kpr_submissions", "gauge",
+	    "Submissions in the register database by status (every årgang, dry runs included).");
 	for (size_t i = 0; i < KPR_ARRAY_LEN(statuses); i++)
 		fprintf(f, "kpr_submissions{status=\"%s\"} %.0f\n", statuses[i],
 			lookup(r, "submission", statuses[i]));
@@ -53,10 +54,12 @@ static void render_db(FILE *f, PGresult *r)
 		depth += n;
 		fprintf(f, "kpr_queue_jobs{state=\"%s\"} %.0f\n", job_states[i], n);
 	}
-	metrics_write_family(f, "kpr_queue_depth", "gauge", "Jobs not yet done (queued or running).");
+	metrics_write_family(f, "kpr_queue_depth", "gauge",
+			     "Jobs not yet done (queued or running).");
 	fprintf(f, "kpr_queue_depth %.0f\n", depth);
-	metrics_write_family(f, "kpr_queue_oldest_job_seconds", "gauge",
-			     "Age of the oldest job not yet done, in seconds (0: the queue is empty).");
+	metrics_write_family(
+	    f, "kpr_queue_oldest_job_seconds", "gauge",
+	    "Age of the oldest job not yet done, in seconds (0: the queue is empty).");
 	fprintf(f, "kpr_queue_oldest_job_seconds %.3f\n", lookup(r, "oldest", ""));
 }
 
@@ -75,7 +78,8 @@ static void metrics_db(struct http_request *rq, struct db *db)
 	render_db(f, r);
 	PQclear(r);
 	fclose(f);
-	(void)http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+	(void)http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf,
+				len);
 	free(buf);
 }
 

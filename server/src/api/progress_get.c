@@ -30,88 +30,95 @@
 #include "db.h"
 #include "log.h"
 
-#define TS(x) "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define TS(x)        "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define OSLO_DATE(x) "(" x " AT TIME ZONE 'Europe/Oslo')::date"
 
 /* One row per expected municipality, in kommunenummer order. */
 static const struct db_stmt st_kommuner = {
-	"progress_kommuner",
-	"WITH s AS ("
-	"  SELECT s.id, s.kommunenummer, s.status, s.received_at, s.processed_at, s.persons,"
-	"   s.registrations, s.persons_excluded, s.registrations_excluded, s.n_fatal, s.n_error,"
-	"   s.n_warning"
-	"  FROM kpr.submission s WHERE " API_PROGRESS_OF_AARGANG("s") "),"
-	" per AS ("
-	"  SELECT kommunenummer, count(*) AS n,"
-	"   bool_or(status IN ('accepted', 'accepted_with_errors')) AS has_current,"
-	"   bool_or(status IN ('received', 'processing')) AS has_pending"
-	"  FROM s GROUP BY kommunenummer),"
-	" latest AS ("
-	"  SELECT DISTINCT ON (kommunenummer) * FROM s"
-	"  ORDER BY kommunenummer, received_at DESC, id DESC),"
-	" cur AS (SELECT * FROM s WHERE status IN ('accepted', 'accepted_with_errors')),"
-	" fbsub AS ("
-	"  SELECT DISTINCT ON (kommunenummer) kommunenummer, id, status FROM s"
-	"  WHERE status IN ('accepted', 'accepted_with_errors', 'rejected')"
-	"  ORDER BY kommunenummer, (status <> 'rejected') DESC, received_at DESC, id DESC),"
-	" fb AS ("
-	"  SELECT d.submission_id, count(*) AS n, min(d.downloaded_at) AS first_at,"
-	"   max(d.downloaded_at) AS last_at"
-	"  FROM kpr.feedback_download d JOIN fbsub ON fbsub.id = d.submission_id"
-	"  GROUP BY d.submission_id)"
-	" SELECT k.kommunenummer, k.navn, k.fylkesnummer, f.navn,"                       /* 0-3 */
-	"  CASE WHEN per.n IS NULL THEN 'missing' WHEN per.has_current THEN 'accepted'"
-	"   WHEN per.has_pending THEN 'in_progress' ELSE 'rejected' END,"                /* 4 */
-	"  coalesce(per.n, 0),"                                                          /* 5 */
-	"  latest.id::text, latest.status, " TS("latest.received_at") ","               /* 6-8 */
-	"  " TS("latest.processed_at") ","                                               /* 9 */
-	"  cur.id::text, cur.status, " TS("cur.processed_at") ", cur.persons,"          /* 10-13 */
-	"  cur.registrations, cur.persons_excluded, cur.registrations_excluded,"         /* 14-16 */
-	"  cur.n_error, cur.n_warning,"                                                  /* 17-18 */
-	"  fbsub.id::text, fbsub.status, coalesce(fb.n, 0),"                             /* 19-21 */
-	"  " TS("fb.first_at") ", " TS("fb.last_at")                                     /* 22-23 */
-	" FROM kpr.kommune k JOIN kpr.fylke f USING (fylkesnummer)"
-	" LEFT JOIN per USING (kommunenummer)"
-	" LEFT JOIN latest USING (kommunenummer)"
-	" LEFT JOIN cur USING (kommunenummer)"
-	" LEFT JOIN fbsub USING (kommunenummer)"
-	" LEFT JOIN fb ON fb.submission_id = fbsub.id"
-	" WHERE " API_PROGRESS_EXPECTED("k") " ORDER BY k.kommunenummer",
-	1};
+    "progress_kommuner",
+    "WITH s AS ("
+    "  SELECT s.id, s.kommunenummer, s.status, s.received_at, s.processed_at, s.persons,"
+    "   s.registrations, s.persons_excluded, s.registrations_excluded, s.n_fatal, s.n_error,"
+    "   s.n_warning"
+    "  FROM kpr.submission s WHERE " API_PROGRESS_OF_AARGANG(
+	"s") "),"
+	     " per AS ("
+	     "  SELECT kommunenummer, count(*) AS n,"
+	     "   bool_or(status IN ('accepted', 'accepted_with_errors')) AS has_current,"
+	     "   bool_or(status IN ('received', 'processing')) AS has_pending"
+	     "  FROM s GROUP BY kommunenummer),"
+	     " latest AS ("
+	     "  SELECT DISTINCT ON (kommunenummer) * FROM s"
+	     "  ORDER BY kommunenummer, received_at DESC, id DESC),"
+	     " cur AS (SELECT * FROM s WHERE status IN ('accepted', 'accepted_with_errors')),"
+	     " fbsub AS ("
+	     "  SELECT DISTINCT ON (kommunenummer) kommunenummer, id, status FROM s"
+	     "  WHERE status IN ('accepted', 'accepted_with_errors', 'rejected')"
+	     "  ORDER BY kommunenummer, (status <> 'rejected') DESC, received_at DESC, id DESC),"
+	     " fb AS ("
+	     "  SELECT d.submission_id, count(*) AS n, min(d.downloaded_at) AS first_at,"
+	     "   max(d.downloaded_at) AS last_at"
+	     "  FROM kpr.feedback_download d JOIN fbsub ON fbsub.id = d.submission_id"
+	     "  GROUP BY d.submission_id)"
+	     " SELECT k.kommunenummer, k.navn, k.fylkesnummer, f.navn," /* 0-3 */
+	     "  CASE WHEN per.n IS NULL THEN 'missing' WHEN per.has_current THEN 'accepted'"
+	     "   WHEN per.has_pending THEN 'in_progress' ELSE 'rejected' END," /* 4 */
+	     "  coalesce(per.n, 0),"                                           /* 5 */
+	     "  latest.id::text, latest.status, " TS(
+		 "latest.received_at") "," /* 6-8 */
+				       "  " TS(
+					   "latest.processed_at") "," /* 9 */
+								  "  cur.id::text, cur.status, " TS(
+								      "cur.processed_at") ", cur.persons," /* 10-13 */
+											  "  cur.registrations, cur.persons_excluded, cur.registrations_excluded," /* 14-16 */
+											  "  cur.n_error, cur.n_warning," /* 17-18 */
+											  "  fbsub.id::text, fbsub.status, coalesce(fb.n, 0)," /* 19-21 */
+											  "  " TS("fb.first_at") ", " TS(
+											      "fb.last_at") /* 22-23 */
+    " FROM kpr.kommune k JOIN kpr.fylke f USING (fylkesnummer)"
+    " LEFT JOIN per USING (kommunenummer)"
+    " LEFT JOIN latest USING (kommunenummer)"
+    " LEFT JOIN cur USING (kommunenummer)"
+    " LEFT JOIN fbsub USING (kommunenummer)"
+    " LEFT JOIN fb ON fb.submission_id = fbsub.id"
+    " WHERE " API_PROGRESS_EXPECTED("k") " ORDER BY k.kommunenummer",
+    1};
 
 /* Submissions and feedback downloads per day (Oslo), every day from the first
  * to the last with either, zeros included, so charts need no gap filling. */
 static const struct db_stmt st_days = {
-	"progress_days",
-	"WITH s AS ("
-	"  SELECT s.id, s.received_at FROM kpr.submission s WHERE " API_PROGRESS_OF_AARGANG("s") "),"
-	" sd AS (SELECT " OSLO_DATE("received_at") " AS d, count(*) AS n FROM s GROUP BY 1),"
-	" dd AS (SELECT " OSLO_DATE("d.downloaded_at") " AS d, count(*) AS n"
-	"  FROM kpr.feedback_download d JOIN s ON s.id = d.submission_id GROUP BY 1),"
-	" r AS (SELECT least((SELECT min(d) FROM sd), (SELECT min(d) FROM dd)) AS lo,"
-	"  greatest((SELECT max(d) FROM sd), (SELECT max(d) FROM dd)) AS hi)"
-	" SELECT to_char(g.d, 'YYYY-MM-DD'), coalesce(sd.n, 0), coalesce(dd.n, 0)"
-	" FROM r CROSS JOIN LATERAL"
-	"  (SELECT generate_series(r.lo, r.hi, interval '1 day')::date AS d) g"
-	" LEFT JOIN sd ON sd.d = g.d LEFT JOIN dd ON dd.d = g.d"
-	" ORDER BY g.d",
-	1};
+    "progress_days",
+    "WITH s AS ("
+    "  SELECT s.id, s.received_at FROM kpr.submission s WHERE " API_PROGRESS_OF_AARGANG(
+	"s") "),"
+	     " sd AS (SELECT " OSLO_DATE(
+		 "received_at") " AS d, count(*) AS n FROM s GROUP BY 1),"
+				" dd AS (SELECT " OSLO_DATE(
+				    "d.downloaded_at") " AS d, count(*) AS n"
+						       "  FROM kpr.feedback_download d JOIN s ON s.id = d.submission_id GROUP BY 1),"
+						       " r AS (SELECT least((SELECT min(d) FROM sd), (SELECT min(d) FROM dd)) AS lo,"
+						       "  greatest((SELECT max(d) FROM sd), (SELECT max(d) FROM dd)) AS hi)"
+						       " SELECT to_char(g.d, 'YYYY-MM-DD'), coalesce(sd.n, 0), coalesce(dd.n, 0)"
+						       " FROM r CROSS JOIN LATERAL"
+						       "  (SELECT generate_series(r.lo, r.hi, interval '1 day')::date AS d) g"
+						       " LEFT JOIN sd ON sd.d = g.d LEFT JOIN dd ON dd.d = g.d"
+						       " ORDER BY g.d",
+    1};
 
 /* Queue and throughput are not per årgang: the workers serve every one. */
 static const struct db_stmt st_queue = {
-	"progress_queue",
-	"SELECT"
-	" (SELECT count(*) FROM kpr.job WHERE state = 'queued'),"
-	" (SELECT count(*) FROM kpr.job WHERE state = 'running'),"
-	" (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
-	"   FROM kpr.job WHERE state <> 'done'),"
-	" coalesce(sum(registrations) FILTER (WHERE processed_at > now() - interval '10 minutes'), 0),"
-	" coalesce(sum(registrations), 0),"
-	" count(*) FILTER (WHERE processed_at > now() - interval '10 minutes'),"
-	" count(*),"
-	" " TS("now()")
-	" FROM kpr.submission WHERE processed_at > now() - interval '1 hour'",
-	0};
+    "progress_queue",
+    "SELECT"
+    " (SELECT count(*) FROM kpr.job WHERE state = 'queued'),"
+    " (SELECT count(*) FROM kpr.job WHERE state = 'running'),"
+    " (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+    "   FROM kpr.job WHERE state <> 'done'),"
+    " coalesce(sum(registrations) FILTER (WHERE processed_at > now() - interval '10 minutes'), 0),"
+    " coalesce(sum(registrations), 0),"
+    " count(*) FILTER (WHERE processed_at > now() - interval '10 minutes'),"
+    " count(*),"
+    " " TS("now()") " FROM kpr.submission WHERE processed_at > now() - interval '1 hour'",
+    0};
 
 struct progress_args {
 	char aargang[8];
@@ -193,19 +200,19 @@ static json_t *kommune_json(PGresult *r, int i)
 			rate = json_real((double)int_at(r, i, 16) / (double)int_at(r, i, 14));
 		else if (!PQgetisnull(r, i, 14))
 			rate = json_real(0.0);
-		current = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-				    PQgetvalue(r, i, 10), "status", PQgetvalue(r, i, 11),
-				    "processed_at", opt_str(r, i, 12), "persons", opt_int(r, i, 13),
-				    "registrations", opt_int(r, i, 14), "persons_excluded",
-				    opt_int(r, i, 15), "registrations_excluded", opt_int(r, i, 16),
-				    "errors", opt_int(r, i, 17), "warnings", opt_int(r, i, 18),
-				    "error_rate", rate);
+		current =
+		    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+			      PQgetvalue(r, i, 10), "status", PQgetvalue(r, i, 11), "processed_at",
+			      opt_str(r, i, 12), "persons", opt_int(r, i, 13), "registrations",
+			      opt_int(r, i, 14), "persons_excluded", opt_int(r, i, 15),
+			      "registrations_excluded", opt_int(r, i, 16), "errors",
+			      opt_int(r, i, 17), "warnings", opt_int(r, i, 18), "error_rate", rate);
 	}
 	if (!PQgetisnull(r, i, 19))
-		feedback = json_pack("{s:s, s:s, s:I, s:o, s:o}", "submission_id",
-				     PQgetvalue(r, i, 19), "submission_status", PQgetvalue(r, i, 20),
-				     "downloads", int_at(r, i, 21), "first_download", opt_str(r, i, 22),
-				     "last_download", opt_str(r, i, 23));
+		feedback = json_pack(
+		    "{s:s, s:s, s:I, s:o, s:o}", "submission_id", PQgetvalue(r, i, 19),
+		    "submission_status", PQgetvalue(r, i, 20), "downloads", int_at(r, i, 21),
+		    "first_download", opt_str(r, i, 22), "last_download", opt_str(r, i, 23));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "kommunenummer",
 			 PQgetvalue(r, i, 0), "navn", PQgetvalue(r, i, 1), "fylkesnummer",
 			 PQgetvalue(r, i, 2), "fylke", PQgetvalue(r, i, 3), "state",
@@ -259,7 +266,8 @@ static json_t *progress_json(const struct progress_args *a, int aargang)
 	for (int i = 0; i < rows; i++) {
 		json_array_append_new(kommuner, kommune_json(r, i));
 		enum progress_state st = state_of(PQgetvalue(r, i, 4));
-		bool with_errors = st == ST_ACCEPTED && !strcmp(PQgetvalue(r, i, 11), "accepted_with_errors");
+		bool with_errors =
+		    st == ST_ACCEPTED && !strcmp(PQgetvalue(r, i, 11), "accepted_with_errors");
 		total[st]++;
 		total_with_errors += with_errors;
 		struct county *c = NULL;
@@ -293,31 +301,33 @@ static json_t *progress_json(const struct progress_args *a, int aargang)
 
 	json_t *subs_per_day = json_array(), *dl_per_day = json_array();
 	for (int i = 0; i < PQntuples(a->days); i++) {
-		json_array_append_new(subs_per_day, json_pack("{s:s, s:I}", "date",
-							      PQgetvalue(a->days, i, 0), "count",
-							      int_at(a->days, i, 1)));
-		json_array_append_new(dl_per_day, json_pack("{s:s, s:I}", "date",
-							    PQgetvalue(a->days, i, 0), "count",
-							    int_at(a->days, i, 2)));
+		json_array_append_new(subs_per_day,
+				      json_pack("{s:s, s:I}", "date", PQgetvalue(a->days, i, 0),
+						"count", int_at(a->days, i, 1)));
+		json_array_append_new(dl_per_day,
+				      json_pack("{s:s, s:I}", "date", PQgetvalue(a->days, i, 0),
+						"count", int_at(a->days, i, 2)));
 	}
 
 	PGresult *q = a->queue;
 	json_int_t reg10 = int_at(q, 0, 3), reg60 = int_at(q, 0, 4);
-	json_t *queue = json_pack("{s:I, s:I, s:I, s:f}", "depth", int_at(q, 0, 0) + int_at(q, 0, 1),
-				  "queued", int_at(q, 0, 0), "running", int_at(q, 0, 1),
-				  "oldest_seconds", atof(PQgetvalue(q, 0, 2)));
-	json_t *throughput = json_pack(
-		"{s:I, s:I, s:f, s:f, s:I, s:I}", "registrations_last_10_minutes", reg10,
-		"registrations_last_hour", reg60, "registrations_per_second_last_10_minutes",
-		(double)reg10 / 600.0, "registrations_per_second_last_hour", (double)reg60 / 3600.0,
-		"submissions_last_10_minutes", int_at(q, 0, 5), "submissions_last_hour",
-		int_at(q, 0, 6));
+	json_t *queue =
+	    json_pack("{s:I, s:I, s:I, s:f}", "depth", int_at(q, 0, 0) + int_at(q, 0, 1), "queued",
+		      int_at(q, 0, 0), "running", int_at(q, 0, 1), "oldest_seconds",
+		      atof(PQgetvalue(q, 0, 2)));
+	json_t *throughput =
+	    json_pack("{s:I, s:I, s:f, s:f, s:I, s:I}", "registrations_last_10_minutes", reg10,
+		      "registrations_last_hour", reg60, "registrations_per_second_last_10_minutes",
+		      (double)reg10 / 600.0, "registrations_per_second_last_hour",
+		      (double)reg60 / 3600.0, "submissions_last_10_minutes", int_at(q, 0, 5),
+		      "submissions_last_hour", int_at(q, 0, 6));
 
 	return json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "aargang", aargang,
 			 "generated_at", PQgetvalue(q, 0, 7), "totals",
 			 counts_json(NULL, NULL, NULL, rows, total, total_with_errors), "fylker",
 			 fylker, "submissions_per_day", subs_per_day, "downloads_per_day",
-			 dl_per_day, "queue", queue, "throughput", throughput, "kommuner", kommuner);
+			 dl_per_day, "queue", queue, "throughput", throughput, "kommuner",
+			 kommuner);
 }
 
 static void progress_db(struct http_request *rq, struct db *db)

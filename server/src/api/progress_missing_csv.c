@@ -17,16 +17,18 @@
 
 /* $2 = 't': municipalities whose submissions are all rejected are listed too */
 static const struct db_stmt st_missing = {
-	"progress_missing",
-	"SELECT k.kommunenummer, k.navn, f.navn,"
-	"  CASE WHEN EXISTS (SELECT 1 FROM kpr.submission s WHERE s.kommunenummer = k.kommunenummer"
-	"   AND " API_PROGRESS_OF_AARGANG("s") ") THEN 'avvist' ELSE 'mangler' END"
-	" FROM kpr.kommune k JOIN kpr.fylke f USING (fylkesnummer)"
-	" WHERE " API_PROGRESS_EXPECTED("k")
-	" AND NOT EXISTS (SELECT 1 FROM kpr.submission s WHERE s.kommunenummer = k.kommunenummer"
-	"  AND " API_PROGRESS_OF_AARGANG("s") " AND NOT ($2::bool AND s.status = 'rejected'))"
-	" ORDER BY k.kommunenummer",
-	2};
+    "progress_missing",
+    "SELECT k.kommunenummer, k.navn, f.navn,"
+    "  CASE WHEN EXISTS (SELECT 1 FROM kpr.submission s WHERE s.kommunenummer = k.kommunenummer"
+    "   AND " API_PROGRESS_OF_AARGANG(
+	"s") ") THEN 'avvist' ELSE 'mangler' END"
+	     " FROM kpr.kommune k JOIN kpr.fylke f USING (fylkesnummer)"
+	     " WHERE " API_PROGRESS_EXPECTED(
+		 "k") " AND NOT EXISTS (SELECT 1 FROM kpr.submission s WHERE s.kommunenummer = k.kommunenummer"
+		      "  AND " API_PROGRESS_OF_AARGANG(
+			  "s") " AND NOT ($2::bool AND s.status = 'rejected'))"
+			       " ORDER BY k.kommunenummer",
+    2};
 
 struct missing_args {
 	char aargang[8];
@@ -90,7 +92,8 @@ static void missing_db(struct http_request *rq, struct db *db)
 		(void)http_reply_error(rq, KPR_E_INTERNAL, NULL);
 		return;
 	}
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(buf);
 		(void)http_reply_error(rq, KPR_E_INTERNAL, NULL);

@@ -20,7 +20,7 @@
 #include "config.h"
 #include "log.h"
 
-#define STATIC_CSP                                                                         \
+#define STATIC_CSP                                                                             \
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;" \
 	" connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none';"         \
 	" frame-ancestors 'none'"
@@ -29,16 +29,16 @@ static const struct {
 	const char *ext;
 	const char *type;
 } content_types[] = {
-	{".html", "text/html; charset=utf-8"},
-	{".js", "text/javascript; charset=utf-8"},
-	{".mjs", "text/javascript; charset=utf-8"},
-	{".css", "text/css; charset=utf-8"},
-	{".svg", "image/svg+xml"},
-	{".png", "image/png"},
-	{".ico", "image/x-icon"},
-	{".json", "application/json"},
-	{".txt", "text/plain; charset=utf-8"},
-	{".woff2", "font/woff2"},
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".json", "application/json"},
+    {".txt", "text/plain; charset=utf-8"},
+    {".woff2", "font/woff2"},
 };
 
 static const char *content_type(const char *name)
@@ -57,7 +57,8 @@ static bool name_safe(const char *name)
 	size_t n = strlen(name);
 	if (n == 0 || n > 100 || name[0] == '.')
 		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	       n;
 }
 
 static enum MHD_Result serve(struct http_request *rq, const char *name)
@@ -82,7 +83,7 @@ static enum MHD_Result serve(struct http_request *rq, const char *name)
 	char etag[64], lastmod[64];
 	snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
 		 (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
-			 (unsigned long long)st.st_mtim.tv_nsec);
+		     (unsigned long long)st.st_mtim.tv_nsec);
 	struct tm tm;
 	gmtime_r(&st.st_mtim.tv_sec, &tm);
 	strftime(lastmod, sizeof lastmod, "%a, %d %b %Y %H:%M:%S GMT", &tm);

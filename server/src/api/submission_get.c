@@ -5,11 +5,10 @@
 #include "api.h"
 #include "db.h"
 
-static const struct db_stmt st_get = {
-	"submission_get",
-	"SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission"
-	" WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
-	2};
+static const struct db_stmt st_get = {"submission_get",
+				      "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission"
+				      " WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
+				      2};
 
 static void get_db(struct http_request *rq, struct db *db)
 {

@@ -10,11 +10,11 @@
 #include "db.h"
 
 static const struct db_stmt st_list = {
-	"submissions_list",
-	"SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission"
-	" WHERE ($1 = '' OR kommunenummer = $1) AND ($2 = '' OR aargang = $2::int)"
-	" ORDER BY received_at DESC, id LIMIT $3::int",
-	3};
+    "submissions_list",
+    "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission"
+    " WHERE ($1 = '' OR kommunenummer = $1) AND ($2 = '' OR aargang = $2::int)"
+    " ORDER BY received_at DESC, id LIMIT $3::int",
+    3};
 
 struct list_args {
 	char kommune[8];

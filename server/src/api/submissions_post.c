@@ -68,21 +68,21 @@ static void new_uuid(char out[37])
 }
 
 static const struct db_stmt st_existing = {
-	"upload_existing",
-	"SELECT id::text FROM kpr.submission WHERE kommunenummer = $1 AND dry_run = $2::boolean"
-	" AND (sha256 = $3 OR ($4 <> '' AND innsending_id = $4)) ORDER BY received_at LIMIT 1",
-	4};
+    "upload_existing",
+    "SELECT id::text FROM kpr.submission WHERE kommunenummer = $1 AND dry_run = $2::boolean"
+    " AND (sha256 = $3 OR ($4 <> '' AND innsending_id = $4)) ORDER BY received_at LIMIT 1",
+    4};
 static const struct db_stmt st_insert = {
-	"upload_insert",
-	"WITH s AS (INSERT INTO kpr.submission (id, kommunenummer, aargang, innsending_id, forrige_id,"
-	"  sha256, bytes, content_encoding, spool_name, dry_run, token_id, fagsystem, fagsystem_versjon)"
-	"  VALUES ($1::uuid, $2, nullif($3, '')::int, nullif($4, ''), nullif($5, ''), $6,"
-	"  $7::bigint, $8, $9, $10::boolean, $11::bigint, nullif($12, ''), nullif($13, ''))"
-	"  RETURNING id)"
-	" INSERT INTO kpr.job (submission_id) SELECT id FROM s",
-	13};
+    "upload_insert",
+    "WITH s AS (INSERT INTO kpr.submission (id, kommunenummer, aargang, innsending_id, forrige_id,"
+    "  sha256, bytes, content_encoding, spool_name, dry_run, token_id, fagsystem, fagsystem_versjon)"
+    "  VALUES ($1::uuid, $2, nullif($3, '')::int, nullif($4, ''), nullif($5, ''), $6,"
+    "  $7::bigint, $8, $9, $10::boolean, $11::bigint, nullif($12, ''), nullif($13, ''))"
+    "  RETURNING id)"
+    " INSERT INTO kpr.job (submission_id) SELECT id FROM s",
+    13};
 static const struct db_stmt st_get = {
-	"upload_get", "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission WHERE id = $1::uuid", 1};
+    "upload_get", "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission WHERE id = $1::uuid", 1};
 
 static enum MHD_Result reply_submission(struct http_request *rq, struct db *db, const char *id,
 					unsigned status)
@@ -124,7 +124,8 @@ static void finish_upload(struct http_request *rq, struct db *db)
 	new_uuid(u->id);
 	snprintf(name, sizeof name, "%s.xml%s", u->id, u->gzip ? ".gz" : "");
 	if (!spool_commit(u->spool, name, u->sha256)) {
-		(void)http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE, "the file could not be stored");
+		(void)http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE,
+				       "the file could not be stored");
 		return;
 	}
 	u->header_ok = validate_peek_header(spool_path(u->spool), &u->header, err, sizeof err);
@@ -143,9 +144,17 @@ static void finish_upload(struct http_request *rq, struct db *db)
 	snprintf(token, sizeof token, "%lld", rq->token_id);
 	if (u->header_ok && u->header.aargang > 0)
 		snprintf(aargang, sizeof aargang, "%d", u->header.aargang);
-	const char *p[] = {u->id, rq->kommune, aargang, u->header_ok ? u->header.id : "",
-			   u->header_ok ? u->header.forrige_id : "", u->sha256, bytes,
-			   u->gzip ? "gzip" : "identity", name, u->dry_run ? "true" : "false", token,
+	const char *p[] = {u->id,
+			   rq->kommune,
+			   aargang,
+			   u->header_ok ? u->header.id : "",
+			   u->header_ok ? u->header.forrige_id : "",
+			   u->sha256,
+			   bytes,
+			   u->gzip ? "gzip" : "identity",
+			   name,
+			   u->dry_run ? "true" : "false",
+			   token,
 			   u->header_ok ? u->header.fagsystem : "",
 			   u->header_ok ? u->header.fagsystem_versjon : ""};
 	char sqlstate[6];
@@ -207,7 +216,8 @@ static enum MHD_Result first_call(struct http_request *rq)
 		return http_reply_error_retry(rq, KPR_E_QUEUE_FULL, cfg->upload_retry_after);
 	long long free_b = spool_free_bytes(cfg->spool_dir);
 	if (free_b >= 0 && free_b < cfg->spool_min_free_bytes)
-		return http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE, "the spool is short of space");
+		return http_reply_error(rq, KPR_E_INSUFFICIENT_STORAGE,
+					"the spool is short of space");
 	/* rate limit (ratelimit.h): uploads per municipality; counted here, once
 	 * every other header check has passed and the body is about to be read */
 	int wait = ratelimit_take(ratelimit_shared(RATELIMIT_UPLOADS), rq->kommune,
