@@ -3,6 +3,7 @@
 # HTTPS (small files, so this stays quick). Every upload gets 202, every
 # submission ends processed, nothing is lost, and kprd's memory stays
 # bounded. The full-size version with timings is `make bench`.
+# run-last: afterwards no municipality is missing any more.
 . "$(dirname "$0")/../lib/common.sh"
 
 W=$(mktemp -d)
