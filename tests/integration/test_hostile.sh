@@ -44,6 +44,8 @@ TIMEOUT=3
 MAX_UPLOAD=$((128 << 20))
 MAX_XML=$((16 << 20))
 RSS_BOUND_KB=$((256 << 10)) # 256 MiB for the whole process, 2,000 connections included
+# AddressSanitizer's shadow memory and quarantine (make asan) cost several times that
+[ "${KPR_SANITIZED:-0}" = 1 ] && RSS_BOUND_KB=$((1024 << 10))
 # section.key=value settings over a copy of the stack's config (kept in the
 # same directory: its relative paths stay valid)
 set_conf() { # src dst section.key=value...
