@@ -75,11 +75,13 @@ integration: all
 
 # One throwaway PostgreSQL cluster serves the whole run: unit suites that
 # need a database and the end-to-end tests against a real kprd over HTTPS.
-check: deps
+check:
+	@KPR_WITH_BROWSER=1 tools/install-deps
 	@$(MAKE) --no-print-directory all
 	@tests/run-all $(BUILD)
 
-asan: deps
+asan:
+	@KPR_WITH_BROWSER=1 tools/install-deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 OPT=-O1 all
 	@KPR_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-all build-asan
