@@ -65,7 +65,6 @@ struct job {
 	char received_at[40];
 	long long bytes;
 	bool dry_run;
-	char status[24];
 	FILE *copy[T_COUNT];
 	char **retracted;
 	size_t nretracted;
@@ -294,7 +293,7 @@ static void job_cleanup(struct job *j)
 
 static const struct db_stmt st_load = {
     "ingest_load",
-    "SELECT kommunenummer, spool_name, sha256, bytes, dry_run, status,"
+    "SELECT kommunenummer, spool_name, sha256, bytes, dry_run,"
     " to_char(received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
     " FROM kpr.submission WHERE id = $1::uuid",
     1};
@@ -354,28 +353,20 @@ static const struct db_stmt st_job_done = {
     "UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
     " WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running' RETURNING 1",
     2};
-static const struct db_stmt st_retract = {
-    "ingest_retract",
-    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ref = $2),"
-    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ref = $2),"
-    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ref = $2),"
-    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid AND ref = $2)"
+/* Removes rows of this submission: one person's ($2 = its ref), or all of
+ * them ($2 NULL) when a reprocessed submission replaces its earlier rows.
+ * Children first: the loader, not a foreign key, keeps them together. */
+static const struct db_stmt st_delete_children = {
+    "ingest_delete_children",
+    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
+    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
+    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
+    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2))"
     " SELECT 1",
     2};
-static const struct db_stmt st_retract_person = {
-    "ingest_retract_person", "DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ref = $2",
-    2};
-
-static const struct db_stmt st_clear_rows = {
-    "ingest_clear_rows",
-    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid),"
-    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid),"
-    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid),"
-    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid)"
-    " SELECT 1",
-    1};
-static const struct db_stmt st_clear_persons = {
-    "ingest_clear_persons", "DELETE FROM kpr.person WHERE submission_id = $1::uuid", 1};
+static const struct db_stmt st_delete_persons = {
+    "ingest_delete_persons",
+    "DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)", 2};
 
 static bool copy_one(struct db *db, enum copy_table t, FILE *f)
 {
@@ -425,62 +416,63 @@ struct finish_ctx {
 	char newer[40]; /* a newer accepted submission that stays current */
 };
 
+/* One statement of the finishing transaction. On failure: the runner's
+ * verdict (retry on serialization failure or lost connection). The result
+ * is kept in *keep when asked for, cleared otherwise. */
+static enum db_tx_status step(struct db *db, const struct db_stmt *st, const char *const *p,
+			      PGresult **keep)
+{
+	char sqlstate[6];
+	PGresult *r = db_exec(db, st, p, sqlstate);
+	if (!r)
+		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+	if (keep)
+		*keep = r;
+	else
+		PQclear(r);
+	return DB_TX_OK;
+}
+
+static enum db_tx_status delete_rows(struct db *db, const char *sub_id, const char *ref)
+{
+	const char *p[] = {sub_id, ref};
+	enum db_tx_status rc = step(db, &st_delete_children, p, NULL);
+	return rc == DB_TX_OK ? step(db, &st_delete_persons, p, NULL) : rc;
+}
+
 static enum db_tx_status finish_tx(struct db *db, void *arg)
 {
 	struct finish_ctx *fc = arg;
 	struct job *j = fc->j;
 	const struct report_summary *s = report_summary(j->report);
 	const struct v_header *h = &j->vres.header;
-	char sqlstate[6];
+	enum db_tx_status rc;
+	PGresult *r;
 	double t0 = now_s();
+	fc->newer[0] = '\0';
 	if (fc->load_rows) {
 		/* a reprocessed submission replaces its own earlier rows */
-		const char *dp[] = {j->sub_id};
-		PGresult *d = db_exec(db, &st_clear_rows, dp, sqlstate);
-		if (!d)
-			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-		PQclear(d);
-		d = db_exec(db, &st_clear_persons, dp, sqlstate);
-		if (!d)
-			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-		PQclear(d);
+		if ((rc = delete_rows(db, j->sub_id, NULL)) != DB_TX_OK)
+			return rc;
 		for (int t = 0; t < T_COUNT; t++)
 			if (!copy_one(db, (enum copy_table)t, j->copy[t]))
 				return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL
 									      : DB_TX_RETRY;
-		for (size_t i = 0; i < j->nretracted; i++) {
-			const char *p[] = {j->sub_id, j->retracted[i]};
-			PGresult *r = db_exec(db, &st_retract, p, sqlstate);
-			PQclear(r);
-			if (r)
-				r = db_exec(db, &st_retract_person, p, sqlstate);
-			PQclear(r);
-			if (!r)
-				return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-		}
-	}
-	if (fc->load_rows) {
+		for (size_t i = 0; i < j->nretracted; i++)
+			if ((rc = delete_rows(db, j->sub_id, j->retracted[i])) != DB_TX_OK)
+				return rc;
 		char aargang[16];
 		snprintf(aargang, sizeof aargang, "%d", h->aargang);
 		const char *lp[] = {j->kommune, aargang};
 		const char *p[] = {j->sub_id, j->kommune, aargang};
-		PGresult *r = db_exec(db, &st_lock_kommune, lp, sqlstate);
-		if (!r)
-			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-		PQclear(r);
-		r = db_exec(db, &st_newer, p, sqlstate);
-		if (!r)
-			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-		fc->newer[0] = '\0';
+		if ((rc = step(db, &st_lock_kommune, lp, NULL)) != DB_TX_OK ||
+		    (rc = step(db, &st_newer, p, &r)) != DB_TX_OK)
+			return rc;
 		if (PQntuples(r) == 1)
 			snprintf(fc->newer, sizeof fc->newer, "%s", PQgetvalue(r, 0, 0));
 		PQclear(r);
-		if (!fc->newer[0]) {
-			r = db_exec(db, &st_supersede, p, sqlstate);
-			if (!r)
-				return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-			PQclear(r);
-		}
+		if (!fc->newer[0] && (rc = step(db, &st_supersede, p, NULL)) != DB_TX_OK)
+			return rc;
 	}
 	fc->load_seconds = now_s() - t0;
 	char v[19][32];
@@ -506,22 +498,17 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	p[4] = h->forrige_id;
 	p[5] = h->fagsystem;
 	p[6] = h->fagsystem_versjon;
-	PGresult *r = db_exec(db, &st_finish, p, sqlstate);
-	if (!r)
-		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-	PQclear(r);
+	if ((rc = step(db, &st_finish, p, NULL)) != DB_TX_OK)
+		return rc;
 	if (fc->newer[0]) {
 		/* a file received later finished first: it stays current */
 		const char *sp[] = {j->sub_id, fc->newer};
-		r = db_exec(db, &st_superseded_by, sp, sqlstate);
-		if (!r)
-			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-		PQclear(r);
+		if ((rc = step(db, &st_superseded_by, sp, NULL)) != DB_TX_OK)
+			return rc;
 	}
 	const char *pj[] = {j->sub_id, fc->worker_id};
-	r = db_exec(db, &st_job_done, pj, sqlstate);
-	if (!r)
-		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+	if ((rc = step(db, &st_job_done, pj, &r)) != DB_TX_OK)
+		return rc;
 	bool still_ours = PQntuples(r) == 1;
 	PQclear(r);
 	if (!still_ours) {
@@ -620,8 +607,7 @@ static bool load_job(struct job *j, struct db *reg)
 	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 2));
 	j->bytes = atoll(PQgetvalue(r, 0, 3));
 	j->dry_run = PQgetvalue(r, 0, 4)[0] == 't';
-	snprintf(j->status, sizeof j->status, "%s", PQgetvalue(r, 0, 5));
-	snprintf(j->received_at, sizeof j->received_at, "%s", PQgetvalue(r, 0, 6));
+	snprintf(j->received_at, sizeof j->received_at, "%s", PQgetvalue(r, 0, 5));
 	PQclear(r);
 	return true;
 }

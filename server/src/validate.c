@@ -942,15 +942,24 @@ static void minus_year(const char *d, char out[V_DATE_LEN])
 	snprintf(out, V_DATE_LEN, "%04u%.6s", y > 0 ? y - 1 : 0, d + 4);
 }
 
+/* A new element of the person's working set; out of memory stops the
+ * parse as an internal error (the caller just returns). */
+static void *person_push(struct vstate *s, struct vec *v)
+{
+	void *e = vec_push(v);
+	if (!e) {
+		s->internal_error = true;
+		stop(s);
+	}
+	return e;
+}
+
 static void element_vurdering_begin(struct vstate *s, const struct attr_val *a, unsigned long line,
 				    bool ok)
 {
-	struct v_vurdering *v = vec_push(&s->pv[PV_VURD]);
-	if (!v) {
-		s->internal_error = true;
-		stop(s);
+	struct v_vurdering *v = person_push(s, &s->pv[PV_VURD]);
+	if (!v)
 		return;
-	}
 	v->line = line;
 	if (a[0].present && !a[0].bad)
 		memcpy(v->dato, a[0].date, V_DATE_LEN);
@@ -1080,12 +1089,9 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 			     bool ok)
 {
 	struct vec *tv = &s->pv[PV_TJ];
-	struct v_tjeneste *t = vec_push(tv);
-	if (!t) {
-		s->internal_error = true;
-		stop(s);
+	struct v_tjeneste *t = person_push(s, tv);
+	if (!t)
 		return;
-	}
 	size_t ti = tv->n - 1;
 	t->line = line;
 	if (!ok) {
@@ -1228,12 +1234,9 @@ static void element_diagnose(struct vstate *s, const struct attr_val *a, unsigne
 			     bool ok)
 {
 	struct vec *dv = &s->pv[PV_DIAG];
-	struct v_diagnose *d = vec_push(dv);
-	if (!d) {
-		s->internal_error = true;
-		stop(s);
+	struct v_diagnose *d = person_push(s, dv);
+	if (!d)
 		return;
-	}
 	d->line = line;
 	if (!ok) {
 		dv->st[dv->n - 1] = 2;
@@ -1262,12 +1265,9 @@ static void element_svar(struct vstate *s, enum ek k, const struct attr_val *a, 
 {
 	enum pv which = k == E_HELDOGN ? PV_HELD : k == E_LEGEMIDDEL ? PV_LMG : PV_ERN;
 	struct vec *v = &s->pv[which];
-	struct v_svar *e = vec_push(v);
-	if (!e) {
-		s->internal_error = true;
-		stop(s);
+	struct v_svar *e = person_push(s, v);
+	if (!e)
 		return;
-	}
 	e->line = line;
 	if (!ok) {
 		v->st[v->n - 1] = 2;
@@ -1290,12 +1290,9 @@ static void element_kode(struct vstate *s, enum ek k, const struct attr_val *a, 
 			 bool ok)
 {
 	struct vec *v = &s->pv[k == E_INDPLAN ? PV_IP : PV_KOORD];
-	struct v_kode *e = vec_push(v);
-	if (!e) {
-		s->internal_error = true;
-		stop(s);
+	struct v_kode *e = person_push(s, v);
+	if (!e)
 		return;
-	}
 	e->line = line;
 	if (!ok) {
 		v->st[v->n - 1] = 2;
@@ -1315,12 +1312,9 @@ static void element_venteliste(struct vstate *s, const struct attr_val *a, unsig
 			       bool ok)
 {
 	struct vec *v = &s->pv[PV_VL];
-	struct v_venteliste *e = vec_push(v);
-	if (!e) {
-		s->internal_error = true;
-		stop(s);
+	struct v_venteliste *e = person_push(s, v);
+	if (!e)
 		return;
-	}
 	e->line = line;
 	if (!ok) {
 		v->st[v->n - 1] = 2;
