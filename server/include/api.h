@@ -12,9 +12,8 @@
 /* The columns api_submission_json() reads, in its order. */
 #define API_SUBMISSION_COLUMNS                                                                 \
 	"id::text, kommunenummer, aargang, innsending_id, forrige_id, sha256, bytes, dry_run," \
-	" status, to_char(received_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF'),"                     \
-	" to_char(started_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF'),"                              \
-	" to_char(processed_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF'), persons, registrations,"    \
+	" status, kpr.oslo_time(received_at, true), kpr.oslo_time(started_at, true),"          \
+	" kpr.oslo_time(processed_at, true), persons, registrations,"                          \
 	" persons_loaded, persons_excluded, registrations_loaded, registrations_excluded,"     \
 	" n_fatal, n_error, n_warning, n_info, validate_seconds, load_seconds, total_seconds," \
 	" feedback_ready, superseded_by::text, fagsystem, fagsystem_versjon"

@@ -4,8 +4,8 @@
  * against config/xsd/tilbakemelding.xsd), HTML (one printable page) and JSON.
  * Streams from the report; never holds all messages in memory. Writes no
  * national ID: the report carries only masked values, and as a second line
- * of defence any run of 11+ digits in a message field or sender-chosen
- * metadata string is written as its first six digits and '*'s.
+ * of defence every message field and sender-chosen metadata string is masked
+ * again by SPEC §3's rule (nid_mask_text; UUID-shaped identifiers in full).
  *
  * CSV: UTF-8 with BOM, ';', CRLF, header
  *   regel;alvorlighet;ref;linje;element;melding;verdi
@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "kpr.h"
+#include "nid.h"
 #include "report.h"
 
 #define FEEDBACK_XML_NAMESPACE "urn:no:kpr:tilbakemelding:1"
@@ -54,6 +55,9 @@ struct feedback_meta {
 	const char *fagsystem; /* Avsender/@fagsystem + version, may be NULL */
 	const char *fagsystem_versjon;
 	bool dry_run;
+	/* what counts as a national-ID candidate: the validator's options;
+	 * NULL: the broadest (test mode and the 2032 rule) */
+	const struct nid_options *nid;
 };
 
 /* "csv" | "xml" | "html" | "json" */

@@ -41,9 +41,25 @@ struct nid_info {
 enum nid_status nid_check(const char *s, size_t len, const struct nid_options *opt,
 			  struct nid_info *info) KPR_WUR;
 
-/* True when s is 11 digits whose control digits pass (classic or 2032 rule);
- * used by R106 to see whether a ref "looks like a national ID". */
-bool nid_looks_like_id(const char *s, size_t len, bool allow_2032) KPR_WUR;
+/* SPEC §3, the masking rule. A national-ID candidate in free text is 11
+ * consecutive digits (also any 11 inside a longer run of digits), or 6 and 5
+ * digits joined by exactly one ' ', '-' or '.', whose 11 digits pass
+ * nid_check() under opt (R103's control digits and R104's date check: the
+ * values the server would accept as an ID). */
+
+/* True when s[0..len) holds at least one candidate. */
+bool nid_has_candidate(const char *s, size_t len, const struct nid_options *opt) KPR_WUR;
+
+/* The one display function for free text: copies s[0..len) to out exactly as
+ * written, except that in each candidate the digits after its sixth are '*'
+ * ("J 010170-*****"). Identity never uses this form: compare, key and store
+ * the value as written. Writes at most outsz - 1 bytes (cut at a character
+ * boundary) and always NUL-terminates when outsz > 0; masking is decided on
+ * the whole input, so a cut never reveals a digit a longer output would hide.
+ * Returns the number of candidates found. Idempotent: masking a masked value
+ * changes nothing. */
+size_t nid_mask_text(const char *s, size_t len, const struct nid_options *opt, char *out,
+		     size_t outsz);
 
 /* Writes a masked form for messages: the first 6 characters then '*' for the
  * rest ("010170*****"); input of any length; out holds at least 12 bytes and

@@ -24,8 +24,12 @@
  *    R301-R306; the Diagnose for R401; the element for R405.
  *  - Fnr is trimmed of XML whitespace; an empty Fnr is R101.
  *  - R106 also covers a ref of more than 64 characters, with control
- *    characters, or holding an 11-digit run that passes the ID check (such a
- *    ref is masked in every message).
+ *    characters, or carrying a national-ID candidate (SPEC §3's masking rule,
+ *    nid_has_candidate: such a ref is masked in every message). Refs are
+ *    compared, retracted and handed to the sink exactly as written; only
+ *    messages carry the masked display form.
+ *  - An orgnr carrying a candidate, or longer than fits, is R307 and is not
+ *    stored (v_tjeneste.orgnr "").
  *  - R105/R106: every duplicate after the first is reported with both refs
  *    and excluded; the first is reported too and retracted (sink->retract)
  *    if it was delivered.
@@ -61,7 +65,7 @@ struct v_tjeneste {
 	bool avslag;
 	bool has_timer_per_uke, has_timer_med_flere;
 	double timer_per_uke, timer_med_flere;
-	char orgnr[16]; /* "" when absent */
+	char orgnr[72]; /* as written; "" when absent, an ID candidate or too long (R307) */
 	unsigned long line;
 };
 
@@ -96,8 +100,9 @@ struct v_person {
 	const char *ref;
 	unsigned long line;
 	char fnr[12];
-	int kjonn;      /* 1 | 2 */
-	int fodselsaar; /* from the file, or decoded from the ID when absent */
+	int kjonn;             /* 1 | 2 */
+	int fodselsaar;        /* from the file, or decoded from the ID when absent */
+	bool fodselsaar_given; /* Fodselsaar was in the file (a registration) */
 	char dodsdato[V_DATE_LEN];
 	const struct v_vurdering *vurderinger;
 	size_t n_vurderinger;

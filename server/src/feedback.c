@@ -6,10 +6,12 @@
  * and the page layout. Must not: hold the message list in memory (messages
  * are streamed from the report, twice for the formats that show per-rule
  * counts before the details), or write a national ID. The report carries
- * only masked values; as a second line of defence every run of 11 or more
- * digits in a message field (ref, element, text, value) or in a sender-chosen
- * metadata string is written with everything after its sixth digit replaced
- * by '*', the same shape nid_mask gives ("010170*****").
+ * only masked values; as a second line of defence every message field (ref,
+ * element, text, value) and sender-chosen metadata string goes through the
+ * one masking function (nid_mask_text, SPEC §3) again, with the options the
+ * validator used, so what it masks and what it shows as written agree.
+ * UUID-shaped identifiers are shown in full (SPEC §3): a ref carrying an ID
+ * reaches this point already masked, so no UUID-shaped span still holds one.
  *
  * Strings are written as valid UTF-8 whatever they hold: malformed bytes and
  * characters the target format cannot carry become U+FFFD.
@@ -74,6 +76,7 @@ const char *feedback_extension(enum feedback_format f)
 struct out {
 	FILE *f;
 	bool ok;
+	struct nid_options nid; /* what counts as a national-ID candidate */
 };
 
 static void out_write(struct out *o, const char *s, size_t n)
@@ -114,9 +117,7 @@ enum esc {
 };
 
 #define REPLACEMENT_CHAR 0xFFFDu
-/* A run of this many digits or more may be a national ID (11 digits). */
-#define NID_RUN  11
-#define NID_KEEP 6
+#define UUID_LEN         36
 
 /* Decodes one code point; malformed or overlong input, surrogates and values
  * above U+10FFFF give U+FFFD and consume one byte. */
@@ -298,30 +299,55 @@ static bool char_plain(uint32_t cp, enum esc mode)
 	}
 }
 
-/* Writes s escaped for mode, masking digit runs that could be a national ID.
- * Bytes that need no escaping go out in spans, not one call per character:
- * a national file can carry millions of messages. */
-static void out_text(struct out *o, const char *s, enum esc mode)
+static bool uuid_at(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p);
+	if (n < UUID_LEN)
+		return false;
+	for (size_t i = 0; i < UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return n == UUID_LEN || !isxdigit((unsigned char)s[UUID_LEN]);
+}
+
+/* The display form of s: SPEC §3's masking, except inside UUID-shaped
+ * identifiers. Returns s itself when nothing is masked, else a copy in buf
+ * (or on the heap, *heap set, when s is longer than buf). */
+static const char *masked_for_display(const struct out *o, const char *s, size_t n, char *buf,
+				      size_t bufsz, char **heap)
+{
+	size_t digits = 0;
+	for (size_t i = 0; i < n && digits < 11; i++)
+		digits += s[i] >= '0' && s[i] <= '9';
+	if (digits < 11)
+		return s; /* the common case: no candidate can fit */
+	char *m = buf;
+	if (n + 1 > bufsz) {
+		m = *heap = malloc(n + 1);
+		if (!m)
+			return NULL;
+	}
+	if (nid_mask_text(s, n, &o->nid, m, n + 1) == 0)
+		return s;
+	for (size_t i = 0; i < n; i++) {
+		bool boundary = i == 0 || !isxdigit((unsigned char)s[i - 1]);
+		if (boundary && uuid_at(s + i, n - i)) {
+			memcpy(m + i, s + i, UUID_LEN);
+			i += UUID_LEN - 1;
+		}
+	}
+	return m;
+}
+
+/* Writes p[0..n) escaped for mode. Bytes that need no escaping go out in
+ * spans, not one call per character: a national file can carry millions of
+ * messages. */
+static void out_escaped(struct out *o, const unsigned char *p, size_t n, enum esc mode)
+{
 	size_t i = 0, span = 0;
 
 	while (i < n) {
-		if (p[i] >= '0' && p[i] <= '9') {
-			size_t run = 0;
-			while (i + run < n && p[i + run] >= '0' && p[i + run] <= '9')
-				run++;
-			if (run >= NID_RUN) {
-				out_write(o, (const char *)p + span, i - span);
-				out_write(o, (const char *)p + i, NID_KEEP);
-				for (size_t k = NID_KEEP; k < run; k++)
-					out_putc(o, '*');
-				span = i + run;
-			}
-			i += run;
-			continue;
-		}
 		uint32_t cp;
 		size_t len = utf8_next(p + i, n - i, &cp);
 		bool malformed = cp == REPLACEMENT_CHAR && len == 1;
@@ -335,6 +361,27 @@ static void out_text(struct out *o, const char *s, enum esc mode)
 		span = i;
 	}
 	out_write(o, (const char *)p + span, i - span);
+}
+
+/* Writes s escaped for mode, masking national-ID candidates (SPEC §3). */
+static void out_text(struct out *o, const char *s, enum esc mode)
+{
+	size_t n = s ? strlen(s) : 0;
+	char buf[1024], *heap = NULL;
+	const char *shown = n ? masked_for_display(o, s, n, buf, sizeof buf, &heap) : "";
+	if (!shown) {
+		o->ok = false; /* out of memory: never write the unmasked value */
+		return;
+	}
+	out_escaped(o, (const unsigned char *)shown, n, mode);
+	free(heap);
+}
+
+/* An identifier (submission id, Innsending/@id): shown in full (SPEC §3),
+ * escaped for mode. */
+static void out_identifier(struct out *o, const char *s, enum esc mode)
+{
+	out_escaped(o, (const unsigned char *)(s ? s : ""), s ? strlen(s) : 0, mode);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -697,28 +744,13 @@ static bool xml_visit(void *ctx, const struct vmsg *m)
 	return o->ok;
 }
 
-/* A user-visible identifier that is not a UUID is masked like free text;
- * a UUID is written as is (its last group may be 12 digits). */
-static bool looks_like_uuid(const char *s)
-{
-	if (s == NULL || strlen(s) != 36)
-		return false;
-	for (size_t i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
 static void xml_attr_id(struct out *o, const char *name, const char *value)
 {
 	if (value == NULL)
 		return;
-	if (looks_like_uuid(value))
-		xml_attr_raw(o, name, value);
-	else
-		xml_attr(o, name, value);
+	out_printf(o, " %s=\"", name);
+	out_identifier(o, value, ESC_XML_ATTR);
+	out_putc(o, '"');
 }
 
 static bool write_xml(struct out *o, const struct feedback_meta *m, struct report *r)
@@ -874,11 +906,21 @@ static bool write_json(struct out *o, const struct feedback_meta *m, struct repo
 
 	out_puts(
 	    o, "{\n  \"format\":\"kpr-tilbakemelding\",\"format_version\":1,\n  \"submission\":{");
-	json_member(o, "id", m->submission_id, false);
-	if (m->innsending_id != NULL && looks_like_uuid(m->innsending_id))
-		out_printf(o, ",\"innsending_id\":\"%s\"", m->innsending_id);
-	else
-		json_member(o, "innsending_id", m->innsending_id, true);
+	out_puts(o, "\"id\":");
+	if (m->submission_id) {
+		out_putc(o, '"');
+		out_identifier(o, m->submission_id, ESC_JSON);
+		out_putc(o, '"');
+	} else {
+		out_puts(o, "null");
+	}
+	if (m->innsending_id != NULL) {
+		out_puts(o, ",\"innsending_id\":\"");
+		out_identifier(o, m->innsending_id, ESC_JSON);
+		out_putc(o, '"');
+	} else {
+		json_member(o, "innsending_id", NULL, true);
+	}
 	json_member(o, "kommunenummer", m->kommunenummer, true);
 	json_member(o, "kommunenavn", m->kommunenavn, true);
 	if (m->aargang != 0)
@@ -1031,6 +1073,9 @@ static void html_datetime(struct out *o, const char *s)
 		char *z = strpbrk(buf + 11, "Z+-");
 		if (t)
 			*t = ' ';
+		char *frac = strchr(buf, '.'); /* a person reads seconds */
+		if (frac && z && frac < z)
+			memmove(frac, z, strlen(z) + 1), z = frac;
 		if (z) {
 			char zone[16];
 			snprintf(zone, sizeof(zone), "%s", *z == 'Z' ? "UTC" : z);
@@ -1277,7 +1322,7 @@ static bool write_html(struct out *o, const struct feedback_meta *m, struct repo
 	html_dt(o, "Innsending");
 	if (has_text(m->submission_id)) {
 		out_puts(o, "<span class=\"mono\">");
-		html(o, m->submission_id);
+		out_identifier(o, m->submission_id, ESC_HTML);
 		out_puts(o, "</span>");
 	} else {
 		out_puts(o, "kontrollert lokalt (ikke sendt inn)");
@@ -1286,10 +1331,7 @@ static bool write_html(struct out *o, const struct feedback_meta *m, struct repo
 	if (has_text(m->innsending_id)) {
 		html_dt(o, "Id i filen");
 		out_puts(o, "<span class=\"mono\">");
-		if (looks_like_uuid(m->innsending_id))
-			out_puts(o, m->innsending_id);
-		else
-			html(o, m->innsending_id);
+		out_identifier(o, m->innsending_id, ESC_HTML);
 		out_puts(o, "</span></dd>\n");
 	}
 	if (has_text(m->fagsystem)) {
@@ -1379,7 +1421,9 @@ static bool write_html(struct out *o, const struct feedback_meta *m, struct repo
 bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_meta *m,
 		    struct report *r)
 {
-	struct out o = {out, true};
+	struct out o = {out, true, {.test_mode = true, .allow_2032 = true}};
+	if (m->nid)
+		o.nid = *m->nid;
 	bool ok;
 
 	assert(out != NULL && m != NULL && r != NULL);

@@ -39,8 +39,8 @@
 enum copy_table { T_PERSON = 0, T_VURDERING, T_TJENESTE, T_DIAGNOSE, T_REGISTRERING, T_COUNT };
 
 static const char *const copy_sql[T_COUNT] = {
-    "COPY kpr.person (submission_id, ref, pseudonym, key_version, kjonn, fodselsaar, dodsdato,"
-    " line) FROM STDIN",
+    "COPY kpr.person (submission_id, ref, pseudonym, key_version, kjonn, fodselsaar,"
+    " fodselsaar_oppgitt, dodsdato, line) FROM STDIN",
     "COPY kpr.vurdering (submission_id, ref, dato, skaar, line) FROM STDIN",
     "COPY kpr.tjeneste (submission_id, ref, type, soknad, vedtak, start, slutt, avslag,"
     " timer_per_uke, timer_med_flere, orgnr, line) FROM STDIN",
@@ -62,7 +62,9 @@ struct job {
 	char kommune[8];
 	char spool_name[256];
 	char sha256[65];
-	char received_at[40];
+	char received_at[40]; /* Oslo time with offset (kpr.oslo_time) */
+	char processed_at[40];
+	struct nid_options nid; /* the validator's: what the feedback masks */
 	long long bytes;
 	bool dry_run;
 	FILE *copy[T_COUNT];
@@ -182,9 +184,24 @@ static void put_registrering(FILE *f, const struct job *j, const char *ref, cons
 	fprintf(f, "\t%lu\n", line);
 }
 
+/* Free text from the file as the register may hold it: as written, or not at
+ * all (NULL) when it carries a national-ID candidate (SPEC §3). The
+ * validator already refuses or drops such values; this is the loader's own
+ * guarantee, so no column outside the vault can ever hold an ID. */
+static const char *storable(const struct job *j, const char *s)
+{
+	return s && nid_has_candidate(s, strlen(s), &j->nid) ? NULL : s;
+}
+
 static bool on_person(void *ctx, const struct v_person *p)
 {
 	struct job *j = ctx;
+	if (!storable(j, p->ref)) {
+		/* a ref is the person's key: it cannot be dropped, only refused */
+		rlog_error(j->sub_id, "a ref carrying a national-ID candidate reached the loader; "
+				      "refusing to load the file");
+		return false;
+	}
 	struct pseudonym ps;
 	if (!pseudo_compute(j->in->pseudo, p->fnr, &ps))
 		return false;
@@ -198,7 +215,8 @@ static bool on_person(void *ctx, const struct v_person *p)
 	pseudo_to_hex(&ps, hex);
 	FILE *f = j->copy[T_PERSON];
 	put_key(f, j, p->ref);
-	fprintf(f, "\\\\x%s\t%d\t%d\t%d\t", hex, ps.key_version, p->kjonn, p->fodselsaar);
+	fprintf(f, "\\\\x%s\t%d\t%d\t%d\t%s\t", hex, ps.key_version, p->kjonn, p->fodselsaar,
+		p->fodselsaar_given ? "t" : "f");
 	put_opt(f, p->dodsdato);
 	fprintf(f, "\t%lu\n", p->line);
 
@@ -228,7 +246,7 @@ static bool on_person(void *ctx, const struct v_person *p)
 		fputc('\t', f);
 		put_hours(f, t->has_timer_med_flere, t->timer_med_flere);
 		fputc('\t', f);
-		put_opt(f, t->orgnr);
+		put_opt(f, storable(j, t->orgnr));
 		fprintf(f, "\t%lu\n", t->line);
 	}
 	f = j->copy[T_DIAGNOSE];
@@ -294,9 +312,11 @@ static void job_cleanup(struct job *j)
 static const struct db_stmt st_load = {
     "ingest_load",
     "SELECT kommunenummer, spool_name, sha256, bytes, dry_run,"
-    " to_char(received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    " FROM kpr.submission WHERE id = $1::uuid",
+    " kpr.oslo_time(received_at) FROM kpr.submission WHERE id = $1::uuid",
     1};
+/* The processed time shown in the feedback is the one stored: one clock. */
+static const struct db_stmt st_now = {"ingest_now", "SELECT kpr.oslo_time(clock_timestamp(), true)",
+				      0};
 static const struct db_stmt st_start = {
     "ingest_start",
     "UPDATE kpr.submission SET status = 'processing', started_at = now()"
@@ -337,7 +357,7 @@ static const struct db_stmt st_superseded_by = {
     2};
 static const struct db_stmt st_finish = {
     "ingest_finish",
-    "UPDATE kpr.submission SET status = $2, processed_at = now(), aargang = $3::int,"
+    "UPDATE kpr.submission SET status = $2, processed_at = $20::timestamptz, aargang = $3::int,"
     " innsending_id = coalesce(innsending_id, nullif($4, '')), forrige_id = nullif($5, ''),"
     " fagsystem = nullif($6, ''), fagsystem_versjon = nullif($7, ''),"
     " persons = $8::int, registrations = $9::bigint, persons_loaded = $10::int,"
@@ -347,7 +367,7 @@ static const struct db_stmt st_finish = {
     " load_seconds = $19::float8,"
     " total_seconds = extract(epoch from clock_timestamp() - started_at), feedback_ready = true"
     " WHERE id = $1::uuid",
-    19};
+    20};
 static const struct db_stmt st_job_done = {
     "ingest_job_done",
     "UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
@@ -475,8 +495,8 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 			return rc;
 	}
 	fc->load_seconds = now_s() - t0;
-	char v[19][32];
-	const char *p[19];
+	char v[20][32];
+	const char *p[20];
 	snprintf(v[2], 32, "%d", h->aargang);
 	snprintf(v[7], 32, "%lu", s->persons);
 	snprintf(v[8], 32, "%lu", s->registrations);
@@ -488,16 +508,17 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 		snprintf(v[13 + k], 32, "%lu", s->by_severity[k]);
 	snprintf(v[17], 32, "%.3f", j->validate_seconds);
 	snprintf(v[18], 32, "%.3f", fc->load_seconds);
-	for (int k = 0; k < 19; k++)
+	for (int k = 0; k < 20; k++)
 		p[k] = v[k];
+	p[19] = j->processed_at;
 	p[0] = j->sub_id;
 	/* never two current submissions (unique index): a newer one stays current */
 	p[1] = fc->newer[0] ? "superseded" : fc->status;
 	p[2] = h->aargang > 0 ? v[2] : NULL;
 	p[3] = h->id;
 	p[4] = h->forrige_id;
-	p[5] = h->fagsystem;
-	p[6] = h->fagsystem_versjon;
+	p[5] = storable(j, h->fagsystem);
+	p[6] = storable(j, h->fagsystem_versjon);
 	if ((rc = step(db, &st_finish, p, NULL)) != DB_TX_OK)
 		return rc;
 	if (fc->newer[0]) {
@@ -530,11 +551,13 @@ static bool write_feedback(struct job *j, struct db *reg)
 	if (r && PQntuples(r) == 1)
 		snprintf(navn, sizeof navn, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	char processed[40];
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	strftime(processed, sizeof processed, "%Y-%m-%dT%H:%M:%S", &tm);
+	r = db_exec(reg, &st_now, NULL, NULL);
+	if (!r || PQntuples(r) != 1) {
+		PQclear(r);
+		return false;
+	}
+	snprintf(j->processed_at, sizeof j->processed_at, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
 	const struct v_header *h = &j->vres.header;
 	struct feedback_meta m = {
 	    .submission_id = j->sub_id,
@@ -544,12 +567,13 @@ static bool write_feedback(struct job *j, struct db *reg)
 	    .aargang = h->aargang,
 	    .status = final_status(j, report_summary(j->report)),
 	    .received_at = j->received_at,
-	    .processed_at = processed,
+	    .processed_at = j->processed_at,
 	    .sha256 = j->sha256,
 	    .bytes = (unsigned long long)j->bytes,
 	    .fagsystem = h->fagsystem[0] ? h->fagsystem : NULL,
 	    .fagsystem_versjon = h->fagsystem_versjon[0] ? h->fagsystem_versjon : NULL,
 	    .dry_run = j->dry_run,
+	    .nid = &j->nid,
 	};
 	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
 		char final[4096], tmp[4096 + 8];
@@ -675,6 +699,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	    .max_bytes = (unsigned long long)cfg->max_xml_bytes,
 	    .xsd_path = cfg->xsd_file,
 	};
+	j.nid = (struct nid_options){.test_mode = vp.test_mode, .allow_2032 = vp.allow_2032};
 	bool keep_file = cfg->keep_processed_files;
 	int retry_limit = cfg->db_retry_limit;
 	config_read_unlock();

@@ -17,9 +17,12 @@
  *  - Numbers made of one repeated digit ("00000000000", "11111111111", ...)
  *    are placeholders typed by users, never real numbers: NID_BAD_CHECKSUM,
  *    even where the arithmetic happens to pass (00000000000 does).
- *  - nid_looks_like_id() applies the same placeholder rule, so a ref of
+ *  - Candidates in free text follow the same placeholder rule, so a ref of
  *    "00000000000" is not treated as a national ID by R106.
  *  - Leading/trailing blanks are not stripped: " 01017012345" is R102.
+ *  - Candidates in free text (nid_mask_text) are found with nid_check()
+ *    itself, so "what is masked" and "what the server accepts as an ID"
+ *    cannot drift apart.
  */
 #include "nid.h"
 
@@ -190,12 +193,90 @@ enum nid_status nid_check(const char *s, size_t len, const struct nid_options *o
 	return NID_OK;
 }
 
-bool nid_looks_like_id(const char *s, size_t len, bool allow_2032)
+static bool is_digit(char c)
 {
-	if (s == NULL || len != 11 || !all_digits(s, len) || same_digit_everywhere(s, len))
-		return false;
-	bool rule_2032;
-	return control_digits_ok(s, allow_2032, &rule_2032);
+	return c >= '0' && c <= '9';
+}
+
+static bool candidate_digits(const char d[11], const struct nid_options *opt)
+{
+	return nid_check(d, 11, opt, NULL) == NID_OK;
+}
+
+/* Calls mark(ctx, pos) for each digit position to hide in s[0..len) and
+ * returns the number of candidates. */
+static size_t find_candidates(const char *s, size_t len, const struct nid_options *opt,
+			      void (*mark)(void *ctx, size_t pos), void *ctx)
+{
+	size_t found = 0;
+	size_t run = 0; /* digits ending at i - 1 */
+	for (size_t i = 0; i < len; i++) {
+		if (!is_digit(s[i])) {
+			/* 6 digits, one separator, 5 digits: the 6 end here */
+			if (run >= 6 && (s[i] == ' ' || s[i] == '-' || s[i] == '.') &&
+			    i + 5 < len) {
+				bool five = true;
+				for (size_t k = 1; five && k <= 5; k++)
+					five = is_digit(s[i + k]);
+				if (five) {
+					char d[11];
+					memcpy(d, s + i - 6, 6);
+					memcpy(d + 6, s + i + 1, 5);
+					if (candidate_digits(d, opt)) {
+						found++;
+						if (mark)
+							for (size_t k = 1; k <= 5; k++)
+								mark(ctx, i + k);
+					}
+				}
+			}
+			run = 0;
+			continue;
+		}
+		run++;
+		if (run >= 11 && candidate_digits(s + i - 10, opt)) {
+			found++;
+			if (mark)
+				for (size_t k = 0; k < 5; k++)
+					mark(ctx, i - k);
+		}
+	}
+	return found;
+}
+
+bool nid_has_candidate(const char *s, size_t len, const struct nid_options *opt)
+{
+	return s != NULL && find_candidates(s, len, opt, NULL, NULL) > 0;
+}
+
+struct mask_ctx {
+	char *out;
+	size_t n; /* bytes of out that mirror the input */
+};
+
+static void mask_at(void *ctx, size_t pos)
+{
+	struct mask_ctx *m = ctx;
+	if (pos < m->n)
+		m->out[pos] = '*';
+}
+
+size_t nid_mask_text(const char *s, size_t len, const struct nid_options *opt, char *out,
+		     size_t outsz)
+{
+	if (outsz == 0)
+		return 0;
+	if (s == NULL)
+		len = 0;
+	size_t n = len < outsz - 1 ? len : outsz - 1;
+	if (n < len) /* cut at a character boundary */
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	if (n)
+		memcpy(out, s, n);
+	out[n] = '\0';
+	struct mask_ctx m = {out, n};
+	return find_candidates(s, len, opt, mask_at, &m);
 }
 
 void nid_mask(const char *s, size_t len, char out[12])

@@ -195,10 +195,14 @@ const struct rule_def rules_catalogue[] = {
 	"Ref mangler, er brukt flere ganger eller ligner et fødselsnummer",
 	"Attributtet ref er kommunens egen referanse til personen, for eksempel "
 	"journalnummeret. Tilbakemeldingen bruker ref og linjenummer for å vise "
-	"hvilken journal en melding gjelder, aldri fødselsnummeret. Her mangler ref, "
-	"den er brukt på flere personer i filen, eller den ser ut som et "
-	"fødselsnummer (11 siffer med gyldige kontrollsiffer). Et fødselsnummer i ref "
-	"ville spredt fødselsnummeret til tilbakemeldingsfiler og logger.",
+	"hvilken journal en melding gjelder, aldri fødselsnummeret. Ref sammenlignes "
+	"og vises nøyaktig slik den er skrevet (for eksempel 0301-0000123, "
+	"2024/123456-01, en UUID eller bokstaver som æøå). Her mangler ref, den er "
+	"lengre enn 64 tegn eller har kontrolltegn, den er brukt på flere personer i "
+	"filen, eller den inneholder et fødselsnummer: 11 siffer på rad, eller 6 og "
+	"5 siffer med ett mellomrom, - eller . mellom, som har gyldige kontrollsiffer "
+	"og dato. Et fødselsnummer i ref ville spredt fødselsnummeret til "
+	"tilbakemeldingsfiler og registeret.",
 	"Sørg for at fagsystemet setter en unik intern referanse (1–64 tegn) på hver "
 	"person, for eksempel journalnummer eller brukernummer. Bruk aldri "
 	"fødselsnummeret som referanse.",
@@ -362,7 +366,8 @@ const struct rule_def rules_catalogue[] = {
 	"ha organisasjonsnummeret (orgnr) til institusjonen der tjenesten gis. "
 	"Nummeret mangler, eller det har feil kontrollsiffer (9 siffer, "
 	"modulus 11). Tjenesten blir lastet, men kan ikke knyttes til riktig "
-	"institusjon.",
+	"institusjon. Et orgnr som ser ut til å inneholde et fødselsnummer, eller "
+	"som er lengre enn 64 tegn, lagres ikke.",
 	"Registrer organisasjonsnummeret til institusjonen i fagsystemet slik det "
 	"står i Enhetsregisteret (Brønnøysundregistrene). Bruk nummeret til "
 	"institusjonen (underenheten), ikke kommunens eget organisasjonsnummer.",

@@ -9,14 +9,18 @@
  * its Person element ends; duplicate detection (R105/R106) with retraction.
  *
  * Hardening: a DOCTYPE stops the parser at its first callback, before any
- * internal subset or entity is parsed (F001); no entity substitution, no
- * DTD loading, no network; bounded depth, text and attribute sizes; the
+ * internal subset or entity is parsed (F001), so only the predefined
+ * entities and character references exist (they are replaced, XML_PARSE_NOENT);
+ * no DTD loading, no network; bounded depth, text and attribute sizes; the
  * decompressed size is counted as it is produced (F006), so a gzip bomb
  * stops at the limit.
  *
  * Must not: build a document tree, hold more than one person's elements,
  * or put a national ID anywhere but the sink's v_person.fnr: every value in
- * a message goes through nid_mask() or scrub_value().
+ * a message goes through nid_mask() (Fnr) or scrub_value() (SPEC §3's
+ * masking rule, nid_mask_text). Identity is not display: refs are compared,
+ * kept for duplicate detection and retracted exactly as written; only the
+ * copy put into a message is masked.
  */
 #include "validate.h"
 
@@ -46,6 +50,7 @@
 #define MAX_PERSON_ELEMENTS 200000 /* one person's working set */
 #define MAX_F002            100    /* structural messages before giving up */
 #define MAX_VALUE_SHOWN     120
+#define MAX_REF_SHOWN       256 /* a valid ref (64 characters) is always shown whole */
 
 enum ek {
 	E_NONE = 0,
@@ -287,7 +292,7 @@ enum pv { PV_VURD, PV_TJ, PV_DIAG, PV_HELD, PV_LMG, PV_ERN, PV_IP, PV_KOORD, PV_
  * the ref's display form, an 8-byte slot in each of two open-addressing
  * tables kept at most 70 % full. */
 struct prec {
-	uint32_t ref_off; /* display form of ref (masked if ID-like) in refs */
+	uint32_t ref_off; /* the ref as written (up to 256 bytes) in refs */
 	uint32_t line;    /* saturated */
 	uint32_t regs;    /* registrations handed to the sink */
 	uint8_t delivered, retracted;
@@ -358,7 +363,7 @@ struct vstate {
 	char *ref;
 	size_t ref_len, ref_bufcap;
 	bool has_ref;
-	char ref_display[80];
+	char ref_display[MAX_REF_SHOWN + 8];
 	bool ref_idlike;
 	char fnr[40];
 	size_t fnr_len;
@@ -403,23 +408,28 @@ struct vstate {
 /* values in messages: never a national ID                                */
 
 /* Copies v for a message: at most MAX_VALUE_SHOWN bytes, control characters
- * as '?', and when v holds 11 or more digits in all (an ID may be written
- * with spaces or dashes), every digit after the sixth as '*' — the nid_mask
- * form — so no national ID can pass through a message value. */
-static void scrub_value(const char *v, size_t len, char *out, size_t outlen)
+ * as '?', and every national-ID candidate masked by SPEC §3's rule
+ * (nid_mask_text), so no national ID can pass through a message while
+ * everything else is shown as written. */
+static void scrub_text(const struct vstate *s, const char *v, size_t len, size_t max_shown,
+		       char *out, size_t outlen)
 {
-	size_t digits = 0;
-	for (size_t i = 0; i < len; i++)
-		if (v[i] >= '0' && v[i] <= '9')
-			digits++;
-	bool mask = digits >= 11;
-	size_t o = 0, seen = 0;
+	/* masking is decided on a prefix long enough to hold every candidate
+	 * that starts before the cut */
+	char masked[MAX_REF_SHOWN + 16];
+	if (max_shown > MAX_REF_SHOWN)
+		max_shown = MAX_REF_SHOWN;
+	size_t mlen = len < max_shown + 15 ? len : max_shown + 15;
+	(void)nid_mask_text(v, mlen, &s->nidopt, masked, mlen + 1);
+	mlen = strlen(masked);
+	if (mlen < len && mlen < max_shown)
+		len = mlen; /* a NUL inside v: show what comes before it */
+	v = masked;
+	size_t o = 0;
 	size_t i = 0;
-	for (; i < len && i < MAX_VALUE_SHOWN && o + 5 < outlen; i++) {
+	for (; i < len && i < max_shown && o + 5 < outlen; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (c >= '0' && c <= '9') {
-			out[o++] = (mask && ++seen > 6) ? '*' : (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
+		if (c < 0x20 || c == 0x7f) {
 			out[o++] = '?';
 		} else {
 			out[o++] = (char)c;
@@ -435,6 +445,23 @@ static void scrub_value(const char *v, size_t len, char *out, size_t outlen)
 		}
 	}
 	out[o] = '\0';
+}
+
+/* An identifier (Innsending/@id, @forrigeId) for a message: shown in full,
+ * control characters as '?'. */
+static void show_identifier(const char *v, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (; v[o] && o + 1 < outlen; o++) {
+		unsigned char c = (unsigned char)v[o];
+		out[o] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[o] = '\0';
+}
+
+static void scrub_value(const struct vstate *s, const char *v, size_t len, char *out, size_t outlen)
+{
+	scrub_text(s, v, len, MAX_VALUE_SHOWN, out, outlen);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -483,7 +510,7 @@ static void msg(struct vstate *s, const char *rule, unsigned long line, const ch
 	va_end(ap);
 	char val[MAX_VALUE_SHOWN * 4 + 16];
 	if (value)
-		scrub_value(value, strlen(value), val, sizeof val);
+		scrub_value(s, value, strlen(value), val, sizeof val);
 	msg_raw(s, rule, s->in_person ? s->ref_display : "", line, path, text, value ? val : NULL);
 }
 
@@ -498,7 +525,7 @@ static void msgv(struct vstate *s, const char *rule, unsigned long line, const c
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	char val[MAX_VALUE_SHOWN * 4 + 16];
-	scrub_value(v, vlen, val, sizeof val);
+	scrub_value(s, v, vlen, val, sizeof val);
 	msg_raw(s, rule, s->in_person ? s->ref_display : "", line, path, text, val);
 }
 
@@ -514,7 +541,7 @@ static void f002(struct vstate *s, unsigned long line, const char *path, const c
 	va_end(ap);
 	char val[MAX_VALUE_SHOWN * 4 + 16];
 	if (v)
-		scrub_value(v, vlen, val, sizeof val);
+		scrub_value(s, v, vlen, val, sizeof val);
 	msg_raw(s, "F002", s->in_person ? s->ref_display : "", line, path, text, v ? val : NULL);
 	if (s->in_person)
 		s->person_broken = true;
@@ -698,17 +725,28 @@ static void header_innsending(struct vstate *s, const struct attr_val *a, unsign
 	if (s->p && s->p->latest_submission_id) {
 		const char *latest = s->p->latest_submission_id;
 		if (strcmp(latest, s->hdr.forrige_id) != 0) {
-			if (!*latest)
-				msg(s, "F007", line, "/Innsending/@forrigeId", s->hdr.forrige_id,
-				    "forrigeId er oppgitt, men registeret har ingen tidligere innsending fra kommunen for årgangen");
-			else if (!s->hdr.forrige_id[0])
-				msg(s, "F007", line, "/Innsending/@forrigeId", NULL,
+			/* identifiers are shown in full (SPEC §3): no masking */
+			char id[sizeof s->hdr.forrige_id], text[512];
+			show_identifier(s->hdr.forrige_id, id, sizeof id);
+			const char *path = "/Innsending/@forrigeId";
+			if (!*latest) {
+				msg_raw(
+				    s, "F007", "", line, path,
+				    "forrigeId er oppgitt, men registeret har ingen tidligere innsending fra kommunen for årgangen",
+				    id);
+			} else if (!s->hdr.forrige_id[0]) {
+				snprintf(
+				    text, sizeof text,
 				    "forrigeId mangler, men registeret har en tidligere innsending (%s); en innsending kan mangle",
 				    latest);
-			else
-				msg(s, "F007", line, "/Innsending/@forrigeId", s->hdr.forrige_id,
+				msg_raw(s, "F007", "", line, path, text, NULL);
+			} else {
+				snprintf(
+				    text, sizeof text,
 				    "forrigeId stemmer ikke med kommunens siste innsending (%s); en innsending kan mangle",
 				    latest);
+				msg_raw(s, "F007", "", line, path, text, id);
+			}
 		}
 	}
 }
@@ -869,25 +907,6 @@ static bool ref_set(struct vstate *s, const char *v, size_t len)
 	return true;
 }
 
-/* True when ref holds a maximal run of exactly 11 digits passing the
- * control-digit check: such a ref carries a national ID. */
-static bool ref_has_id(const char *ref, size_t len, bool allow_2032)
-{
-	for (size_t i = 0; i < len;) {
-		if (ref[i] >= '0' && ref[i] <= '9') {
-			size_t j = i;
-			while (j < len && ref[j] >= '0' && ref[j] <= '9')
-				j++;
-			if (j - i == 11 && nid_looks_like_id(ref + i, 11, allow_2032))
-				return true;
-			i = j;
-		} else {
-			i++;
-		}
-	}
-	return false;
-}
-
 static void person_begin(struct vstate *s, const struct attr_val *ref, unsigned long line)
 {
 	s->in_person = true;
@@ -907,11 +926,8 @@ static void person_begin(struct vstate *s, const struct attr_val *ref, unsigned 
 			return;
 		}
 		s->ref_len = ref->len; /* the real length, for R106 */
-		s->ref_idlike = ref_has_id(ref->v, ref->len, s->nidopt.allow_2032);
-		if (s->ref_idlike)
-			nid_mask(ref->v, ref->len, s->ref_display);
-		else
-			scrub_value(s->ref, n, s->ref_display, sizeof s->ref_display);
+		s->ref_idlike = nid_has_candidate(ref->v, ref->len, &s->nidopt);
+		scrub_text(s, s->ref, n, MAX_REF_SHOWN, s->ref_display, sizeof s->ref_display);
 	}
 	s->has_fnr = s->fnr_overflow = false;
 	s->fnr_len = 0;
@@ -1192,13 +1208,25 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 	/* R307 (warning) */
 	bool inst = t->type >= 0 && t->type < 256 && s->tj_inst[t->type];
 	if (a[8].present) {
+		/* free text: stored as written when it is not an ID candidate and
+		 * fits the register's column; otherwise not stored at all (SPEC §3) */
 		const char *o = a[8].v;
 		size_t on = a[8].len;
-		if (!orgnr_valid(o, on)) {
-			snprintf(p, sizeof p, "%s/@orgnr", path);
-			msgv(s, "R307", line, p, o, on,
-			     "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer)");
-		}
+		bool id = nid_has_candidate(o, on, &s->nidopt);
+		bool fits = on < sizeof t->orgnr;
+		if (id || !fits)
+			t->orgnr[0] = '\0';
+		snprintf(p, sizeof p, "%s/@orgnr", path);
+		if (id)
+			msgv(
+			    s, "R307", line, p, o, on,
+			    "Organisasjonsnummeret ser ut til å inneholde et fødselsnummer og lagres ikke; oppgi institusjonens organisasjonsnummer (9 siffer)");
+		else if (!orgnr_valid(o, on))
+			msgv(
+			    s, "R307", line, p, o, on,
+			    fits
+				? "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer)"
+				: "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer); det er for langt og lagres ikke");
 	} else if (inst && date_set(t->start) && !t->avslag) {
 		snprintf(p, sizeof p, "%s/@orgnr", path);
 		msg(s, "R307", line, p, NULL,
@@ -1352,9 +1380,22 @@ static uint64_t fnr_key(const struct vstate *s, const char *fnr)
 	return x;
 }
 
+/* The ref as written: for identity (duplicates, retraction) only. */
 static const char *prec_ref(const struct vstate *s, const struct prec *p)
 {
 	return s->refs + p->ref_off;
+}
+
+/* The ref as shown in a message (masked by SPEC §3's rule); "(uten ref)"
+ * when the person had none. */
+static const char *prec_ref_display(const struct vstate *s, const struct prec *p, char *out,
+				    size_t outlen)
+{
+	const char *ref = prec_ref(s, p);
+	if (!ref[0])
+		return "(uten ref)";
+	scrub_text(s, ref, strlen(ref), MAX_REF_SHOWN, out, outlen);
+	return out;
 }
 
 static long prec_new(struct vstate *s, unsigned long line)
@@ -1369,7 +1410,7 @@ static long prec_new(struct vstate *s, unsigned long line)
 		s->precs = np;
 		s->cap_precs = nc;
 	}
-	const char *ref = s->has_ref ? s->ref_display : "";
+	const char *ref = s->has_ref ? s->ref : "";
 	size_t n = strlen(ref) + 1;
 	if (s->refs_len + n > s->refs_cap) {
 		size_t nc = s->refs_cap ? s->refs_cap * 2 : 65536;
@@ -1815,7 +1856,7 @@ static void person_end(struct vstate *s)
 		}
 	}
 	if (me >= 0 && ref_usable) {
-		long other = ref_lookup_insert(s, s->ref_display, me);
+		long other = ref_lookup_insert(s, s->ref, me);
 		if (other == -2) {
 			s->internal_error = true;
 			stop(s);
@@ -1823,11 +1864,15 @@ static void person_end(struct vstate *s)
 		}
 		if (other >= 0) {
 			struct prec *o = &s->precs[other];
-			const char *oref = prec_ref(s, o);
-			msg(s, "R106", s->person_line, ppath_ref, s->ref_display,
+			char obuf[sizeof s->ref_display];
+			const char *oref = prec_ref_display(s, o, obuf, sizeof obuf);
+			char text[768];
+			snprintf(
+			    text, sizeof text,
 			    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
 			    s->ref_display, (unsigned long)o->line);
-			char text[256];
+			msg_raw(s, "R106", s->ref_display, s->person_line, ppath_ref, text,
+				s->ref_display);
 			snprintf(
 			    text, sizeof text,
 			    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
@@ -1846,17 +1891,22 @@ static void person_end(struct vstate *s)
 		}
 		if (other >= 0) {
 			struct prec *o = &s->precs[other];
-			const char *oref = prec_ref(s, o)[0] ? prec_ref(s, o) : "(uten ref)";
+			char obuf[sizeof s->ref_display];
+			const char *oref = prec_ref_display(s, o, obuf, sizeof obuf);
 			const char *mref = s->ref_display[0] ? s->ref_display : "(uten ref)";
-			msg(s, "R105", s->fnr_line, ek_path[E_FNR], masked,
+			char text[768];
+			snprintf(
+			    text, sizeof text,
 			    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
 			    mref, s->person_line, oref, (unsigned long)o->line);
-			char text[320];
+			msg_raw(s, "R105", s->ref_display, s->fnr_line, ek_path[E_FNR], text,
+				masked);
 			snprintf(
 			    text, sizeof text,
 			    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
 			    oref, (unsigned long)o->line, mref, s->person_line);
-			msg_raw(s, "R105", prec_ref(s, o), o->line, ek_path[E_FNR], text, masked);
+			msg_raw(s, "R105", prec_ref(s, o)[0] ? oref : "", o->line, ek_path[E_FNR],
+				text, masked);
 			s->person_excluded = true;
 			retract(s, o);
 		}
@@ -1883,6 +1933,7 @@ static void person_end(struct vstate *s)
 		p.fnr[11] = '\0';
 		p.kjonn = (int)s->kjonn;
 		p.fodselsaar = fodselsaar;
+		p.fodselsaar_given = s->has_fodselsaar;
 		memcpy(p.dodsdato, s->dodsdato, V_DATE_LEN);
 		p.vurderinger = s->pv[PV_VURD].d;
 		p.n_vurderinger = s->pv[PV_VURD].n;
@@ -2341,7 +2392,7 @@ static void on_error(void *ud, xmlErrorPtr e)
 	size_t n = strlen(m);
 	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
-	scrub_value(m, n, v, sizeof v);
+	scrub_value(s, m, n, v, sizeof v);
 	const char *text = "Filen er ikke velformet XML og kan ikke leses videre";
 	if (e->code == XML_ERR_INVALID_CHAR || e->code == XML_ERR_INVALID_ENCODING ||
 	    e->code == XML_ERR_UNSUPPORTED_ENCODING || e->code == XML_ERR_ENCODING_NAME)
@@ -2435,12 +2486,18 @@ static void state_free(struct vstate *s)
 {
 	for (int i = 0; i < PV_COUNT; i++)
 		vec_free(&s->pv[i]);
+	/* refs as written may carry an ID (R106 refuses them, but they were
+	 * read); wipe with explicit_bzero, which the compiler may not drop */
+	if (s->ref)
+		explicit_bzero(s->ref, s->ref_bufcap);
 	free(s->ref);
 	free(s->precs);
 	free(s->ref_tab);
 	free(s->fnr_tab);
+	if (s->refs)
+		explicit_bzero(s->refs, s->refs_cap);
 	free(s->refs);
-	memset(s->fnr, 0, sizeof s->fnr);
+	explicit_bzero(s->fnr, sizeof s->fnr);
 }
 
 static void intern_names(struct vstate *s)
@@ -2528,7 +2585,11 @@ static bool run(struct vstate *s, const char *path)
 		ok = false;
 		goto out;
 	}
-	xmlCtxtUseOptions(s->ctxt, XML_PARSE_NONET);
+	/* NOENT: predefined entities and character references are replaced in
+	 * attribute values, so a ref written "R&amp;D" is "R&D" as written, not
+	 * libxml2's re-escaped "R&#38;D". No other entity can exist: a DOCTYPE
+	 * stops the parser before any declaration is read. */
+	xmlCtxtUseOptions(s->ctxt, XML_PARSE_NONET | XML_PARSE_NOENT);
 	intern_names(s);
 	const char *chunk = buf + first;
 	int clen = n - first;

@@ -19,6 +19,7 @@
 
 #include "check_main.h"
 #include "feedback.h"
+#include "nid.h"
 #include "report.h"
 #include "rules.h"
 
@@ -695,24 +696,54 @@ START_TEST(test_no_national_id_in_any_format)
 }
 END_TEST
 
+/* A valid national ID made here from a date (control digits computed). */
+static void make_id(char out[12], const char *ddmmyy)
+{
+	for (int ind = 100;; ind++) {
+		char d9[10], k[2];
+		snprintf(d9, sizeof d9, "%.6s%03u", ddmmyy, (unsigned)ind % 1000u);
+		if (nid_control_digits(d9, k)) {
+			snprintf(out, 12, "%.9s%c%c", d9, k[0], k[1]);
+			return;
+		}
+	}
+}
+
 START_TEST(test_unmasked_id_is_masked_anyway)
 {
-	/* a caller bug must not leak an ID: runs of 11+ digits are masked */
+	/* a caller bug must not leak an ID: every candidate (SPEC §3) in every
+	 * field is masked again; everything else is shown as written */
+	char id[12], ref[64], text[160], value[64], fag[64];
+	make_id(id, "150385");
+	snprintf(ref, sizeof ref, "J-%s", id);
+	snprintf(text, sizeof text,
+		 "ref %.6s %s ser ut som et fødselsnummer; forrige innsending "
+		 "00000000-0000-4000-8000-000001234567, journal 1101-0000001",
+		 id, id + 6);
+	snprintf(value, sizeof value, "9%s9", id);
+	snprintf(fag, sizeof fag, "Gerica %s", id);
 	struct report *r = report_new(NULL);
 	ck_assert_ptr_nonnull(r);
-	add(r, "R106", "01017012345", 5, "/Innsending/Person",
-	    "ref 01017012345 ser ut som et "
-	    "fødselsnummer",
-	    "010170123456789");
+	add(r, "R106", ref, 5, "/Innsending/Person", text, value);
 	ck_assert(report_flush(r));
 	struct feedback_meta m = meta_full;
-	m.fagsystem = "Gerica 01017012345";
+	m.fagsystem = fag;
+	m.innsending_id = "kommune-0301-2025-00000012345678"; /* an identifier: in full */
 	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
 		struct buf b = render((enum feedback_format)f, &m, r);
-		ck_assert_msg(!has_digit_run(b.data, b.len, 7), "unmasked digits in %s",
-			      feedback_format_name((enum feedback_format)f));
-		ck_assert_ptr_nonnull(strstr(b.data, "010170*****"));
-		ck_assert_ptr_nonnull(strstr(b.data, "010170*********"));
+		const char *name = feedback_format_name((enum feedback_format)f);
+		ck_assert_msg(!strstr(b.data, id + 6), "ID digits in %s", name);
+		ck_assert_ptr_nonnull(strstr(b.data, "J-150385*****"));
+		ck_assert_ptr_nonnull(strstr(b.data, "ref 150385 *****"));
+		ck_assert_ptr_nonnull(strstr(b.data, "9150385*****9"));
+		ck_assert_msg(strstr(b.data, "00000000-0000-4000-8000-000001234567") != NULL,
+			      "UUID masked in %s", name);
+		ck_assert_ptr_nonnull(strstr(b.data, "1101-0000001"));
+		if (f != FEEDBACK_CSV) { /* the CSV is the list of messages only */
+			ck_assert_ptr_nonnull(strstr(b.data, "Gerica 150385*****"));
+			ck_assert_msg(strstr(b.data, m.innsending_id) != NULL,
+				      "identifier masked in %s", name);
+		}
 		if (f == FEEDBACK_XML)
 			xmlFreeDoc(xml_valid_doc(&b));
 		free(b.data);

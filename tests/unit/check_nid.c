@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check_main.h"
@@ -162,8 +163,8 @@ START_TEST(placeholders)
 		id[11] = '\0';
 		ASSERT_STATUS(id, &opt_plain, NID_BAD_CHECKSUM);
 		ASSERT_STATUS(id, &opt_test, NID_BAD_CHECKSUM);
-		ck_assert(!nid_looks_like_id(id, 11, true));
-		ck_assert(!nid_looks_like_id(id, 11, false));
+		ck_assert(!nid_has_candidate(id, 11, &opt_test));
+		ck_assert(!nid_has_candidate(id, 11, &opt_plain));
 	}
 }
 END_TEST
@@ -229,7 +230,7 @@ START_TEST(every_single_digit_error_detected)
 				bad[pos] = c;
 				ASSERT_STATUS(bad, &opt_plain, NID_BAD_CHECKSUM);
 				ASSERT_STATUS(bad, &opt_test, NID_BAD_CHECKSUM);
-				ck_assert(!nid_looks_like_id(bad, 11, true));
+				ck_assert(!nid_has_candidate(bad, 11, &opt_test));
 			}
 		}
 	}
@@ -271,8 +272,8 @@ START_TEST(rule_2032)
 			ck_assert(info.rule_2032);
 			ck_assert_int_eq(info.kind, NID_KIND_FNR);
 			ck_assert_int_eq(info.birth_year, 1932);
-			ck_assert(nid_looks_like_id(id, 11, true));
-			ck_assert(!nid_looks_like_id(id, 11, false));
+			ck_assert(nid_has_candidate(id, 11, &opt_2032));
+			ck_assert(!nid_has_candidate(id, 11, &opt_plain));
 			accepted++;
 		}
 	}
@@ -286,7 +287,7 @@ START_TEST(rule_2032)
 			if (!make_2032_id(id, 17, 5, 32, ind, rem))
 				continue;
 			ASSERT_STATUS(id, &opt_2032, NID_BAD_CHECKSUM);
-			ck_assert(!nid_looks_like_id(id, 11, true));
+			ck_assert(!nid_has_candidate(id, 11, &opt_test));
 			rejected++;
 		}
 	}
@@ -322,7 +323,7 @@ START_TEST(kind_fnr)
 	ck_assert_int_eq(info.birth_month, 1);
 	ck_assert_int_eq(info.birth_day, 1);
 	ck_assert(!info.rule_2032);
-	ck_assert(nid_looks_like_id(id, 11, false));
+	ck_assert(nid_has_candidate(id, 11, &opt_plain));
 
 	make_id_in(id, 31, 12, 99, 0, 499);
 	ck_assert_int_eq(check(id, &opt_plain, &info), NID_OK);
@@ -385,7 +386,8 @@ START_TEST(d_and_h_together_invalid)
 		make_id_in(id, 45, month, 70, 0, 499);
 		ASSERT_STATUS(id, &opt_plain, NID_BAD_DATE);
 		ASSERT_STATUS(id, &opt_test, NID_BAD_DATE);
-		ck_assert(nid_looks_like_id(id, 11, false)); /* control digits are fine */
+		/* control digits are fine, the date is not: no candidate */
+		ck_assert(!nid_has_candidate(id, 11, &opt_test));
 	}
 }
 END_TEST
@@ -589,20 +591,144 @@ START_TEST(century_boundaries)
 }
 END_TEST
 
-/* ---- R106 helper ---------------------------------------------------- */
+/* ---- candidates in free text (SPEC §3, the masking rule) ------------ */
 
-START_TEST(looks_like_id)
+/* Independent oracle for the masking rule: every 11-digit window and every
+ * 6 + separator + 5 window is judged by nid_check() alone, written without
+ * nid.c's scanner. Returns the masked copy in out. */
+static size_t oracle_mask(const char *s, const struct nid_options *o, char *out)
 {
-	char id[12];
+	size_t n = strlen(s), found = 0;
+	memcpy(out, s, n + 1);
+	for (size_t i = 0; i + 11 <= n; i++) {
+		bool all = true;
+		for (size_t k = 0; k < 11; k++)
+			all = all && s[i + k] >= '0' && s[i + k] <= '9';
+		if (all && nid_check(s + i, 11, o, NULL) == NID_OK) {
+			found++;
+			memset(out + i + 6, '*', 5);
+		}
+	}
+	for (size_t i = 0; i + 12 <= n; i++) {
+		char d[11];
+		bool ok = s[i + 6] == ' ' || s[i + 6] == '-' || s[i + 6] == '.';
+		for (size_t k = 0; ok && k < 12; k++)
+			ok = k == 6 || (s[i + k] >= '0' && s[i + k] <= '9');
+		if (!ok)
+			continue;
+		memcpy(d, s + i, 6);
+		memcpy(d + 6, s + i + 7, 5);
+		if (nid_check(d, 11, o, NULL) == NID_OK) {
+			found++;
+			memset(out + i + 7, '*', 5);
+		}
+	}
+	return found;
+}
+
+static void assert_masked(const char *in, const struct nid_options *o, const char *want)
+{
+	char out[256];
+	size_t n = nid_mask_text(in, strlen(in), o, out, sizeof out);
+	ck_assert_str_eq(out, want);
+	ck_assert_int_eq(n > 0, nid_has_candidate(in, strlen(in), o));
+	ck_assert_int_eq(n > 0, strcmp(in, want) != 0);
+}
+
+START_TEST(candidates_in_text)
+{
+	char id[12], in[128], want[128];
 	make_id_in(id, 1, 1, 70, 100, 499);
-	ck_assert(nid_looks_like_id(id, 11, false));
-	/* only the control digits matter, not the date */
-	make_id_in(id, 31, 2, 70, 100, 499);
-	ck_assert(nid_looks_like_id(id, 11, false));
-	ck_assert(!nid_looks_like_id("J-000123", 8, true));
-	ck_assert(!nid_looks_like_id("123", 3, true));
-	ck_assert(!nid_looks_like_id(NULL, 0, true));
-	ck_assert(!nid_looks_like_id("0101701234a", 11, true));
+	/* real-world refs that are not IDs are shown exactly as written */
+	const char *plain[] = {"1101-0000001",
+			       "2024/123456-01",
+			       "2024/123457-01",
+			       "J 2025/17",
+			       "0301-0000123",
+			       "æøå-Åse 12",
+			       "123456789012",
+			       "",
+			       "3f1c0d2e-8a4b-4f7e-9a51-2b6c9e0f1a22"};
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+		char o[256];
+		oracle_mask(plain[i], &opt_test, o);
+		assert_masked(plain[i], &opt_test, o);
+	}
+	assert_masked("1101-0000001", &opt_test, "1101-0000001");
+	assert_masked("2024/123456-01", &opt_test, "2024/123456-01");
+	/* the ID alone, inside text, inside a longer run, and with a separator */
+	snprintf(in, sizeof in, "%s", id);
+	assert_masked(in, &opt_plain, "010170*****");
+	snprintf(in, sizeof in, "J-%s-x", id);
+	snprintf(want, sizeof want, "J-%.6s*****-x", id);
+	assert_masked(in, &opt_plain, want);
+	snprintf(in, sizeof in, "9%s9", id);
+	snprintf(want, sizeof want, "9%.6s*****9", id);
+	assert_masked(in, &opt_plain, want);
+	for (const char *sep = " -."; *sep; sep++) {
+		snprintf(in, sizeof in, "ref %.6s%c%s", id, *sep, id + 6);
+		snprintf(want, sizeof want, "ref %.6s%c*****", id, *sep);
+		assert_masked(in, &opt_plain, want);
+	}
+	/* two separators, or a slash, is not the 6 + 5 shape */
+	snprintf(in, sizeof in, "%.6s--%s", id, id + 6);
+	assert_masked(in, &opt_plain, in);
+	snprintf(in, sizeof in, "%.6s/%s", id, id + 6);
+	assert_masked(in, &opt_plain, in);
+	/* a wrong control digit is not a candidate */
+	snprintf(in, sizeof in, "%s", id);
+	in[10] = in[10] == '9' ? '0' : (char)(in[10] + 1);
+	assert_masked(in, &opt_test, in);
+	/* synthetic numbers (month + 80) are candidates only in test mode */
+	make_id_in(id, 1, 81, 90, 100, 499);
+	assert_masked(id, &opt_plain, id);
+	snprintf(want, sizeof want, "%.6s*****", id);
+	assert_masked(id, &opt_test, want);
+	/* idempotent, and a cut output never shows a digit a longer one hides */
+	make_id_in(id, 1, 1, 70, 100, 499);
+	snprintf(in, sizeof in, "abc %s def", id);
+	char once[64], twice[64], cut[9];
+	(void)nid_mask_text(in, strlen(in), &opt_plain, once, sizeof once);
+	ck_assert_uint_eq(nid_mask_text(once, strlen(once), &opt_plain, twice, sizeof twice), 0);
+	ck_assert_str_eq(once, twice);
+	(void)nid_mask_text(in, strlen(in), &opt_plain, cut, sizeof cut);
+	ck_assert_str_eq(cut, "abc 0101");
+	char tiny[1];
+	(void)nid_mask_text(in, strlen(in), &opt_plain, tiny, sizeof tiny);
+	ck_assert_str_eq(tiny, "");
+}
+END_TEST
+
+/* Random strings over digits and separators against the oracle above;
+ * deterministic per seed, the seed printed on failure. */
+START_TEST(candidates_random)
+{
+	unsigned seed = 20261201u;
+	char id[12];
+	static const char alphabet[] = "0123456789 -./aZ";
+	for (int round = 0; round < 20000; round++) {
+		char in[64], want[64], got[64];
+		size_t n = (size_t)(rand_r(&seed) % 40);
+		for (size_t i = 0; i < n; i++)
+			in[i] = rand_r(&seed) % 3 ? (char)('0' + rand_r(&seed) % 10)
+						  : alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+		in[n] = '\0';
+		if (n >= 12 && rand_r(&seed) % 2) { /* plant a real candidate */
+			make_id_in(id, 1 + rand_r(&seed) % 28, 1 + rand_r(&seed) % 12,
+				   rand_r(&seed) % 100, 0, 499);
+			size_t at = (size_t)rand_r(&seed) % (n - 11);
+			memcpy(in + at, id, 11);
+			if (rand_r(&seed) % 2 && at + 12 <= n) {
+				memmove(in + at + 7, in + at + 6, 5);
+				in[at + 6] = " -."[rand_r(&seed) % 3];
+			}
+		}
+		const struct nid_options *o = round % 2 ? &opt_test : &opt_plain;
+		size_t nw = oracle_mask(in, o, want);
+		size_t ng = nid_mask_text(in, strlen(in), o, got, sizeof got);
+		ck_assert_msg(strcmp(want, got) == 0 && (nw > 0) == (ng > 0),
+			      "seed 20261201 round %d: masked differently from the oracle", round);
+	}
 }
 END_TEST
 
@@ -723,7 +849,8 @@ static Suite *nid_suite(void)
 	tcase_add_test(tc, leap_years);
 	tcase_add_test(tc, century_exhaustive);
 	tcase_add_test(tc, century_boundaries);
-	tcase_add_test(tc, looks_like_id);
+	tcase_add_test(tc, candidates_in_text);
+	tcase_add_test(tc, candidates_random);
 	tcase_add_test(tc, mask);
 	tcase_add_test(tc, orgnr);
 	suite_add_tcase(s, tc);

@@ -516,6 +516,7 @@ struct seen {
 	int fodselsaar[MAX_SEEN];
 	int retracts;
 	char retracted[MAX_SEEN][80];
+	char orgnr[MAX_SEEN][80]; /* of the first Tjeneste */
 };
 
 static bool sink_person(void *ctx, const struct v_person *p)
@@ -528,6 +529,8 @@ static bool sink_person(void *ctx, const struct v_person *p)
 		s->n_diag[s->persons] = p->n_diagnoser;
 		s->regs[s->persons] = p->registrations;
 		s->fodselsaar[s->persons] = p->fodselsaar;
+		snprintf(s->orgnr[s->persons], sizeof s->orgnr[0], "%s",
+			 p->n_tjenester ? p->tjenester[0].orgnr : "");
 	}
 	s->persons++;
 	return true;
@@ -772,6 +775,176 @@ START_TEST(test_retract)
 }
 END_TEST
 
+/* Identity is not display (SPEC §2, §3): refs of every real-world shape are
+ * compared, retracted and handed over exactly as written; only an ID
+ * candidate is refused and masked. */
+struct ref_msg {
+	const char *rule;
+	char ref[300];
+	char value[300];
+	int n;
+};
+
+static bool find_msg(void *ctx, const struct vmsg *m)
+{
+	struct ref_msg *f = ctx;
+	if (strcmp(m->rule, f->rule) == 0 && f->n++ == 0) {
+		snprintf(f->ref, sizeof f->ref, "%s", m->ref);
+		snprintf(f->value, sizeof f->value, "%s", m->value ? m->value : "");
+	}
+	return true;
+}
+
+static void person_doc(char *out, size_t n, const char *const *refs, const char *const *fnrs,
+		       size_t count, const char *extra)
+{
+	char body[32768] = "";
+	size_t o = 0;
+	for (size_t i = 0; i < count; i++)
+		o += (size_t)snprintf(
+		    body + o, sizeof body - o,
+		    "<Person ref=\"%s\"><Fnr>%s</Fnr><Kjonn>2</Kjonn>%s</Person>\n", refs[i],
+		    fnrs[i], i == 0 && extra ? extra : "");
+	snprintf(out, n,
+		 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Innsending "
+		 "xmlns=\"urn:no:kpr:innsending:1\" %s>\n%s%s</Innsending>\n",
+		 ROOT_DEFAULT, AVS_DEFAULT, body);
+}
+
+START_TEST(test_refs_as_written)
+{
+	setup_ids();
+	static char fnr[12][12];
+	const char *fp[12];
+	for (int i = 0; i < 12; i++) {
+		char date[8];
+		snprintf(date, sizeof date, "%02d0170", i + 1);
+		make_fnr(fnr[i], date, 100);
+		fp[i] = fnr[i];
+	}
+	char doc[65536];
+	struct seen seen;
+
+	/* journal numbers: municipality + running number; near-duplicates */
+	const char *journal[] = {"1101-0000000",
+				 "1101-0000001",
+				 "1101-0000002",
+				 "1101-0000003",
+				 "2024/123456-01",
+				 "2024/123457-01",
+				 "123456789012",
+				 "J 2025/17",
+				 "\xc3\xa6\xc3\xb8\xc3\xa5-\xc3\x85se",
+				 "3f1c0d2e-8a4b-4f7e-9a51-2b6c9e0f1a22"};
+	person_doc(doc, sizeof doc, journal, fp, 10, NULL);
+	memset(&seen, 0, sizeof seen);
+	struct report *r = run_doc(doc, 0, &seen);
+	char msgs[8192];
+	dump(r, msgs, sizeof msgs);
+	ck_assert_msg(report_rule_count(r, "R106") == 0, "false R106:\n%s", msgs);
+	ck_assert_int_eq(seen.persons, 10);
+	for (int i = 0; i < 10; i++)
+		ck_assert_str_eq(seen.refs[i], journal[i]);
+	report_free(r);
+
+	/* SPEC's case: the 1st and 3rd share an ID; both excluded, the first
+	 * retracted by its ref as written, and the messages show refs verbatim */
+	const char *three[] = {"2024/123456-01", "2024/223456-02", "2024/323456-03"};
+	const char *tf[] = {fnr[0], fnr[1], fnr[0]};
+	person_doc(doc, sizeof doc, three, tf, 3, NULL);
+	memset(&seen, 0, sizeof seen);
+	r = run_doc(doc, 0, &seen);
+	ck_assert_int_eq(seen.persons, 2);
+	ck_assert_int_eq(seen.retracts, 1);
+	ck_assert_str_eq(seen.retracted[0], "2024/123456-01");
+	ck_assert_uint_eq(report_summary_const(r)->persons_loaded, 1);
+	ck_assert_uint_eq(report_summary_const(r)->persons_excluded, 2);
+	struct ref_msg f = {.rule = "R105"};
+	ck_assert(report_foreach(r, find_msg, &f));
+	ck_assert_int_eq(f.n, 2);
+	ck_assert_str_eq(f.ref, "2024/123456-01");
+	report_free(r);
+
+	/* a 64-character ref of two-byte letters is shown whole */
+	char longref[200] = "";
+	for (int i = 0; i < 64; i++)
+		strcat(longref, "\xc3\xa6");
+	const char *lr[] = {longref};
+	person_doc(doc, sizeof doc, lr, fp, 1, "<Diagnose kodeverk=\"ICD-10\" kode=\"X\"/>");
+	memset(&seen, 0, sizeof seen);
+	r = run_doc(doc, 0, &seen);
+	f = (struct ref_msg){.rule = "R401"};
+	ck_assert(report_foreach(r, find_msg, &f));
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_str_eq(f.ref, longref);
+	report_free(r);
+
+	/* escaped characters are the characters written: "R&amp;D" is "R&D" */
+	const char *esc[] = {"R&amp;D &lt;1&gt; &#38;&quot;"};
+	person_doc(doc, sizeof doc, esc, fp, 1, NULL);
+	memset(&seen, 0, sizeof seen);
+	r = run_doc(doc, 0, &seen);
+	ck_assert_int_eq(seen.persons, 1);
+	ck_assert_str_eq(seen.refs[0], "R&D <1> &\"");
+	report_free(r);
+}
+END_TEST
+
+START_TEST(test_ref_and_orgnr_candidates)
+{
+	setup_ids();
+	char doc[65536], ref[64], masked[64];
+	/* an ID with a separator inside a ref: refused and masked */
+	snprintf(ref, sizeof ref, "J %.6s-%s", FNR_B, FNR_B + 6);
+	snprintf(masked, sizeof masked, "J %.6s-*****", FNR_B);
+	const char *refs[] = {ref};
+	const char *fnrs[] = {FNR_A};
+	person_doc(doc, sizeof doc, refs, fnrs, 1, NULL);
+	struct seen seen;
+	memset(&seen, 0, sizeof seen);
+	struct report *r = run_doc(doc, 0, &seen);
+	ck_assert_int_eq(seen.persons, 0);
+	struct ref_msg f = {.rule = "R106"};
+	ck_assert(report_foreach(r, find_msg, &f));
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_str_eq(f.ref, masked);
+	char msgs[8192];
+	dump(r, msgs, sizeof msgs);
+	ck_assert_msg(!strstr(msgs, FNR_B + 6), "ID digits shown:\n%s", msgs);
+	report_free(r);
+
+	/* an orgnr carrying an ID: R307, the service loaded, the orgnr not */
+	char tj[512];
+	snprintf(tj, sizeof tj,
+		 "<Tjeneste type=\"21\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" "
+		 "start=\"2025-02-03\" orgnr=\"%s\"/>" ERN,
+		 FNR_B);
+	const char *r1[] = {"P1"};
+	person_doc(doc, sizeof doc, r1, fnrs, 1, tj);
+	memset(&seen, 0, sizeof seen);
+	r = run_doc(doc, 0, &seen);
+	ck_assert_int_eq(seen.persons, 1);
+	ck_assert_uint_eq(seen.n_tj[0], 1);
+	ck_assert_str_eq(seen.orgnr[0], "");
+	f = (struct ref_msg){.rule = "R307"};
+	ck_assert(report_foreach(r, find_msg, &f));
+	ck_assert_int_eq(f.n, 1);
+	ck_assert(strstr(f.value, "*****") != NULL);
+	report_free(r);
+
+	/* an invalid orgnr that is no ID is stored as written */
+	snprintf(tj, sizeof tj,
+		 "<Tjeneste type=\"21\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" "
+		 "start=\"2025-02-03\" orgnr=\"97463109X\"/>" ERN);
+	person_doc(doc, sizeof doc, r1, fnrs, 1, tj);
+	memset(&seen, 0, sizeof seen);
+	r = run_doc(doc, 0, &seen);
+	ck_assert_str_eq(seen.orgnr[0], "97463109X");
+	ck_assert_uint_eq(report_rule_count(r, "R307"), 1);
+	report_free(r);
+}
+END_TEST
+
 START_TEST(test_gzip)
 {
 	setup_ids();
@@ -996,6 +1169,8 @@ static Suite *validate_suite(void)
 	tcase_set_timeout(tc2, 60);
 	tcase_add_test(tc2, test_exclusion);
 	tcase_add_test(tc2, test_retract);
+	tcase_add_test(tc2, test_refs_as_written);
+	tcase_add_test(tc2, test_ref_and_orgnr_candidates);
 	tcase_add_test(tc2, test_gzip);
 	tcase_add_test(tc2, test_latin1);
 	tcase_add_test(tc2, test_hostile);

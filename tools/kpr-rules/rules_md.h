@@ -56,7 +56,12 @@ static void rules_md_write(FILE *out)
 	fprintf(out,
 		"Regelsett %s, %zu regler. Hver melding i tilbakemeldingen oppgir "
 		"regel, alvorlighetsgrad, `ref`, linjenummer, element og en forklaring. "
-		"Fødselsnummer vises aldri i klartekst, bare maskert (`010170*****`).\n\n",
+		"Fødselsnummer vises aldri i klartekst, bare maskert (`010170*****`): "
+		"i all fritekst (ref, verdier) maskeres sifrene etter det sjette i alt som "
+		"kan være et fødselsnummer (11 siffer på rad, eller 6 + 5 siffer med ett "
+		"mellomrom, - eller . mellom, med gyldige kontrollsiffer og dato); alt annet "
+		"vises nøyaktig slik det er skrevet. Id-er (innsendingens id, forrigeId) "
+		"vises alltid i sin helhet.\n\n",
 		KPR_RULESET_VERSION, rules_catalogue_len);
 
 	fputs("## Alvorlighetsgrader\n\n", out);

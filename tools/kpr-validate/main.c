@@ -86,8 +86,12 @@ static bool find_config(const char *rel, char *out, size_t outlen)
 	return false;
 }
 
+/* Norwegian time with its offset, as the server shows it (SPEC §6), whatever
+ * the machine's own zone is. */
 static void now_iso(char *buf, size_t n)
 {
+	setenv("TZ", "Europe/Oslo", 1);
+	tzset();
 	time_t t = time(NULL);
 	struct tm tm;
 	localtime_r(&t, &tm);
@@ -270,6 +274,8 @@ int main(int argc, char **argv)
 		m.fagsystem_versjon =
 		    res.header.fagsystem_versjon[0] ? res.header.fagsystem_versjon : NULL;
 		m.dry_run = true;
+		struct nid_options nid = {.test_mode = p.test_mode, .allow_2032 = p.allow_2032};
+		m.nid = &nid;
 		if (!feedback_write(stdout, fmt, &m, r) || fflush(stdout) != 0) {
 			fprintf(stderr, "kpr-validate: kan ikke skrive tilbakemeldingen: %s\n",
 				strerror(errno));

@@ -37,9 +37,7 @@ static enum db_tx_status requeue_tx(struct db *db, void *arg)
 	if (!r)
 		return DB_TX_FAIL;
 	PQclear(r);
-	char detail[80];
-	snprintf(detail, sizeof detail, "submission %s", rq->id);
-	return kprctl_audit(db, "reprocess", detail) ? DB_TX_OK : DB_TX_FAIL;
+	return kprctl_audit_submission(db, "reprocess", rq->id) ? DB_TX_OK : DB_TX_FAIL;
 }
 
 int kprctl_cmd_reprocess(int argc, char **argv)

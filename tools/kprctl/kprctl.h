@@ -28,9 +28,14 @@ struct db *kprctl_connect_vault(void) KPR_WUR;
 /* Appends an admin action to the hash-chained kpr.audit (actor = the OS
  * user running kprctl). False, with the reason printed, when it could not. */
 bool kprctl_audit(struct db *register_db, const char *action, const char *detail) KPR_WUR;
+/* The same for an action on one submission: its id goes into the audit's
+ * own uuid column, never into free text (an id may hold 11 digits in a row). */
+bool kprctl_audit_submission(struct db *register_db, const char *action,
+			     const char *submission_id) KPR_WUR;
 
 int kprctl_cmd_db(int argc, char **argv);
 int kprctl_cmd_reprocess(int argc, char **argv);
+int kprctl_cmd_verify(int argc, char **argv);
 int kprctl_cmd_token(int argc, char **argv);
 int kprctl_cmd_ref(int argc, char **argv);
 int kprctl_cmd_config(int argc, char **argv);

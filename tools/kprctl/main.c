@@ -40,6 +40,8 @@ static void usage(FILE *out)
 		"  reserve | unreserve (--fnr F | --pseudonym P) --case C [--reason R]\n"
 		"                          reservation against disclosure, audited\n"
 		"  audit verify | list     check the audit hash chains; show audit rows\n"
+		"  verify (ID | --all)     the register equals status and feedback, holds no\n"
+		"                          national ID, and every pseudonym has its vault entry\n"
 		"\n"
 		"Admin connections: --register-dsn / $KPR_REGISTER_ADMIN_DSN and\n"
 		"--vault-dsn / $KPR_VAULT_ADMIN_DSN (passwords via PGPASSFILE).\n");
@@ -86,6 +88,20 @@ static struct db *connect_owner(const char *dsn, const char *what)
 struct db *kprctl_connect_register(void)
 {
 	return connect_owner(kprctl.register_dsn, "register");
+}
+
+bool kprctl_audit_submission(struct db *db, const char *action, const char *submission_id)
+{
+	static const struct db_stmt st = {"kprctl_audit_sub",
+					  "SELECT kpr.audit_admin($1, $2, NULL, $3::uuid)", 3};
+	const char *p[] = {action, kprctl.actor, submission_id};
+	PGresult *r = db_exec(db, &st, p, NULL);
+	if (!r) {
+		fprintf(stderr, "kprctl: cannot write the audit row: %s\n", db_last_error(db));
+		return false;
+	}
+	PQclear(r);
+	return true;
 }
 
 bool kprctl_audit(struct db *db, const char *action, const char *detail)
@@ -167,6 +183,8 @@ int main(int argc, char **argv)
 		return kprctl_cmd_unreserve(sub_argc, sub_argv);
 	if (!strcmp(cmd, "audit"))
 		return kprctl_cmd_audit(sub_argc, sub_argv);
+	if (!strcmp(cmd, "verify"))
+		return kprctl_cmd_verify(sub_argc, sub_argv);
 #ifdef HAVE_KEYS
 	if (!strcmp(cmd, "keys"))
 		return kprctl_cmd_keys(sub_argc, sub_argv);

@@ -30,7 +30,7 @@
 #include "db.h"
 #include "log.h"
 
-#define TS(x)        "to_char(" x " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define TS(x)        "kpr.oslo_time(" x ")"
 #define OSLO_DATE(x) "(" x " AT TIME ZONE 'Europe/Oslo')::date"
 
 /* One row per expected municipality, in kommunenummer order. */
