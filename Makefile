@@ -70,8 +70,12 @@ run: deps
 unit: all
 	@tests/run-unit $(BUILD)
 
-integration: all
-	@tests/run-integration $(BUILD)
+# the integration tests alone on their own throwaway stack; TESTS="intake tls"
+# picks some of them
+integration:
+	@KPR_WITH_BROWSER=1 tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@tests/run-integration $(BUILD) $(TESTS)
 
 # One throwaway PostgreSQL cluster serves the whole run: unit suites that
 # need a database and the end-to-end tests against a real kprd over HTTPS.

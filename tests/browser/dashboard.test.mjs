@@ -8,7 +8,13 @@
 // Prints "ok"/"FAIL" lines and a closing "N passed, N failed"; exit 1 on failure.
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { setDefaultAutoSelectFamily } from 'node:net';
 import { join } from 'node:path';
+
+// localhost is ::1 and 127.0.0.1 on Debian, and kprd listens on IPv4: try
+// each address in turn as curl and the browser do (Node 20's default; Debian
+// 12's Node 18 would try ::1 alone and fail)
+setDefaultAutoSelectFamily(true);
 
 const URL0 = process.env.KPR_URL;
 const TOKEN = process.env.KPR_STAFF_TOKEN;
@@ -38,6 +44,7 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps'],
   timeout: 30000,
 });
+console.log(`  chromium ${browser.version()}, node ${process.version}`);
 try {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true, acceptDownloads: true, locale: 'nb-NO', timezoneId: 'Europe/Oslo',

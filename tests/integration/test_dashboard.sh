@@ -6,7 +6,9 @@
 # reminder list, sign out, and no request leaving localhost.
 # Screenshots go to $KPR_ARTIFACTS (tests/artifacts/).
 # playwright-core is installed from tests/browser/package-lock.json with
-# `npm ci` when node_modules is missing; no browser is downloaded.
+# `npm ci` when node_modules is missing or holds another version; no browser
+# is downloaded. playwright-core 1.61 is the newest that runs on Debian 12's
+# Node.js 18.
 . "$(dirname "$0")/../lib/common.sh"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,8 +48,13 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM:-}" ]; then
   not_ok "chromium not installed (/usr/bin/chromium; apt-get install chromium)"
   finish; exit 1
 fi
-if [ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
-  echo "  installing playwright-core (npm ci --prefix tests/browser)"
+# node_modules is git-ignored: install when it is missing or was made from
+# another lockfile (a checkout that moved to a new playwright-core)
+jget() { python3 -c 'import json, sys; print(eval(sys.argv[2], {"d": json.load(open(sys.argv[1]))}))' "$@" 2>/dev/null; }
+want=$(jget "$ROOT/tests/browser/package-lock.json" 'd["packages"]["node_modules/playwright-core"]["version"]')
+have=$(jget "$ROOT/tests/browser/node_modules/playwright-core/package.json" 'd["version"]')
+if [ -z "$have" ] || [ "$have" != "$want" ]; then
+  echo "  installing playwright-core $want (npm ci --prefix tests/browser)"
   if ! npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --loglevel=error >"$WORK/npm.log" 2>&1; then
     sed 's/^/    /' "$WORK/npm.log" | tail -15
     not_ok "npm ci --prefix tests/browser failed: is the npm registry reachable?"
