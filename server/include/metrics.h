@@ -15,6 +15,9 @@ void metrics_http_request(const char *route, unsigned status, bool completed);
 void metrics_add(const char *name, unsigned long long delta);
 void metrics_observe_job_seconds(double seconds);
 void metrics_count_rule(const char *rule, const char *severity, unsigned long long n);
+/* One submission processed to its final status ("accepted", "rejected",
+ * "failed", ...): kpr_submissions_total{status="..."}. */
+void metrics_count_submission(const char *status);
 /* A counter with labels, e.g. ("kpr_db_errors_total", "db=\"vault\""): label
  * values must come from fixed sets (route names, statuses, rule ids). */
 void metrics_add_labeled(const char *name, const char *labels, unsigned long long delta);
@@ -27,7 +30,8 @@ void metrics_db_reconnect(const char *db);
  * module (the database gauges of the /metrics handler). */
 void metrics_write_family(FILE *out, const char *name, const char *type, const char *help);
 
-/* Writes every process counter in the exposition format. */
+/* Writes every process counter, and the standard process_* gauges (memory,
+ * CPU, descriptors, start time), in the exposition format. */
 void metrics_render(FILE *out);
 
 #endif

@@ -731,9 +731,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		rlog_warn(sub_id, "cannot remove processed spool file: %s", strerror(errno));
 	count_rules(j.report);
 	metrics_add("kpr_records_processed_total", s->registrations);
-	char sc[64];
-	snprintf(sc, sizeof sc, "kpr_submissions_%s_total", fc.status);
-	metrics_add(sc, 1);
+	metrics_count_submission(fc.status);
 	double total = now_s() - t0;
 	metrics_observe_job_seconds(total);
 	rlog_info(sub_id,

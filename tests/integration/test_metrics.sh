@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # GET /metrics: valid Prometheus text exposition (checked by a small parser
-# below), HELP and TYPE for every family, and counters that move by exactly
+# below, and by promtool check metrics, which also lints the names: a
+# missing promtool is a failure), HELP and TYPE for every family, the
+# standard process_* gauges agreeing with ps and /proc, and counters that move by exactly
 # what a known run does: one clean file accepted, the same file sent with
 # another municipality's token (F003, rejected), a dry run with injected
 # errors (validated), one feedback download. The database gauges
@@ -130,6 +132,15 @@ wait_queue_empty
 scrape "$WORK/m0.prom"
 req GET /metrics
 check "metrics: 200 without a token" [ "$HTTP_STATUS" = 200 ]
+promtool_ok() { # file: promtool check metrics says nothing and exits 0
+  local out
+  if ! command -v promtool >/dev/null; then
+    echo "  promtool not found (tools/install-deps installs the prometheus package)"; return 1
+  fi
+  out=$(promtool check metrics < "$1" 2>&1) || { echo "$out" | sed 's/^/  /'; return 1; }
+  [ -z "$out" ] || { echo "$out" | sed 's/^/  /'; return 1; }
+}
+check "promtool check metrics: first scrape clean" promtool_ok "$WORK/m0.prom"
 check "metrics: content type text/plain version=0.0.4" matches "$(header Content-Type)" '^text/plain; version=0\.0\.4'
 
 # two municipalities nobody has used yet (from the end of the missing list)
@@ -161,12 +172,27 @@ for s in "$S1" "$S2" "$S3"; do
 done
 wait_queue_empty
 scrape "$WORK/m1.prom"
+check "promtool check metrics: scrape after the run clean" promtool_ok "$WORK/m1.prom"
+# what the kernel says about kprd, for the process_* gauges
+KPID=$(kprd_pid)
+RSS_KB=$(ps -o rss= -p "$KPID" | tr -d ' ')
+NOFILE=$(awk '/^Max open files/ {print $4}' "/proc/$KPID/limits")
+NFD=$(ls "/proc/$KPID/fd" | wc -l)
+# the pid file is written as kprd is launched (wall clock; ps's elapsed time
+# counts from boot and drifts from it on a VM)
+STARTED=$(stat -c %Y "$KPR_VAR/kprd.pid")
+SPOOL=$(sed -n 's/^spool_dir *= *//p' "$KPR_CONFIG"); case "$SPOOL" in /*) ;; *) SPOOL=$(dirname "$KPR_CONFIG")/$SPOOL ;; esac
+AVAIL=$(df -B1 --output=avail "$SPOOL" | tail -1 | tr -d ' ')
+# the configured limits, or their defaults (config/kprd.conf.example)
+QLIMIT=$(sed -n 's/^queue_limit *= *//p' "$KPR_CONFIG"); QLIMIT=${QLIMIT:-2000}
+MINFREE=$(sed -n 's/^spool_min_free_bytes *= *//p' "$KPR_CONFIG"); MINFREE=${MINFREE:-1073741824}
 BYTES=$(( $(stat -c %s "$WORK/ok/$M1-2025.xml") * 2 + $(stat -c %s "$WORK/bad/$M1-2025.xml") ))
 
-pychecks "$WORK" "$S1" "$S2" "$S3" "$BYTES" "$T1" "$T2" "$KPR_STAFF_TOKEN" <<'EOF'
+pychecks "$WORK" "$S1" "$S2" "$S3" "$BYTES" "$RSS_KB" "$NOFILE" "$NFD" "$STARTED" "$AVAIL" \
+  "$QLIMIT" "$MINFREE" "$T1" "$T2" "$KPR_STAFF_TOKEN" <<'EOF'
 import json, re, sys
-W, S1, S2, S3, BYTES = sys.argv[1:6]
-tokens = sys.argv[6:]
+W, S1, S2, S3, BYTES, RSS_KB, NOFILE, NFD, STARTED, AVAIL, QLIMIT, MINFREE = sys.argv[1:13]
+tokens = sys.argv[13:]
 sys.path.insert(0, W)
 from promparse import parse, value, total
 def check(desc, cond):
@@ -180,11 +206,17 @@ check("first scrape is valid exposition format", not e0)
 check("second scrape is valid exposition format", not e1)
 need = {"kpr_uploads_total": "counter", "kpr_upload_bytes_total": "counter",
         "kpr_records_processed_total": "counter", "kpr_feedback_downloads_total": "counter",
-        "kpr_submissions_accepted_total": "counter", "kpr_submissions_rejected_total": "counter",
+        "kpr_submissions_total": "counter",
         "kpr_validation_messages_total": "counter", "kpr_http_requests_total": "counter",
         "kpr_db_errors_total": "counter", "kpr_db_reconnects_total": "counter",
         "kpr_job_duration_seconds": "histogram", "kpr_submissions": "gauge",
-        "kpr_queue_depth": "gauge", "kpr_queue_jobs": "gauge", "kpr_database_up": "gauge"}
+        "kpr_queue_depth": "gauge", "kpr_queue_jobs": "gauge", "kpr_database_up": "gauge",
+        "kpr_queue_oldest_job_seconds": "gauge", "kpr_queue_jobs_retrying": "gauge",
+        "kpr_queue_limit": "gauge", "kpr_submissions_without_feedback": "gauge",
+        "kpr_spool_free_bytes": "gauge", "kpr_spool_min_free_bytes": "gauge",
+        "process_start_time_seconds": "gauge", "process_cpu_seconds_total": "counter",
+        "process_resident_memory_bytes": "gauge", "process_virtual_memory_bytes": "gauge",
+        "process_open_fds": "gauge", "process_max_fds": "gauge"}
 bad = {k: ty1.get(k) for k, v in need.items() if ty1.get(k) != v}
 check(f"every family announced with its type {bad or ''}", not bad)
 d = lambda name, **l: value(m1, name, **l) - value(m0, name, **l)
@@ -193,9 +225,18 @@ check(f"kpr_uploads_total +3 ({d('kpr_uploads_total'):g})", d("kpr_uploads_total
 check(f"kpr_upload_bytes_total +{BYTES} ({d('kpr_upload_bytes_total'):g})", d("kpr_upload_bytes_total") == int(BYTES))
 regs = sum(sub[s]["counts"]["registrations"] or 0 for s in (S1, S2, S3))
 check(f"kpr_records_processed_total +{regs} ({d('kpr_records_processed_total'):g})", d("kpr_records_processed_total") == regs)
-check("kpr_submissions_accepted_total +1", d("kpr_submissions_accepted_total") == 1)
-check("kpr_submissions_rejected_total +1", d("kpr_submissions_rejected_total") == 1)
-check("kpr_submissions_validated_total +1", d("kpr_submissions_validated_total") == 1)
+check("kpr_submissions_total{status=accepted} +1", d("kpr_submissions_total", status="accepted") == 1)
+check("kpr_submissions_total{status=rejected} +1", d("kpr_submissions_total", status="rejected") == 1)
+check("kpr_submissions_total{status=validated} +1", d("kpr_submissions_total", status="validated") == 1)
+check("kpr_submissions_total +3 over every status",
+      total(m1, "kpr_submissions_total") - total(m0, "kpr_submissions_total") == 3)
+check("kpr_submissions_total: every final status shown from the start",
+      all(("kpr_submissions_total", frozenset({("status", s)})) in m0 for s in
+          ("accepted", "accepted_with_errors", "rejected", "validated", "failed")))
+check("no per-status counter names left (kpr_submissions_<status>_total)",
+      not any(re.fullmatch(r"kpr_submissions_\w+_total", n) for n in ty1))
+check("kpr_process_start_time_seconds renamed to process_start_time_seconds",
+      "kpr_process_start_time_seconds" not in ty1)
 check("kpr_feedback_downloads_total +1", d("kpr_feedback_downloads_total") == 1)
 check("kpr_job_duration_seconds_count +3", d("kpr_job_duration_seconds_count") == 3)
 check("kpr_job_duration_seconds_sum grew", d("kpr_job_duration_seconds_sum") > 0)
@@ -213,12 +254,36 @@ check("DB gauge: accepted +1", d("kpr_submissions", status="accepted") == 1)
 check("DB gauge: rejected +1", d("kpr_submissions", status="rejected") == 1)
 check("DB gauge: validated +1", d("kpr_submissions", status="validated") == 1)
 check("DB gauge: every status shown", all(("kpr_submissions", frozenset({("status", s)})) in m1 for s in
-      ("received", "processing", "accepted", "accepted_with_errors", "rejected", "superseded", "validated")))
+      ("received", "processing", "accepted", "accepted_with_errors", "rejected", "superseded", "validated",
+       "failed")))
 check("queue depth 0 after the run", value(m1, "kpr_queue_depth") == 0 and
       value(m1, "kpr_queue_jobs", state="queued") == 0)
 check("database up", value(m1, "kpr_database_up") == 1)
+check("no job retrying after the run", value(m1, "kpr_queue_jobs_retrying") == 0)
+check("the run's submissions all have feedback", d("kpr_submissions_without_feedback") == 0)
+check(f"kpr_queue_limit is intake.queue_limit ({QLIMIT})", value(m1, "kpr_queue_limit") == int(QLIMIT))
+check(f"kpr_spool_min_free_bytes is intake.spool_min_free_bytes ({MINFREE})",
+      value(m1, "kpr_spool_min_free_bytes") == int(MINFREE))
+fb = value(m1, "kpr_spool_free_bytes")
+check(f"kpr_spool_free_bytes {fb:.0f} near df's {AVAIL} (the file system is shared)",
+      fb > 0 and abs(fb - int(AVAIL)) <= max(0.05 * int(AVAIL), 512 << 20))
+rss = value(m1, "process_resident_memory_bytes")
+check(f"process_resident_memory_bytes {rss:.0f} within 25% of ps ({int(RSS_KB) * 1024})",
+      abs(rss - int(RSS_KB) * 1024) <= 0.25 * int(RSS_KB) * 1024)
+check("process_virtual_memory_bytes >= resident", value(m1, "process_virtual_memory_bytes") >= rss > 0)
+check(f"process_max_fds = the soft limit ({NOFILE})",
+      value(m1, "process_max_fds") == (float("inf") if NOFILE == "unlimited" else float(NOFILE)))
+fds = value(m1, "process_open_fds")
+check(f"process_open_fds {fds:g} near /proc's count ({NFD})", 0 < fds and abs(fds - int(NFD)) <= 8)
+st = value(m1, "process_start_time_seconds")
+check(f"process_start_time_seconds {st:.0f} is when kprd was launched (pid file {STARTED})",
+      abs(st - int(STARTED)) <= 30)
+check("process_cpu_seconds_total positive and never going back",
+      value(m1, "process_cpu_seconds_total") >= value(m0, "process_cpu_seconds_total") > 0)
 check("no token in the metrics", not any(t and t in t1 for t in tokens))
-check("no 11-digit number (national ID) in the metrics", not re.search(r"(?<!\d)\d{11}(?!\d)", t1.replace(".", " ")))
+# sizes in bytes may have 11 digits (84 GB free); every other value and every label is searched
+noid = "\n".join(re.sub(r"^(\w+_bytes(?:_total)?(?:\{.*\})?) \S+$", r"\1", l) for l in t1.split("\n"))
+check("no 11-digit number (national ID) in the metrics", not re.search(r"(?<!\d)\d{11}(?!\d)", noid.replace(".", " ")))
 check("label values only from fixed sets (no ref, no id)",
       not re.search(r'[0-9a-f]{8}-[0-9a-f]{4}-', t1))
 EOF

@@ -1,17 +1,21 @@
 /*
  * metrics_get.c — GET /metrics in the Prometheus text exposition format:
- * the process counters (metrics.c) and the gauges that live in the
- * database — submissions by status and the job queue — read on a dbpool
- * thread. When the database does not answer, the process counters are
- * still served, with kpr_database_up 0.
+ * the process counters (metrics.c), the spool and queue limits from the
+ * configuration with the spool's free space, and the gauges that live in
+ * the database — submissions by status, submissions without feedback and
+ * the job queue — read on a dbpool thread. When the database does not
+ * answer, the rest is still served, with kpr_database_up 0. The alerting
+ * rules in deploy/prometheus/ use these names.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "config.h"
 #include "db.h"
 #include "metrics.h"
+#include "spool.h"
 
 static const struct db_stmt st_gauges = {
     "metrics_gauges",
@@ -19,11 +23,20 @@ static const struct db_stmt st_gauges = {
     " UNION ALL SELECT 'job', state, count(*)::float8 FROM kpr.job WHERE state <> 'done'"
     "  GROUP BY state"
     " UNION ALL SELECT 'oldest', '', coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
-    "  FROM kpr.job WHERE state <> 'done'",
+    "  FROM kpr.job WHERE state <> 'done'"
+    /* a claim adds an attempt and a database outage gives it back, so a
+     * queued job with one, or a running one with two, has failed before */
+    " UNION ALL SELECT 'retrying', '', count(*)::float8 FROM kpr.job WHERE state <> 'done'"
+    "  AND attempts > CASE WHEN state = 'running' THEN 1 ELSE 0 END"
+    /* SPEC §6: every processed submission has feedback; a failed one is the
+     * server's fault and has none by design */
+    " UNION ALL SELECT 'no_feedback', '', count(*)::float8 FROM kpr.submission"
+    "  WHERE NOT feedback_ready AND status NOT IN ('received', 'processing', 'failed')",
     0};
 
-static const char *const statuses[] = {"received", "processing", "accepted", "accepted_with_errors",
-				       "rejected", "superseded", "validated"};
+static const char *const statuses[] = {
+    "received", "processing", "accepted",  "accepted_with_errors",
+    "rejected", "superseded", "validated", "failed"};
 static const char *const job_states[] = {"queued", "running"};
 
 static double lookup(PGresult *r, const char *kind, const char *key)
@@ -61,6 +74,36 @@ static void render_db(FILE *f, PGresult *r)
 	    f, "kpr_queue_oldest_job_seconds", "gauge",
 	    "Age of the oldest job not yet done, in seconds (0: the queue is empty).");
 	fprintf(f, "kpr_queue_oldest_job_seconds %.3f\n", lookup(r, "oldest", ""));
+	metrics_write_family(f, "kpr_queue_jobs_retrying", "gauge",
+			     "Jobs not yet done that have failed at least once and wait for or run "
+			     "another attempt (a job is given up after 5).");
+	fprintf(f, "kpr_queue_jobs_retrying %.0f\n", lookup(r, "retrying", ""));
+	metrics_write_family(f, "kpr_submissions_without_feedback", "gauge",
+			     "Processed submissions (any status but received, processing and "
+			     "failed) whose feedback files were never written.");
+	fprintf(f, "kpr_submissions_without_feedback %.0f\n", lookup(r, "no_feedback", ""));
+}
+
+/* What the configuration allows, beside what is used: uploads get 503 at
+ * the queue limit and 507 under the spool's free-space floor. */
+static void render_limits(FILE *f, const struct kpr_config *cfg)
+{
+	config_read_lock();
+	int queue_limit = cfg->queue_limit;
+	long long min_free = cfg->spool_min_free_bytes;
+	config_read_unlock();
+	long long free_b = spool_free_bytes(cfg->spool_dir); /* spool_dir needs a restart */
+	metrics_write_family(f, "kpr_queue_limit", "gauge",
+			     "intake.queue_limit: at this queue depth uploads get 503 queue_full.");
+	fprintf(f, "kpr_queue_limit %d\n", queue_limit);
+	if (free_b >= 0) {
+		metrics_write_family(f, "kpr_spool_free_bytes", "gauge",
+				     "Free space on the spool file system for kprd, in bytes.");
+		fprintf(f, "kpr_spool_free_bytes %lld\n", free_b);
+	}
+	metrics_write_family(f, "kpr_spool_min_free_bytes", "gauge",
+			     "intake.spool_min_free_bytes: below this free space uploads get 507.");
+	fprintf(f, "kpr_spool_min_free_bytes %lld\n", min_free);
 }
 
 static void metrics_db(struct http_request *rq, struct db *db)
@@ -75,6 +118,7 @@ static void metrics_db(struct http_request *rq, struct db *db)
 		return;
 	}
 	metrics_render(f);
+	render_limits(f, rq->app->cfg);
 	render_db(f, r);
 	PQclear(r);
 	fclose(f);
