@@ -53,6 +53,7 @@ enum MHD_Result api_feedback_get(struct http_request *rq, const char *upload, si
 enum MHD_Result api_progress_get(struct http_request *rq, const char *upload, size_t *upload_size);
 enum MHD_Result api_progress_missing_csv(struct http_request *rq, const char *upload,
 					 size_t *upload_size);
+enum MHD_Result api_openapi_get(struct http_request *rq, const char *upload, size_t *upload_size);
 enum MHD_Result api_static_index(struct http_request *rq, const char *upload, size_t *upload_size);
 enum MHD_Result api_static_get(struct http_request *rq, const char *upload, size_t *upload_size);
 

@@ -20,15 +20,34 @@ finish() {
   [ "$T_FAIL" -eq 0 ]
 }
 
-# curl with the dev CA: sets $BODY and $HTTP_STATUS; headers in $HTTP_HEADERS
+# curl with the dev CA: sets $BODY and $HTTP_STATUS; headers in $HTTP_HEADERS.
+# Every exchange is also recorded to $KPR_EXCHANGES (one .meta/.headers/.body
+# triple each, with the test and line that made it); run-all checks them all
+# against docs/openapi.yaml at the end (tests/openapi/run conformance), so a
+# response the document does not describe fails the suite.
 HTTP_HEADERS=$(mktemp)
 trap 'rm -f "$HTTP_HEADERS"' EXIT
+KPR_EXCHANGES=${KPR_EXCHANGES:-${KPR_VAR:-${KPR_CONFIG%/*}}/openapi-exchanges} # the stack's state directory
+T_EXCHANGES=0
 req() { # method path [curl args...]
   local m=$1 p=$2 out; shift 2
   out=$(curl -sS --cacert "$KPR_CACERT" -X "$m" -D "$HTTP_HEADERS" -w '\n%{http_code}' "$@" "$KPR_URL$p")
   HTTP_STATUS=${out##*$'\n'}
   BODY=${out%$'\n'*}
   [ "$BODY" != "$out" ] || BODY=""
+  record_exchange "$m" "$p"
+}
+record_exchange() { # method path: the exchange req() just made
+  local f i where=""
+  for ((i = 2; i < ${#BASH_SOURCE[@]}; i++)); do # the callers, innermost first
+    where+="${where:+ < }${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]}"
+  done
+  T_EXCHANGES=$((T_EXCHANGES + 1))
+  [ -d "$KPR_EXCHANGES" ] || mkdir -p "$KPR_EXCHANGES" || return 0
+  f=$KPR_EXCHANGES/$T_NAME.$BASHPID.$T_EXCHANGES.${EPOCHREALTIME/./}
+  printf '%s' "$BODY" > "$f.body"
+  cp "$HTTP_HEADERS" "$f.headers"
+  printf '%s\n%s\n%s\n%s\n%s\n' "$1" "$2" "$HTTP_STATUS" "$T_NAME" "$where" > "$f.meta"
 }
 header() { grep -i "^$1:" "$HTTP_HEADERS" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
 json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$1"; }

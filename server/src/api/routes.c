@@ -1,7 +1,8 @@
 /*
  * routes.c — every endpoint kprd serves. The table is the API at a glance;
  * the first matching pattern wins, a path that matches with another method
- * gets 405.
+ * gets 405. docs/openapi.yaml documents every entry (operationId = name,
+ * x-kpr-auth = auth); tests/openapi checks that the two agree.
  */
 #include "api.h"
 
@@ -17,6 +18,8 @@ const struct http_route api_routes[] = {
     {"GET", "/api/v1/progress", api_progress_get, HTTP_AUTH_STAFF, "progress_get"},
     {"GET", "/api/v1/progress/missing.csv", api_progress_missing_csv, HTTP_AUTH_STAFF,
      "progress_missing_csv"},
+    /* the API's OpenAPI document (docs/openapi.yaml), built into kprd */
+    {"GET", "/api/v1/openapi.yaml", api_openapi_get, HTTP_AUTH_NONE, "openapi"},
     /* the dashboard: static files that hold no data (the data comes from the API with a token) */
     {"GET", "/", api_static_index, HTTP_AUTH_NONE, "dashboard"},
     {"GET", "/static/{}", api_static_get, HTTP_AUTH_NONE, "static"},
