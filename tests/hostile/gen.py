@@ -9,9 +9,12 @@ written streamed to stdout (nothing large is ever held in memory here).
   gen.py gzbomb  KOMMUNE GIB       gzip (multi-member) expanding to GIB gibibytes
   gen.py zeros   MIB               MIB mebibytes of junk (oversized bodies)
 
-Each file carries a fresh Innsending id, so no upload is taken for an
-earlier one (idempotency answers 200 for a repeated id).
+The output is the same on every call, except the Innsending id: made from
+the kind of file, the municipality and $HOSTILE_RUN (the test's run number
+on the stack, default 1), so each run's files are new to the stack
+(idempotency answers 200 for a repeated id) and still reproducible.
 """
+import os
 import sys
 import uuid
 import zlib
@@ -19,13 +22,18 @@ import zlib
 MIB = 1 << 20
 
 
+KIND = ""
+
+
 def head(kommune, doctype=""):
+    iid = uuid.uuid5(uuid.NAMESPACE_URL, "kpr-hostile:%s:%s:%s"
+                     % (KIND, kommune, os.environ.get("HOSTILE_RUN", "1")))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n%s'
         '<Innsending xmlns="urn:no:kpr:innsending:1" versjon="1.0" id="%s" '
         'opprettet="2026-01-07T14:35:12+01:00" aargang="2025">\n'
         '  <Avsender kommunenummer="%s" fagsystem="Hostile" fagsystemVersjon="1"/>\n'
-        % (doctype, uuid.uuid4(), kommune)
+        % (doctype, iid, kommune)
     )
 
 
@@ -97,7 +105,8 @@ def zeros(mib):
 
 
 def main(argv):
-    what = argv[1] if len(argv) > 1 else ""
+    global KIND
+    what = KIND = argv[1] if len(argv) > 1 else ""
     if what == "laughs":
         laughs(argv[2])
     elif what == "xxe":

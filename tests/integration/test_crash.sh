@@ -11,7 +11,6 @@ KOMMUNE=4601 # Bergen: no other test uploads for it
 TOKEN=$("$BUILD/kprctl" token issue --kommune $KOMMUNE --name test-crash 2>/dev/null)
 wait_token "$TOKEN"
 A=$(auth "$TOKEN")
-S=$(( (RANDOM << 8) + ($$ & 255) ))
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
 status_of() { sql "SELECT status FROM kpr.submission WHERE id = '$1'"; }
 wait_final() { # id, seconds
@@ -26,8 +25,9 @@ upload() { # file -> id (empty on failure)
 }
 
 # 1. kill -9 during an upload: nothing is recorded, nothing half-stored
-"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 30000 --seed $((S + 1)) --out "$W/big" >/dev/null
+gen 101 --kommune $KOMMUNE --persons 30000 --out "$W/big"
 BIG=$W/big/$KOMMUNE-2025.xml
+fresh "$BIG"
 before=$(sql "SELECT count(*) FROM kpr.submission WHERE kommunenummer = '$KOMMUNE'")
 curl -sS --cacert "$KPR_CACERT" -H "$A" -H "Content-Type: application/xml" --limit-rate 500k \
   --data-binary @"$BIG" "$KPR_URL/api/v1/submissions" >/dev/null 2>&1 &
@@ -45,8 +45,9 @@ rm -f $partial
 check "kprd starts again" start_kprd
 
 # 2. kill -9 right after the 202: the submission is processed after restart
-"$BUILD/kpr-gen" --kommune $KOMMUNE --persons 400 --seed $((S + 2)) --out "$W/f2" >/dev/null
+gen 102 --kommune $KOMMUNE --persons 400 --out "$W/f2"
 F2=$W/f2/$KOMMUNE-2025.xml
+fresh "$F2"
 ID2=$(upload "$F2")
 kill9_kprd
 check "the 202'ed file is on disk or already processed" bash -c "[ -f '$KPR_VAR/spool/$ID2.xml' ] || [ '$(status_of "$ID2")' != received ]"
@@ -74,7 +75,8 @@ check "the job ran twice (one crash) and is done" [ "$(sql "SELECT state || ':' 
 # 4. PostgreSQL restarts under load: workers reconnect and finish everything
 ids=()
 for i in 1 2 3 4; do
-  "$BUILD/kpr-gen" --kommune $KOMMUNE --persons 800 --seed $((S + 10 + i)) --out "$W/l$i" >/dev/null
+  gen $((110 + i)) --kommune $KOMMUNE --persons 800 --out "$W/l$i"
+  fresh "$W/l$i/$KOMMUNE-2025.xml"
   ids+=("$(upload "$W/l$i/$KOMMUNE-2025.xml")")
 done
 PGDATA=$(psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "SHOW data_directory")

@@ -71,9 +71,11 @@ avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501",
 m = [k["kommunenummer"] for k in d["kommuner"] if k["state"] == "missing" and k["kommunenummer"] not in avoid]
 print(m[-10], m[-11])' "$WORK/p.json")
 echo "  using $ACC (accepted) and $REJ (rejected)"
-"$BUILD/kpr-gen" --kommune "$ACC" --persons 15 --seed 31 --out "$WORK/gen" >/dev/null
+gen 31 --kommune "$ACC" --persons 15 --out "$WORK/gen"
 TA=$(tools/kpr-dev token "$ACC" 2>/dev/null); TR=$(tools/kpr-dev token "$REJ" 2>/dev/null)
-wait_token "$TA" && wait_token "$TR"
+check "tokens accepted" wait_token "$TA"
+wait_token "$TR"
+# ACC's file from ACC's token (accepted) and from REJ's (rejected, F003)
 for t in "$TA" "$TR"; do
   id=$(curl -sS --cacert "$KPR_CACERT" -H "$(auth "$t")" -H "Content-Type: application/xml" \
     --data-binary @"$WORK/gen/$ACC-2025.xml" "$KPR_URL/api/v1/submissions" | json 'd["id"]')
@@ -81,7 +83,8 @@ for t in "$TA" "$TR"; do
     st=$(curl -sS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/submissions/$id" | json 'd["status"]')
     case "$st" in received|processing) sleep 0.2 ;; *) break ;; esac
   done
-  echo "  $id: $st"
+  if [ "$t" = "$TA" ]; then check "$ACC's file: accepted ($st)" [ "$st" = accepted ]
+  else check "the same file from $REJ: rejected ($st)" [ "$st" = rejected ]; fi
 done
 
 rm -f "$KPR_ARTIFACTS"/dashboard*.png

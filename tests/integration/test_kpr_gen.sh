@@ -2,8 +2,9 @@
 # test_kpr_gen.sh — the synthetic submission generator (SPEC §8, kpr-gen):
 # determinism, sizing of all 357 municipalities, the manifest against a
 # recount of the files, the XSD, no national ID in stdout or the manifest,
-# and — when BUILD/kpr-validate exists — that a clean file passes and an
-# injected file reports exactly the injected rules at the injected refs.
+# and that BUILD/kpr-validate passes a clean file and reports exactly the
+# injected rules at the injected refs. xmllint and kpr-validate are required:
+# make check installs and builds them, so a missing one is a failure.
 # Run from the repo root; BUILD is the build directory (default: build).
 # Needs no database or server; takes a few seconds.
 set -uo pipefail
@@ -18,9 +19,8 @@ not_ok() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL $*"; }
 check() { # description, command...
 	local d=$1
 	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
+	if "$@"; then ok "$d"; else not_ok "$d"; return 1; fi
 }
-skip() { echo "  skip $*"; }
 
 if [ ! -x "$gen" ]; then
 	echo "test_kpr_gen: $gen not built" >&2
@@ -28,6 +28,11 @@ if [ ! -x "$gen" ]; then
 fi
 # the system interpreter when there is one: version-manager shims cost ~1 s a start
 PY=$(command -v /usr/bin/python3 || command -v python3) || { echo "test_kpr_gen: needs python3" >&2; exit 1; }
+have_xmllint() { xmllint --version >/dev/null 2>&1; }
+check "xmllint installed (tools/install-deps: libxml2-utils)" have_xmllint
+validator_built() { [ -x "$validate" ] && "$validate" --help 2>&1 | grep -q -- '--test-mode'; }
+check "$validate built, with --test-mode" validator_built
+check "$xsd present" [ -f "$xsd" ]
 tmp=$(mktemp -d /tmp/kpr-gen-test-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -99,9 +104,7 @@ xpath_count() { # independent of the layout: every element below a Person
 	got=$(xmllint --xpath 'count(//*[local-name()="Person"]//*)' "$f")
 	[ "$want" = "$got" ]
 }
-if command -v xmllint >/dev/null; then
-	check "registrations = elements inside Person (xmllint)" xpath_count
-fi
+check "registrations = elements inside Person (xmllint)" xpath_count
 
 # ---- all 357 municipalities, sized by population ----------------------
 "$gen" --all --scale 0.02 --seed 7 --out "$tmp/all" >"$tmp/all.out" 2>&1
@@ -124,13 +127,9 @@ check "--all: >= 28 registrations per person" \
 	[ $(($(field "$tmp/all.flat" registrations) / $(field "$tmp/all.flat" persons))) -ge 28 ]
 
 # ---- structure ---------------------------------------------------------
-if [ -f "$xsd" ] && command -v xmllint >/dev/null; then
-	xsd_ok() { xmllint --noout --schema "$xsd" "$@" 2>"$tmp/xsd.err" || { grep -v ' validates$' "$tmp/xsd.err" | head -5 >&2; false; }; }
-	check "all 357 files valid against $xsd" xsd_ok "$tmp"/all/*.xml
-	check "the 4 larger files valid against $xsd" xsd_ok "$tmp"/a/*.xml
-else
-	skip "XSD check: $xsd or xmllint missing"
-fi
+xsd_ok() { xmllint --noout --schema "$xsd" "$@" 2>"$tmp/xsd.err" || { grep -v ' validates$' "$tmp/xsd.err" | head -5 >&2; false; }; }
+check "all 357 files valid against $xsd" xsd_ok "$tmp"/all/*.xml
+check "the 4 larger files valid against $xsd" xsd_ok "$tmp"/a/*.xml
 
 # ---- gzip ---------------------------------------------------------------
 "$gen" --seed 42 --kommune 1151,4601 --scale 0.05 --gzip --out "$tmp/gz" >/dev/null 2>&1
@@ -177,10 +176,8 @@ frule() { # rule: a whole-file fault forced with rate 1 is recorded once
 		flat "$tmp/f$1/manifest.json" | grep -q "^inj 1103-2025.xml $1 1\$"
 }
 for r in F001 F002 F003 F004 F005 F006 F007; do check "$r=1 recorded" frule $r; done
-if command -v xmllint >/dev/null; then
-	notwf() { ! xmllint --noout "$tmp/fF001/1103-2025.xml" 2>/dev/null; }
-	check "F001: not well-formed" notwf
-fi
+notwf() { have_xmllint && ! xmllint --noout "$tmp/fF001/1103-2025.xml" 2>/dev/null; }
+check "F001: not well-formed (xmllint)" notwf
 check "F006: no Person" [ "$(grep -c '<Person' "$tmp/fF006/1103-2025.xml")" -eq 0 ]
 f003() { ! grep -q 'kommunenummer="1103"' "$tmp/fF003/1103-2025.xml"; }
 check "F003: Avsender is another municipality" f003
@@ -194,16 +191,15 @@ no_leak() {
 }
 check "no national ID in stdout, stderr or the manifest" no_leak
 
-# ---- the validator, when built ----------------------------------------------
-if [ -x "$validate" ] && "$validate" --help 2>&1 | grep -q -- '--test-mode'; then
-	"$validate" --test-mode --quiet "$tmp/a/0301-2025.xml"
-	rc=$?
-	check "kpr-validate: clean Oslo file gives exit 0 or 1 (got $rc)" [ $rc -le 1 ]
-	"$validate" --test-mode --format csv "$inj" >"$tmp/inj.csv"
-	rc=$?
-	check "kpr-validate: injected file gives exit 2 (got $rc)" [ $rc -eq 2 ]
-	same_refs() {
-		"$PY" - "$tmp/inj/manifest.json" "$tmp/inj.csv" <<'EOF'
+# ---- the validator ----------------------------------------------------------
+"$validate" --test-mode --quiet "$tmp/a/0301-2025.xml"
+rc=$?
+check "kpr-validate: clean Oslo file gives exit 0 or 1 (got $rc)" [ $rc -le 1 ]
+"$validate" --test-mode --format csv "$inj" >"$tmp/inj.csv"
+rc=$?
+check "kpr-validate: injected file gives exit 2 (got $rc)" [ $rc -eq 2 ]
+same_refs() {
+	"$PY" - "$tmp/inj/manifest.json" "$tmp/inj.csv" <<'EOF'
 import csv, json, sys
 from collections import defaultdict
 inj = json.load(open(sys.argv[1]))["files"][0]["injected"]
@@ -223,11 +219,8 @@ for rule in sorted(set(inj) | set(got)):
           f"not reported {len(want - have)}, unexpected {len(have - want)}", file=sys.stderr)
 sys.exit(1 if bad else 0)
 EOF
-	}
-	check "kpr-validate reports exactly the injected rules at the injected refs" same_refs
-else
-	skip "kpr-validate checks: $validate missing or without --test-mode"
-fi
+}
+check "kpr-validate reports exactly the injected rules at the injected refs" same_refs
 
 # ---- usage errors -------------------------------------------------------------
 "$gen" --inject R999=0.1 --out "$tmp/x" >/dev/null 2>&1

@@ -8,8 +8,8 @@
 
 W=$(mktemp -d)
 trap 'rm -rf "$W" "$HTTP_HEADERS"' EXIT
-S=$(( (RANDOM << 8) + ($$ & 255) ))
-"$BUILD/kpr-gen" --all --scale 0.01 --seed "$S" --out "$W/files" >/dev/null
+gen 7001 --all --scale 0.01 --out "$W/files"
+fresh "$W"/files/*.xml
 n=$(ls "$W"/files/*.xml | wc -l)
 check "357 files generated" [ "$n" = 357 ]
 for f in "$W"/files/*.xml; do
@@ -28,7 +28,7 @@ export -f upload_one
 export KPR_CACERT KPR_URL
 start=$(date +%s)
 xargs -P 48 -L 1 bash -c 'upload_one "$0" "$1"' < "$W/jobs" > "$W/codes" 2>"$W/errors" || true
-check "all 357 uploads answered 202" [ "$(grep -c '^202$' "$W/codes")" = 357 ]
+check "all 357 uploads answered 202 ($(sort "$W/codes" | uniq -c | awk '{print $1 " x " $2}' | paste -sd, -))" [ "$(grep -c '^202$' "$W/codes")" = 357 ]
 check "no client errors" [ ! -s "$W/errors" ]
 
 shas=$(sha256sum "$W"/files/*.xml | awk '{print "'"'"'" $1 "'"'"'"}' | paste -sd, -)

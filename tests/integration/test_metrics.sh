@@ -152,8 +152,12 @@ avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501",
 m = [k["kommunenummer"] for k in d["kommuner"] if k["state"] == "missing" and k["kommunenummer"] not in avoid]
 print(m[-6], m[-7])' "$WORK/p.json")
 echo "  using $M1 and $M2"
-"$BUILD/kpr-gen" --kommune "$M1" --persons 10 --seed 21 --out "$WORK/ok" >/dev/null
-"$BUILD/kpr-gen" --kommune "$M1" --persons 15 --seed 22 --inject R301=0.4 --out "$WORK/bad" >/dev/null
+# fixed seeds; seed 22 writes R301 faults (4 or more) into the file of every
+# one of the 357 municipalities, so whichever M1 is, the dry run has errors
+gen 21 --kommune "$M1" --persons 10 --out "$WORK/ok"
+gen 22 --kommune "$M1" --persons 15 --inject R301=0.4 --out "$WORK/bad"
+r301() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["injected"].get("R301", 0))' "$1"; }
+check "the dry run's file carries R301 faults ($(r301 "$WORK/bad/manifest.json"))" [ "$(r301 "$WORK/bad/manifest.json")" -gt 0 ]
 T1=$(tools/kpr-dev token "$M1" 2>/dev/null); T2=$(tools/kpr-dev token "$M2" 2>/dev/null)
 check "tokens accepted" wait_token "$T1"
 wait_token "$T2"

@@ -13,13 +13,19 @@ chmod 700 "$WORK"
 trap 'rm -rf "$WORK"; rm -f "$HTTP_HEADERS"' EXIT
 IDS=$WORK/ids
 
-seed=$(( 20000 + RANDOM ))
-"$BUILD/kpr-gen" --kommune 0301 --persons 40 --seed "$seed" --out "$WORK/valid" >/dev/null 2>&1
-"$BUILD/kpr-gen" --kommune 0301 --persons 40 --seed $((seed + 1)) --out "$WORK/bad" \
-  --inject R102=0.05,R103=0.1,R104=0.1,R105=0.1,R106=0.05 >/dev/null 2>&1
-"$BUILD/kpr-gen" --kommune 0301 --persons 20 --seed $((seed + 2)) --out "$WORK/dry" >/dev/null 2>&1
+# fixed seeds: 20002 writes every one of R102-R106 into the bad file, 20003
+# R103, R105 and R301 into the dry run's
+gen 20001 --kommune 0301 --persons 40 --out "$WORK/valid"
+gen 20002 --kommune 0301 --persons 40 --out "$WORK/bad" --inject R102=0.05,R103=0.1,R104=0.1,R105=0.1,R106=0.05
+gen 20003 --kommune 0301 --persons 20 --out "$WORK/dry" --inject R103=0.1,R105=0.1,R301=0.1
 valid=$WORK/valid/0301-2025.xml bad=$WORK/bad/0301-2025.xml dry=$WORK/dry/0301-2025.xml
 check "kpr-gen wrote the three files" test -s "$valid" -a -s "$bad" -a -s "$dry"
+fresh "$valid" "$bad" "$dry"
+rules_in() { python3 -c 'import json,sys; print(" ".join(sorted(json.load(open(sys.argv[1]))["totals"]["injected"])))' "$1"; }
+check "the bad file has broken and repeated IDs: $(rules_in "$WORK/bad/manifest.json")" \
+  [ "$(rules_in "$WORK/bad/manifest.json")" = "R102 R103 R104 R105 R106" ]
+check "the dry run's file has broken and repeated IDs: $(rules_in "$WORK/dry/manifest.json")" \
+  [ "$(rules_in "$WORK/dry/manifest.json")" = "R103 R105 R301" ]
 
 # every 11-digit Fnr value, valid or not (a bad checksum is still someone's ID)
 cat "$valid" "$bad" "$dry" | grep -oE '<Fnr>[0-9]{11}</Fnr>' | sed -E 's#</?Fnr>##g' | sort -u > "$IDS"
@@ -68,13 +74,55 @@ check "dry run validated" [ "$SUB_STATUS" = validated ]
 # what the API serves: status JSON, feedback in every format, /metrics
 served=$WORK/served
 : > "$served"
+codes=""
 for id in "$id_valid" "$id_bad" "$id_dry"; do
   req GET "/api/v1/submissions/$id" -H "$(auth "$KPR_STAFF_TOKEN")"; echo "$BODY" >> "$served"
+  codes+=" $HTTP_STATUS"
+  [ "$id" = "$id_dry" ] && echo "$BODY" > "$WORK/dry-status.json"
   for f in csv xml html json; do
     req GET "/api/v1/submissions/$id/feedback?format=$f" -H "$(auth "$KPR_MUNI_TOKEN")"
     echo "$BODY" >> "$served"
+    codes+=" $HTTP_STATUS"
+    [ "$id" = "$id_dry" ] && printf '%s' "$BODY" > "$WORK/dry-feedback.$f"
   done
 done
+check "status and feedback served: 200 for each (${codes# })" [ "$codes" = "$(printf ' 200%.0s' $(seq 1 15))" ]
+
+# the dry run's feedback: what was injected, where, counted the same everywhere
+dry_feedback_right() {
+  python3 - "$WORK/dry/manifest.json" "$WORK/dry-status.json" "$WORK/dry-feedback.json" "$WORK/dry-feedback.csv" <<'PY'
+import csv, json, re, sys
+man = json.load(open(sys.argv[1]))["files"][0]
+st, fb = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+rows = list(csv.reader(open(sys.argv[4], encoding="utf-8-sig"), delimiter=";"))[1:]
+bad = []
+def want(cond, what):
+    if not cond: bad.append(what)
+want(st["status"] == "validated" and st["dry_run"] is True, f"status {st['status']}, dry_run {st['dry_run']}")
+want(fb["submission"]["status"] == "validated" and fb["submission"]["dry_run"] is True, "feedback: not a validated dry run")
+want(fb["summary"]["persons"] == man["persons"] == st["counts"]["persons"], f"persons {fb['summary']['persons']}/{st['counts']['persons']}, file {man['persons']}")
+want(fb["summary"]["registrations"] == man["registrations"] == st["counts"]["registrations"], "registrations differ")
+errors = [m for m in fb["messages"] if m["severity"] == "ERROR"]
+want(len(errors) == fb["summary"]["by_severity"]["ERROR"] == st["counts"]["messages"]["error"],
+     f"ERROR messages: {len(errors)} listed, {fb['summary']['by_severity']['ERROR']} in the summary, {st['counts']['messages']['error']} in the status")
+want(len(rows) == len(fb["messages"]), f"csv {len(rows)} rows, json {len(fb['messages'])} messages")
+got = {}
+for m in errors:
+    got.setdefault(m["rule"], set()).add(m["ref"])
+want(set(got) == set(man["injected"]), f"rules {sorted(got)}, injected {sorted(man['injected'])}")
+for rule, inj in man["injected"].items():
+    refs, have = set(inj["refs"]), got.get(rule, set())
+    # R105: the validator names both persons, the manifest the later one
+    want(refs == have or (rule == "R105" and refs <= have), f"{rule}: refs injected {sorted(refs)}, reported {sorted(have)}")
+for m in errors:
+    if m["rule"] in ("R103", "R105"):
+        want(re.fullmatch(r"[0-9]{6}\*{5}", m["value"] or ""), f"{m['rule']} at {m['ref']}: the ID is not shown masked")
+for b in bad:
+    print("    " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+check "dry run feedback: validated, the injected rules at the injected refs, counts agree" dry_feedback_right
 req GET "/api/v1/submissions?kommune=0301" -H "$(auth "$KPR_STAFF_TOKEN")"; echo "$BODY" >> "$served"
 check "feedback was served" grep -q 'regel;alvorlighet;ref;linje;element;melding;verdi' "$served"
 check "feedback masks IDs (NNNNNN*****)" grep -qE '[0-9]{6}\*{5}' "$served"
@@ -92,13 +140,48 @@ check "the vault holds rows for these persons" grep -q 'COPY vault.entry' "$WORK
 check "no ID in the register database" [ "$(count_ids "$WORK/register.sql")" -eq 0 ]
 check "no ID in the vault database (encrypted only)" [ "$(count_ids "$WORK/vault.sql")" -eq 0 ]
 
-# PostgreSQL's own log (reid_fetch logs pseudonyms there, never IDs)
-pglog=$(ls "$KPR_VAR"/pg/postgresql.log /var/tmp/kpr-pg-*/postgresql.log 2>/dev/null | head -1)
-if [ -n "$pglog" ] && [ -r "$pglog" ]; then
-  check "no ID in PostgreSQL's log" [ "$(count_ids "$pglog")" -eq 0 ]
-fi
+# PostgreSQL's own log (reid_fetch logs pseudonyms there, never IDs);
+# tools/kpr-dev starts the cluster with -l $KPR_VAR/pg/postgresql.log
+pglog=$KPR_VAR/pg/postgresql.log
+check "PostgreSQL's log found ($pglog)" [ -s "$pglog" -a -r "$pglog" ]
+check "no ID in PostgreSQL's log" [ "$(count_ids "$pglog")" -eq 0 ]
 
-check "no core dump left behind" [ -z "$(find "$KPR_VAR" -maxdepth 2 -name 'core*' -type f 2>/dev/null)" ]
+# No core dump can hold IDs: kprd sets RLIMIT_CORE to 0 and makes itself
+# non-dumpable (prctl PR_SET_DUMPABLE 0) first thing (server/src/main.c).
+limits_core() { awk '/^Max core file size/ {print $5 "/" $6}' "/proc/$1/limits"; }
+check "the running kprd may write no core file (limit $(limits_core "$(kprd_pid)"))" \
+  [ "$(limits_core "$(kprd_pid)")" = 0/0 ]
+# Whether a process is dumpable shows from outside in its /proc files: the
+# kernel gives them to root when it is not (proc(5)). Run as root, kprd's own
+# files are root's either way, so a second kprd runs as another user (nobody)
+# where allowed core files of any size, and is looked at while it waits to
+# read its configuration from a FIFO, before it has done anything else.
+core_probe() {
+  local dir pid owner uid lim rc=0
+  dir=$(mktemp -d /tmp/kpr-core-probe-XXXXXX)
+  chmod 755 "$dir"
+  mkfifo -m 644 "$dir/kprd.conf"
+  install -m 755 "$BUILD/kprd" "$dir/kprd"
+  if [ "$(id -u)" = 0 ]; then
+    ( ulimit -S -c "$(ulimit -H -c)"; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$dir/kprd" -c "$dir/kprd.conf" ) &
+  else
+    ( ulimit -S -c "$(ulimit -H -c)"; exec "$dir/kprd" -c "$dir/kprd.conf" ) &
+  fi
+  pid=$!
+  for _ in $(seq 1 50); do [ "$(cat "/proc/$pid/wchan" 2>/dev/null)" = wait_for_partner ] && break; sleep 0.1; done
+  uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+  owner=$(stat -c %u "/proc/$pid/status")
+  lim=$(limits_core "$pid")
+  echo "    probe kprd (pid $pid, uid $uid, started with core limit $(ulimit -H -c)): /proc/$pid owned by uid $owner, core limit $lim"
+  [ "$(ulimit -H -c)" != 0 ] || { echo "    this shell allows no core files at all: cannot tell kprd's own limit" >&2; rc=1; }
+  [ "$uid" != 0 ] || rc=1
+  [ "$owner" = 0 ] || rc=1 # dumpable: the files would be $uid's
+  [ "$lim" = 0/0 ] || rc=1
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  rm -rf "$dir"
+  return $rc
+}
+check "kprd is not dumpable and allows no core file, from its first instruction on" core_probe
 
 # The spool: it holds a received file until it is processed (the durability
 # promise of the 202), but the spool *after processing* must hold no ID:

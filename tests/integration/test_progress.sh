@@ -86,10 +86,14 @@ echo "  using A=$A B=$B C=$C D=$D"
 check "four untouched municipalities found" [ -n "$D" ]
 
 # --- the dataset ---------------------------------------------------------
-"$BUILD/kpr-gen" --kommune "$A" --persons 12 --seed 11 --out "$WORK/a" >/dev/null
-"$BUILD/kpr-gen" --kommune "$B" --persons 20 --seed 12 --inject R301=0.5 --out "$WORK/b" >/dev/null
-"$BUILD/kpr-gen" --kommune "$D" --persons 8 --seed 13 --out "$WORK/d1" >/dev/null
-"$BUILD/kpr-gen" --kommune "$D" --persons 9 --seed 14 --out "$WORK/d2" >/dev/null
+# fixed seeds; seed 12 writes R301 faults (8 or more) into the file of every
+# one of the 357 municipalities, so whichever B is, it has errors
+gen 11 --kommune "$A" --persons 12 --out "$WORK/a"
+gen 12 --kommune "$B" --persons 20 --inject R301=0.5 --out "$WORK/b"
+gen 13 --kommune "$D" --persons 8 --out "$WORK/d1"
+gen 14 --kommune "$D" --persons 9 --out "$WORK/d2"
+r301() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["injected"].get("R301", 0))' "$1"; }
+check "B's file carries R301 faults ($(r301 "$WORK/b/manifest.json"))" [ "$(r301 "$WORK/b/manifest.json")" -gt 0 ]
 TA=$(tools/kpr-dev token "$A" 2>/dev/null); TB=$(tools/kpr-dev token "$B" 2>/dev/null)
 TC=$(tools/kpr-dev token "$C" 2>/dev/null); TD=$(tools/kpr-dev token "$D" 2>/dev/null)
 check "tokens accepted" wait_token "$TD"

@@ -26,8 +26,9 @@ reid_count() { vlt -c "SELECT count(*) FROM vault.reid_audit"; }
 kaudit_count() { reg -c "SELECT count(*) FROM kpr.audit"; }
 
 # --- an accepted upload --------------------------------------------------
-"$BUILD/kpr-gen" --kommune 0301 --persons 30 --seed $(( 40000 + RANDOM )) --out "$WORK/gen" >/dev/null 2>&1
+gen 40001 --kommune 0301 --persons 30 --out "$WORK/gen"
 file=$WORK/gen/0301-2025.xml
+fresh "$file"
 req POST /api/v1/submissions -H "$(auth "$KPR_MUNI_TOKEN")" -H "Content-Type: application/xml" \
   --data-binary @"$file"
 sub=$(echo "$BODY" | json 'd["id"]' 2>/dev/null)

@@ -28,7 +28,8 @@ chown "$PGOS" "$R" "$SOCK"
 # --- something worth restoring: one processed submission (then dumps) -----
 TOKEN=$("$BUILD/kprctl" token issue --kommune 5001 --name test-restore 2>/dev/null)
 wait_token "$TOKEN"
-"$BUILD/kpr-gen" --kommune 5001 --persons 60 --seed $(( (RANDOM << 8) + ($$ & 255) )) --out "$R/gen" >/dev/null
+gen 301 --kommune 5001 --persons 60 --out "$R/gen"
+fresh "$R/gen/5001-2025.xml"
 req POST /api/v1/submissions -H "$(auth "$TOKEN")" -H "Content-Type: application/xml" --data-binary @"$R/gen/5001-2025.xml"
 ID=$(echo "$BODY" | json 'd["id"]' 2>/dev/null)
 for _ in $(seq 1 150); do

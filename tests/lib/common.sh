@@ -2,22 +2,57 @@
 # tests/run-all started: KPR_URL, KPR_CACERT, KPR_STAFF_TOKEN, KPR_MUNI_TOKEN,
 # KPR_CONFIG, KPR_VAR, BUILD are set.
 set -u
-: "${KPR_URL:?run integration tests through tests/run-all (or eval "$(tools/kpr-dev up)" first)}" "${BUILD:?}"
+: "${KPR_URL:?run integration tests through tests/run-all (or eval "\$(tools/kpr-dev up)" first)}" "${BUILD:?}"
+KPR_VAR=${KPR_VAR:-$(dirname "$KPR_CONFIG")} # tools/kpr-dev keeps kprd.conf in its state directory
 T_PASS=0
 T_FAIL=0
 T_NAME=$(basename "$0" .sh)
 
 ok() { T_PASS=$((T_PASS + 1)); echo "  ok   $*"; }
 not_ok() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL $*"; }
-check() { # description, command...
+check() { # description, command...: records the result; returns it too, so
+  # `check ... || { finish; exit 1; }` stops a test whose later checks need this one
   local d=$1; shift
-  if "$@"; then ok "$d"; else not_ok "$d"; fi
+  if "$@"; then ok "$d"; else not_ok "$d"; return 1; fi
 }
 fails() { ! "$@"; }
 matches() { [[ $1 =~ $2 ]]; }
 finish() {
   echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
   [ "$T_FAIL" -eq 0 ]
+}
+
+# Test data is deterministic: every kpr-gen seed is fixed, chosen so that what
+# a test asserts about its files holds, and printed by gen(). The same bytes
+# on every run would make a second run against the same stack (tools/kpr-dev
+# up, then the script twice) meet "same file again" answers, so RUN counts
+# this test's runs on this stack (1 on a fresh stack, as under make check) and
+# fresh() gives the files of runs 2, 3, ... an Innsending id of their own.
+# Nothing a test asserts depends on that id. kpr-gen makes the Innsending id
+# from the seed and the municipality only, so no two tests use the same seed
+# for the same municipality (the stack would take the second file for the
+# first): test_load uses 7001 for all of them, the others their own numbers.
+mkdir -p "$KPR_VAR/test-runs"
+RUN=$(( $(cat "$KPR_VAR/test-runs/$T_NAME" 2>/dev/null || echo 0) + 1 ))
+echo "$RUN" > "$KPR_VAR/test-runs/$T_NAME"
+gen() { # seed, kpr-gen arguments...: kpr-gen with that seed, the command printed
+  echo "  kpr-gen --seed $*"
+  "$BUILD/kpr-gen" --seed "$@" >/dev/null
+}
+fresh() { # file.xml|file.xml.gz...: on run 2, 3, ... a new Innsending id (its last 12 hex digits)
+  local f tail; local -a z
+  [ "$RUN" -gt 1 ] || return 0
+  tail=$(printf '%012x' "$RUN")
+  for f in "$@"; do
+    z=(cat); [[ $f == *.gz ]] && z=(gzip -dc)
+    "${z[@]}" "$f" |
+      sed -E "2s/^(<Innsending [^>]* id=\"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-)[0-9a-f]{12}\"/\1$tail\"/" |
+      if [[ $f == *.gz ]]; then gzip -n; else cat; fi >"$f.fresh"
+    if ! "${z[@]}" "$f.fresh" | sed -n 2p | grep -q "^<Innsending [^>]* id=\"[0-9a-f-]*-$tail\""; then
+      not_ok "run $RUN: a fresh Innsending id for $(basename "$f")"; rm -f "$f.fresh"; return 1
+    fi
+    mv "$f.fresh" "$f"
+  done
 }
 
 # curl with the dev CA: sets $BODY and $HTTP_STATUS; headers in $HTTP_HEADERS.
