@@ -129,7 +129,7 @@ z = re.findall(r"\d\d:\d\d:\d\d(?:\.\d+)? ([+-]\d\d:\d\d)", sys.argv[1])
 sys.exit(0 if len(z) >= 2 and len(set(z[:2])) == 1 else 1)' "$BODY"
 
 # --- an id with 11 digits in a row: staff download, reprocess, audit intact
-ODD="00000000-0000-4000-8$(printf %03x $((RANDOM % 4096)))-0${ID_C}" # a fresh id per run
+ODD="00000000-0000-4000-8$(printf %03x "$RUN")-0${ID_C}" # a fresh id per run on one stack
 # (a submission row and a done job as kprd would have left them; the worker
 # processes it again for real after the reprocess)
 file "$W/odd.xml" "" "$(person J-2 "$ID_B")"

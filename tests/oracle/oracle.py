@@ -401,9 +401,12 @@ class Server:
                                   "--kommune", k, "--name", "oracle " + k],
                                  check=True, capture_output=True, text=True).stdout
             self.tokens[k] = out.strip().splitlines()[-1].strip()
-        # kprd takes new tokens in at its next cache refresh; every failed
-        # try counts against this address, so ask seldom
-        for _ in range(20):
+        # kprd takes new tokens in at its next cache refresh (every 2 s);
+        # every failed try counts against this address (the failed-token
+        # limiter would then lock out the next test), so wait one refresh
+        # before asking, and ask seldom
+        time.sleep(2.5)
+        for _ in range(16):
             if self.call("GET", "/api/v1/submissions?limit=1", kommune=kommuner[-1])[0] == 200:
                 return
             time.sleep(0.5)

@@ -90,11 +90,14 @@ struct db *kprctl_connect_register(void)
 	return connect_owner(kprctl.register_dsn, "register");
 }
 
-bool kprctl_audit_submission(struct db *db, const char *action, const char *submission_id)
+/* One audit row: the action, who ran kprctl, and either free text or the
+ * submission's id (its own uuid column, never free text). */
+static bool audit_row(struct db *db, const char *action, const char *detail,
+		      const char *submission_id)
 {
-	static const struct db_stmt st = {"kprctl_audit_sub",
-					  "SELECT kpr.audit_admin($1, $2, NULL, $3::uuid)", 3};
-	const char *p[] = {action, kprctl.actor, submission_id};
+	static const struct db_stmt st = {"kprctl_audit",
+					  "SELECT kpr.audit_admin($1, $2, $3, $4::uuid)", 4};
+	const char *p[] = {action, kprctl.actor, detail, submission_id};
 	PGresult *r = db_exec(db, &st, p, NULL);
 	if (!r) {
 		fprintf(stderr, "kprctl: cannot write the audit row: %s\n", db_last_error(db));
@@ -104,17 +107,14 @@ bool kprctl_audit_submission(struct db *db, const char *action, const char *subm
 	return true;
 }
 
+bool kprctl_audit_submission(struct db *db, const char *action, const char *submission_id)
+{
+	return audit_row(db, action, NULL, submission_id);
+}
+
 bool kprctl_audit(struct db *db, const char *action, const char *detail)
 {
-	static const struct db_stmt st = {"kprctl_audit", "SELECT kpr.audit_admin($1, $2, $3)", 3};
-	const char *p[] = {action, kprctl.actor, detail};
-	PGresult *r = db_exec(db, &st, p, NULL);
-	if (!r) {
-		fprintf(stderr, "kprctl: cannot write the audit row: %s\n", db_last_error(db));
-		return false;
-	}
-	PQclear(r);
-	return true;
+	return audit_row(db, action, detail, NULL);
 }
 
 struct db *kprctl_connect_vault(void)
