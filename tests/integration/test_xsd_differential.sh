@@ -192,13 +192,12 @@ sub mutate {
   return $doc;
 }
 
-my $bi = 0;
 for my $base (@bases) {
-  $bi++;
   open my $fh, '<:raw', $base or die "$base: $!"; local $/; my $orig = <$fh>; close $fh;
   (my $bname = $base) =~ s{.*/b-(.*)\.xml$}{$1};
+  my $h = 0; $h = ($h * 31 + ord) % 1000003 for split //, $bname;   # by name, not by order
   for my $i (1 .. $n) {
-    srand($seed * 1000003 + $bi * 10007 + $i);
+    srand($seed * 1000003 + $h * 10007 + $i);
     my $doc = $orig;
     my $ops = 1 + (rand() < 0.3 ? 1 : 0) + (rand() < 0.1 ? 1 : 0);
     for (1 .. 20) {   # until the file differs from its base
