@@ -2,7 +2,8 @@
  * config.h — kprd's INI configuration: one declarative table of keys (type,
  * default, reloadable), validated at start with messages naming file, line
  * and key. Secrets are never in this file: it names files that hold them.
- * The first load failing is fatal; a failed reload warns and keeps the old
+ * Obsolete keys (no longer in the table) are ignored with a warning naming
+ * them. The first load failing is fatal; a failed reload warns and keeps the old
  * values; a reload applies only keys marked reloadable.
  */
 #ifndef CONFIG_H
@@ -39,7 +40,6 @@ struct kpr_config {
 	char *spool_dir;
 	char *feedback_dir;
 	char *codelists_file;
-	char *xsd_file;
 	char *keys_dir;
 	char *static_dir;
 	/* [intake] */

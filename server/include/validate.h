@@ -154,8 +154,6 @@ struct validate_params {
 	bool test_mode;                   /* R104: synthetic numbers accepted */
 	bool allow_2032;                  /* R103 */
 	unsigned long long max_bytes;     /* F006: limit on the (decompressed) XML */
-	const char *xsd_path;             /* the submission XSD (config/xsd/innsending.xsd);
-					 * informational: the structure is checked in code */
 };
 
 struct validate_result {

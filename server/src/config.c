@@ -72,8 +72,6 @@ const struct config_key config_keys[] = {
      "Where feedback files are written."},
     {"paths", "codelists_file", CFG_STR, OFF(codelists_file), "codelists.csv", false, 0, 0,
      "Code lists with validity periods (tjenestetype, kommune, ...)."},
-    {"paths", "xsd_file", CFG_STR, OFF(xsd_file), "xsd/innsending.xsd", false, 0, 0,
-     "The submission XSD."},
     {"paths", "keys_dir", CFG_STR, OFF(keys_dir), NULL, false, 0, 0,
      "Key directory: KEK file, wrapped pseudonym key, re-identification public key."},
     {"paths", "static_dir", CFG_STR, OFF(static_dir), "static", false, 0, 0,
@@ -109,6 +107,16 @@ const struct config_key config_keys[] = {
     {"log", "level", CFG_STR, OFF(log_level), "info", true, 0, 0, "error | warn | info | debug"},
 };
 const size_t config_keys_len = KPR_ARRAY_LEN(config_keys);
+
+/* Keys that once existed: a file still setting one loads, with a warning
+ * naming the key, so an upgrade never stops a server over a dead setting. */
+static const struct {
+	const char *section, *name, *why;
+} obsolete_keys[] = {
+    {"paths", "xsd_file",
+     "kprd checks the submission structure in code, equal to config/xsd/innsending.xsd; "
+     "no schema file is read"},
+};
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) KPR_PRINTF(3, 4);
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -244,6 +252,15 @@ static const struct config_key *find_key(const char *section, const char *name)
 	return NULL;
 }
 
+static const char *obsolete_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < KPR_ARRAY_LEN(obsolete_keys); i++)
+		if (!strcmp(obsolete_keys[i].section, section) &&
+		    !strcmp(obsolete_keys[i].name, name))
+			return obsolete_keys[i].why;
+	return NULL;
+}
+
 static bool validate_cross(const struct kpr_config *c, const char *path, char *err, size_t errlen)
 {
 	enum log_level l;
@@ -318,6 +335,11 @@ struct kpr_config *config_load(const char *path, char *err, size_t errlen)
 			val++;
 		}
 		const struct config_key *k = find_key(section, key);
+		if (!k && obsolete_key(section, key)) {
+			log_warn("%s: %s.%s is obsolete and ignored (%s); remove it", where,
+				 section, key, obsolete_key(section, key));
+			continue;
+		}
 		if (!k) {
 			fail(err, errlen, "%s: unknown key \"%s\" in section [%s]", where, key,
 			     section);

@@ -697,7 +697,6 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	    .test_mode = cfg->test_mode,
 	    .allow_2032 = cfg->allow_2032_rule,
 	    .max_bytes = (unsigned long long)cfg->max_xml_bytes,
-	    .xsd_path = cfg->xsd_file,
 	};
 	j.nid = (struct nid_options){.test_mode = vp.test_mode, .allow_2032 = vp.allow_2032};
 	bool keep_file = cfg->keep_processed_files;

@@ -100,6 +100,40 @@ START_TEST(errors_name_file_line_key)
 }
 END_TEST
 
+/* A key that was removed (paths.xsd_file) still loads, with a warning that
+ * names file, line and key, so an upgraded server starts on its old file. */
+START_TEST(obsolete_key_warns_and_is_ignored)
+{
+	char err[512], text[2048], logpath[600], logtext[4096] = "";
+	snprintf(text, sizeof text, "%s[paths]\nxsd_file = xsd/innsending.xsd\n", minimal);
+	/* minimal's own [paths] section precedes: a second header is fine */
+	write_conf(text);
+	snprintf(logpath, sizeof logpath, "%s/stderr", dir);
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *lf = fopen(logpath, "w+");
+	ck_assert_ptr_nonnull(lf);
+	dup2(fileno(lf), 2);
+	struct kpr_config *c = config_load(path, err, sizeof err);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(lf);
+	size_t n = fread(logtext, 1, sizeof logtext - 1, lf);
+	logtext[n] = '\0';
+	fclose(lf);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_msg(strstr(logtext, "kprd.conf:12: paths.xsd_file is obsolete and ignored"),
+		      "warning: \"%s\"", logtext);
+	config_free(c);
+	/* an unknown key in the same place is still an error */
+	snprintf(text, sizeof text, "%s[paths]\nxsd_fil = x\n", minimal);
+	write_conf(text);
+	ck_assert_ptr_null(config_load(path, err, sizeof err));
+	ck_assert_msg(strstr(err, "unknown key \"xsd_fil\""), "%s", err);
+}
+END_TEST
+
 START_TEST(missing_required_key)
 {
 	char err[512];
@@ -193,6 +227,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, defaults_and_relative_paths);
 	tcase_add_loop_test(tc, errors_name_file_line_key, 0,
 			    (int)(sizeof bad_cases / sizeof bad_cases[0]));
+	tcase_add_test(tc, obsolete_key_warns_and_is_ignored);
 	tcase_add_test(tc, missing_required_key);
 	tcase_add_test(tc, sizes_and_quotes);
 	tcase_add_test(tc, reload_applies_only_reloadable_keys);

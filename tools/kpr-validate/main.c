@@ -5,10 +5,10 @@
  *
  *   kpr-validate [--aargang Y] [--kommune NNNN] [--format csv|xml|html|json]
  *                [--test-mode] [--no-2032] [--max-bytes N] [--codes FILE]
- *                [--xsd FILE] [--quiet] FILE
+ *                [--quiet] FILE
  *
  * Exit: 0 ok, 1 warnings only, 2 errors or fatal, 3 usage or internal error.
- * Config files: --codes/--xsd, else $KPR_CONFIG_DIR, else ./config, else
+ * Code lists: --codes, else $KPR_CONFIG_DIR, else ./config, else
  * <dir of the binary>/../config (build/kpr-validate in the repository).
  * Never prints a national ID: the report holds masked values only.
  */
@@ -43,7 +43,6 @@ static void usage(FILE *f)
 	    "  --no-2032          godta ikke fødselsnumre etter 2032-regelen\n"
 	    "  --max-bytes N      største tillatte filstørrelse utpakket (F006); standard 2 GiB\n"
 	    "  --codes FIL        kodelister (standard config/codelists.csv)\n"
-	    "  --xsd FIL          skjema (standard config/xsd/innsending.xsd)\n"
 	    "  --quiet            skriv ingen tilbakemelding, bare sluttkoden\n"
 	    "  --stats            skriv fart og minnebruk til stderr\n"
 	    "  --help             denne teksten\n"
@@ -107,22 +106,27 @@ static void now_iso(char *buf, size_t n)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"aargang", required_argument, NULL, 'a'}, {"kommune", required_argument, NULL, 'k'},
-	    {"format", required_argument, NULL, 'f'},  {"test-mode", no_argument, NULL, 't'},
-	    {"no-2032", no_argument, NULL, 'n'},       {"max-bytes", required_argument, NULL, 'm'},
-	    {"codes", required_argument, NULL, 'c'},   {"xsd", required_argument, NULL, 'x'},
-	    {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
-	    {"stats", no_argument, NULL, 's'},         {NULL, 0, NULL, 0},
+	    {"aargang", required_argument, NULL, 'a'},
+	    {"kommune", required_argument, NULL, 'k'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"test-mode", no_argument, NULL, 't'},
+	    {"no-2032", no_argument, NULL, 'n'},
+	    {"max-bytes", required_argument, NULL, 'm'},
+	    {"codes", required_argument, NULL, 'c'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"stats", no_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct validate_params p;
 	memset(&p, 0, sizeof p);
 	p.allow_2032 = true;
 	p.max_bytes = 2ULL << 30;
 	enum feedback_format fmt = FEEDBACK_CSV;
-	const char *codes_path = NULL, *xsd_path = NULL;
+	const char *codes_path = NULL;
 	bool quiet = false, stats = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "a:k:f:tnm:c:x:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:k:f:tnm:c:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': {
 			char *end;
@@ -171,9 +175,6 @@ int main(int argc, char **argv)
 		case 'c':
 			codes_path = optarg;
 			break;
-		case 'x':
-			xsd_path = optarg;
-			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -198,7 +199,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	char codes_buf[PATH_MAX], xsd_buf[PATH_MAX];
+	char codes_buf[PATH_MAX];
 	if (!codes_path) {
 		if (!find_config("codelists.csv", codes_buf, sizeof codes_buf)) {
 			fprintf(
@@ -208,9 +209,6 @@ int main(int argc, char **argv)
 		}
 		codes_path = codes_buf;
 	}
-	if (!xsd_path && find_config("xsd/innsending.xsd", xsd_buf, sizeof xsd_buf))
-		xsd_path = xsd_buf;
-	p.xsd_path = xsd_path;
 
 	char err[512];
 	struct codelist *codes = codelist_load(codes_path, err, sizeof err);
