@@ -362,8 +362,6 @@ struct vstate {
 	unsigned long person_line;
 	char *ref;
 	size_t ref_len, ref_bufcap;
-	char *amp; /* attribute values with '&' decoded (check_attrs) */
-	size_t amp_cap;
 	bool has_ref;
 	char ref_display[MAX_REF_SHOWN + 8];
 	bool ref_idlike;
@@ -824,42 +822,11 @@ static bool check_attrs(struct vstate *s, enum ek k, unsigned long line, int nb_
 	const struct attr_spec *spec = attr_specs[k];
 	bool ok = true;
 	char path[128];
-	/* Not replacing entities, libxml2 hands every '&' of an attribute value
-	 * (from &amp; or &#38;) over as "&#38;" and nothing else encoded: turn
-	 * it back, so lengths and values are the document's (as for the XSD). */
-	size_t amp_need = 0, amp_used = 0;
-	for (int i = 0; i < nb_attrs; i++) {
-		size_t n = (size_t)(attrs[i * 5 + 4] - attrs[i * 5 + 3]);
-		if (memchr(attrs[i * 5 + 3], '&', n))
-			amp_need += n;
-	}
-	if (amp_need > s->amp_cap) {
-		char *nb = realloc(s->amp, amp_need);
-		if (!nb) {
-			s->internal_error = true;
-			stop(s);
-			return false;
-		}
-		s->amp = nb;
-		s->amp_cap = amp_need;
-	}
 	for (int i = 0; i < nb_attrs; i++) {
 		const xmlChar *lname = attrs[i * 5];
 		const xmlChar *uri = attrs[i * 5 + 2];
 		const char *val = (const char *)attrs[i * 5 + 3];
 		size_t vlen = (size_t)(attrs[i * 5 + 4] - attrs[i * 5 + 3]);
-		if (memchr(val, '&', vlen)) {
-			char *d = s->amp + amp_used;
-			size_t n = 0;
-			for (size_t x = 0; x < vlen; x++) {
-				d[n++] = val[x];
-				if (val[x] == '&' && vlen - x >= 5 && !memcmp(val + x, "&#38;", 5))
-					x += 4;
-			}
-			val = d;
-			vlen = n;
-			amp_used += n;
-		}
 		if (uri) {
 			if (strcmp((const char *)uri, XSI_URI) == 0 &&
 			    (name_is(s, s->xsi_schemaLocation, lname, "schemaLocation") ||
@@ -2524,7 +2491,6 @@ static void state_free(struct vstate *s)
 	if (s->ref)
 		explicit_bzero(s->ref, s->ref_bufcap);
 	free(s->ref);
-	free(s->amp);
 	free(s->precs);
 	free(s->ref_tab);
 	free(s->fnr_tab);
