@@ -2,10 +2,12 @@
  * nid.c — validation of Norwegian national identity numbers (SPEC R101–R104)
  * and organisation numbers (R307).
  *
- * Owns: the control-digit arithmetic, the date/century decoding and the one
- * masking function. Must not: allocate, do I/O, log, or copy more than the
- * first six characters of a number anywhere except into caller-owned
- * struct nid_info (which holds only the decoded birth date).
+ * Owns: the control-digit arithmetic, the date/century decoding, what a
+ * national-ID candidate in free text is, and the one masking function
+ * (nid_mask_text, SPEC §3). Must not: allocate, do I/O, log, or leave more
+ * than the first six digits of a candidate in any output (nid_mask_text
+ * copies the text into the caller's buffer and masks every candidate in it
+ * before returning; struct nid_info holds only the decoded birth date).
  *
  * Decisions where the SPEC is silent:
  *  - A number with both the D-number marker (day + 40) and the H-number
