@@ -242,6 +242,28 @@ bool db_exec_simple(struct db *db, const char *sql, char sqlstate[6])
 	return ok;
 }
 
+/* COMMIT of a transaction in which a statement failed "succeeds" with the
+ * command tag ROLLBACK: only the tag COMMIT means the work is stored. */
+static bool commit(struct db *db, char sqlstate[6])
+{
+	sqlstate[0] = '\0';
+	if (!db->conn)
+		return false;
+	PGresult *r = PQexec(db->conn, "COMMIT");
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		note_failure(db, r, sqlstate);
+	else if (!ok) {
+		/* in_failed_sql_transaction: running the work again cannot help */
+		memcpy(sqlstate, "25P02", 6);
+		snprintf(db->last_error, sizeof db->last_error,
+			 "COMMIT answered %s: a statement of the transaction had failed",
+			 PQcmdStatus(r));
+	}
+	PQclear(r);
+	return ok;
+}
+
 static void rollback_quietly(struct db *db)
 {
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK &&
@@ -271,7 +293,7 @@ bool db_transaction(struct db *db, const char *isolation, db_tx_fn fn, void *ctx
 		}
 		enum db_tx_status s = fn(db, ctx);
 		if (s == DB_TX_OK) {
-			if (db_exec_simple(db, "COMMIT", sqlstate)) {
+			if (commit(db, sqlstate)) {
 				assert(PQtransactionStatus(db->conn) == PQTRANS_IDLE);
 				return true;
 			}

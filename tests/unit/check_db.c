@@ -149,6 +149,29 @@ static enum db_tx_status add_one(struct db *db, void *arg)
 	return DB_TX_OK;
 }
 
+/* A callback that ignores a failed statement and says OK: the transaction
+ * is aborted, and COMMIT answers with the tag ROLLBACK. */
+static enum db_tx_status ignore_failure(struct db *db, void *arg)
+{
+	(void)arg;
+	const char *p[] = {"7"};
+	PQclear(db_exec(db, &st_add, p, NULL));
+	char st[6];
+	if (db_exec_simple(db, "SELECT 1/0", st))
+		return DB_TX_FAIL;
+	return DB_TX_OK;
+}
+
+START_TEST(commit_tag_rollback_is_failure)
+{
+	struct db *db = connect_db();
+	ck_assert(!db_transaction(db, NULL, ignore_failure, NULL, 3, "test"));
+	ck_assert_ptr_nonnull(strstr(db_last_error(db), "ROLLBACK"));
+	ck_assert_int_eq(get_v(db), 0);
+	db_free(db);
+}
+END_TEST
+
 START_TEST(reconnects_after_session_killed)
 {
 	struct db *db = connect_db(), *admin = connect_db();
@@ -186,6 +209,7 @@ static Suite *db_suite(void)
 	tcase_add_test(tc, retry_is_bounded);
 	tcase_add_test(tc, failure_rolls_back);
 	tcase_add_test(tc, reconnects_after_session_killed);
+	tcase_add_test(tc, commit_tag_rollback_is_failure);
 	tcase_add_test(tc, sqlstate_classes);
 	suite_add_tcase(s, tc);
 	return s;
