@@ -65,7 +65,8 @@ struct v_tjeneste {
 	bool avslag;
 	bool has_timer_per_uke, has_timer_med_flere;
 	double timer_per_uke, timer_med_flere;
-	char orgnr[72]; /* as written; "" when absent, an ID candidate or too long (R307) */
+	char orgnr[72]; /* as written, up to 64 characters in 71 bytes; "" when absent,
+			 * an ID candidate or longer (R307) */
 	unsigned long line;
 };
 

@@ -1213,7 +1213,7 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 		const char *o = a[8].v;
 		size_t on = a[8].len;
 		bool id = nid_has_candidate(o, on, &s->nidopt);
-		bool fits = on < sizeof t->orgnr;
+		bool fits = on < sizeof t->orgnr && lex_utf8_len(o, on) <= 64;
 		if (id || !fits)
 			t->orgnr[0] = '\0';
 		snprintf(p, sizeof p, "%s/@orgnr", path);

@@ -942,6 +942,25 @@ START_TEST(test_ref_and_orgnr_candidates)
 	ck_assert_str_eq(seen.orgnr[0], "97463109X");
 	ck_assert_uint_eq(report_rule_count(r, "R307"), 1);
 	report_free(r);
+
+	/* up to 64 characters are stored as written, a 65th is not */
+	char o64[200] = "", o65[200];
+	for (int i = 0; i < 32; i++)
+		strcat(o64, "Ax");
+	snprintf(o65, sizeof o65, "%sy", o64);
+	const char *orgs[] = {o64, o65};
+	for (int k = 0; k < 2; k++) {
+		snprintf(tj, sizeof tj,
+			 "<Tjeneste type=\"21\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" "
+			 "start=\"2025-02-03\" orgnr=\"%s\"/>" ERN,
+			 orgs[k]);
+		person_doc(doc, sizeof doc, r1, fnrs, 1, tj);
+		memset(&seen, 0, sizeof seen);
+		r = run_doc(doc, 0, &seen);
+		ck_assert_str_eq(seen.orgnr[0], k == 0 ? o64 : "");
+		ck_assert_uint_eq(report_rule_count(r, "R307"), 1);
+		report_free(r);
+	}
 }
 END_TEST
 
