@@ -55,6 +55,12 @@ struct kpr_config {
 	bool keep_processed_files;
 	int upload_rate_limit;  /* uploads per municipality per window (0: off) */
 	int upload_rate_window; /* seconds */
+	int job_max_attempts;
+	int job_retry_backoff_seconds;
+	int job_time_limit_seconds;
+	int reconcile_interval_seconds;
+	int reconcile_safe_age_minutes;
+	int failed_file_retention_days;
 	/* [log] */
 	char *log_level;
 

@@ -28,6 +28,8 @@ void db_free(struct db *db);
 bool db_ensure(struct db *db) KPR_WUR;
 PGconn *db_conn(struct db *db);
 const char *db_last_error(const struct db *db);
+/* SQLSTATE of the last failure ("" for a lost connection or none). */
+const char *db_last_sqlstate(const struct db *db);
 unsigned long db_reconnects(const struct db *db);
 
 /* Executes a prepared statement (text parameters; NULL = SQL NULL).
@@ -35,6 +37,12 @@ unsigned long db_reconnects(const struct db *db);
  * on failure *sqlstate (if given) receives the SQLSTATE ("" for connection loss). */
 PGresult *db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params,
 		  char sqlstate[6]) KPR_WUR;
+/* For a statement that is not idempotent (an INSERT of a new row, a
+ * counter): never sent again after a lost connection, since the first may
+ * have committed. On a lost connection it returns NULL with sqlstate "":
+ * the outcome is unknown and the caller resolves it. */
+PGresult *db_exec_once(struct db *db, const struct db_stmt *stmt, const char *const *params,
+		       char sqlstate[6]) KPR_WUR;
 /* Same with explicit lengths and formats (binary parameters such as bytea). */
 PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *const *params,
 		      const int *lengths, const int *formats, char sqlstate[6]) KPR_WUR;

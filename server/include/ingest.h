@@ -20,12 +20,28 @@ void ingest_free(struct ingest *in);
 
 enum ingest_outcome {
 	INGEST_DONE = 0,        /* processed (accepted, rejected or validated); job finished */
-	INGEST_RETRY,           /* failure that may pass: retry, counting an attempt */
+	INGEST_RETRY,           /* a failure on our side: retry later, counting an attempt */
 	INGEST_RETRY_TRANSIENT, /* a database is unreachable: retry without counting */
-	INGEST_FAILED,          /* permanent internal failure: the submission is marked rejected */
 };
 
+/* Why an attempt failed: stored in kpr.job.last_error, logged, and shown to
+ * staff. Never a value from the file. */
+enum ingest_fault {
+	FAULT_NONE = 0,
+	FAULT_INTERNAL,      /* a fault in the pipeline itself */
+	FAULT_LOCAL_IO,      /* EIO and other errors writing temporary or feedback files */
+	FAULT_DISK_FULL,     /* ENOSPC / EDQUOT locally, or the database's disk (SQLSTATE 53xxx) */
+	FAULT_DATABASE,      /* a statement failed while the database was reachable */
+	FAULT_TIME_LIMIT,    /* the job ran past intake.job_time_limit_seconds */
+	FAULT_SPOOL_MISSING, /* the spooled file is gone */
+};
+const char *ingest_fault_name(enum ingest_fault f);
+
+/* Runs one claimed job. deadline: CLOCK_MONOTONIC seconds after which the
+ * attempt stops (validation checks it per chunk). On INGEST_RETRY *fault
+ * says why. */
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *submission_id,
-				   const char *worker_id);
+				   const char *worker_id, double deadline,
+				   enum ingest_fault *fault);
 
 #endif

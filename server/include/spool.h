@@ -31,8 +31,13 @@ const char *spool_path(const struct spool_file *f);
 /* Removes the file unless kept, and frees. Accepts NULL. */
 void spool_free(struct spool_file *f);
 
-/* Removes incoming/<name>.part files older than max_age_seconds (uploads cut
- * off by a crash). Returns the number removed. */
+/* True while this process writes or holds NAME (a base name: a .part file
+ * or a final one) between spool_create and spool_free. */
+bool spool_in_flight(const char *name);
+
+/* Removes incoming/<name>.part files at least max_age_seconds old that this
+ * process is not writing (uploads cut off by a crash). Returns the number
+ * removed. */
 int spool_sweep_incoming(const char *dir, int max_age_seconds);
 
 #endif

@@ -155,13 +155,19 @@ struct validate_params {
 	bool test_mode;                   /* R104: synthetic numbers accepted */
 	bool allow_2032;                  /* R103 */
 	unsigned long long max_bytes;     /* F006: limit on the (decompressed) XML */
+	double deadline; /* CLOCK_MONOTONIC seconds; past it validation stops (0: none) */
 };
+
+/* validate_peek_header reads at most this much decompressed XML: a gzip of
+ * whitespace before the root element must not hold a thread for long. */
+#define VALIDATE_PEEK_MAX_BYTES (1 << 20)
 
 struct validate_result {
 	struct v_header header;
 	bool header_ok; /* header fields were read */
 	double seconds;
 	unsigned long long bytes; /* XML bytes parsed (after gunzip) */
+	bool timed_out;           /* stopped at validate_params.deadline (returns false) */
 };
 
 /* Validates path. Returns false only on an internal failure (out of memory,

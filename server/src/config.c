@@ -103,6 +103,22 @@ const struct config_key config_keys[] = {
      "429 rate_limited + Retry-After (0: no limit)."},
     {"intake", "upload_rate_window", CFG_INT, OFF(upload_rate_window), "3600", true, 1, 86400,
      "Seconds over which upload_rate_limit counts (in-memory, per kprd process)."},
+    {"intake", "job_max_attempts", CFG_INT, OFF(job_max_attempts), "5", true, 1, 100,
+     "Attempts a job gets (a crash, a full disk, a job past its time limit each count one) "
+     "before its submission ends `failed` for staff to look at."},
+    {"intake", "job_retry_backoff_seconds", CFG_INT, OFF(job_retry_backoff_seconds), "30", true, 0,
+     900, "Wait before a failed attempt is tried again; doubled after each attempt, at most 900."},
+    {"intake", "job_time_limit_seconds", CFG_INT, OFF(job_time_limit_seconds), "3600", true, 1,
+     604800, "Wall-clock limit of one attempt; an attempt past it stops and counts as failed."},
+    {"intake", "reconcile_interval_seconds", CFG_INT, OFF(reconcile_interval_seconds), "300", true,
+     10, 86400,
+     "How often the reconciler tidies the spool and feedback directories (also at start)."},
+    {"intake", "reconcile_safe_age_minutes", CFG_INT, OFF(reconcile_safe_age_minutes), "60", true,
+     0, 10080,
+     "The reconciler removes a file without a database row only when it is older than this: on "
+     "a shared spool another node may be between its rename and its INSERT."},
+    {"intake", "failed_file_retention_days", CFG_INT, OFF(failed_file_retention_days), "14", true,
+     0, 3650, "Days the spooled file of a `failed` submission is kept so staff can reprocess it."},
 
     {"log", "level", CFG_STR, OFF(log_level), "info", true, 0, 0, "error | warn | info | debug"},
 };

@@ -26,6 +26,7 @@ struct db {
 	unsigned long reconnects;
 	bool ever_connected;
 	char last_error[256];
+	char last_sqlstate[6];
 };
 
 static void set_error(struct db *db, const char *msg)
@@ -131,6 +132,11 @@ const char *db_last_error(const struct db *db)
 	return db->last_error;
 }
 
+const char *db_last_sqlstate(const struct db *db)
+{
+	return db->last_sqlstate;
+}
+
 unsigned long db_reconnects(const struct db *db)
 {
 	return db->reconnects;
@@ -149,6 +155,7 @@ static void note_failure(struct db *db, PGresult *r, char sqlstate[6])
 		st = "";
 	if (sqlstate)
 		snprintf(sqlstate, 6, "%s", st ? st : "");
+	snprintf(db->last_sqlstate, sizeof db->last_sqlstate, "%s", st ? st : "");
 	set_error(db, r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
 }
 
@@ -177,8 +184,8 @@ static bool prepare(struct db *db, const struct db_stmt *stmt, char sqlstate[6])
 	return true;
 }
 
-PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *const *params,
-		      const int *lengths, const int *formats, char sqlstate[6])
+static PGresult *exec(struct db *db, const struct db_stmt *stmt, const char *const *params,
+		      const int *lengths, const int *formats, char sqlstate[6], bool resend)
 {
 	char local_state[6];
 	if (!sqlstate)
@@ -188,8 +195,9 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *con
 		set_error(db, "not connected");
 		return NULL;
 	}
-	/* outside a transaction a statement can simply be sent again on a new
-	 * session when the server went away (restart, failover) */
+	/* outside a transaction an idempotent statement can simply be sent
+	 * again on a new session when the server went away (restart,
+	 * failover); one run with db_exec_once cannot: it may have committed */
 	bool may_retry = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 	if (!prepare(db, stmt, sqlstate)) {
 		if (!may_retry || PQstatus(db->conn) == CONNECTION_OK || !connect_now(db) ||
@@ -200,7 +208,7 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *con
 	PGresult *r =
 	    PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, lengths, formats, 0);
 	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && may_retry &&
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && may_retry && resend &&
 	    PQstatus(db->conn) != CONNECTION_OK) {
 		PQclear(r);
 		log_info("db %s: connection lost; reconnecting", db->label);
@@ -221,10 +229,22 @@ PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *con
 	return r;
 }
 
+PGresult *db_exec_bin(struct db *db, const struct db_stmt *stmt, const char *const *params,
+		      const int *lengths, const int *formats, char sqlstate[6])
+{
+	return exec(db, stmt, params, lengths, formats, sqlstate, true);
+}
+
 PGresult *db_exec(struct db *db, const struct db_stmt *stmt, const char *const *params,
 		  char sqlstate[6])
 {
-	return db_exec_bin(db, stmt, params, NULL, NULL, sqlstate);
+	return exec(db, stmt, params, NULL, NULL, sqlstate, true);
+}
+
+PGresult *db_exec_once(struct db *db, const struct db_stmt *stmt, const char *const *params,
+		       char sqlstate[6])
+{
+	return exec(db, stmt, params, NULL, NULL, sqlstate, false);
 }
 
 bool db_exec_simple(struct db *db, const char *sql, char sqlstate[6])

@@ -27,6 +27,7 @@
 #include "codelist.h"
 #include "config.h"
 #include "db.h"
+#include "failpoint.h"
 #include "feedback.h"
 #include "keystore.h"
 #include "log.h"
@@ -71,10 +72,39 @@ struct job {
 	char **retracted;
 	size_t nretracted;
 	bool failed; /* a vault or I/O error: the job is retried */
+	enum ingest_fault fault;
 	struct report *report;
 	struct validate_result vres;
 	double validate_seconds;
 };
+
+const char *ingest_fault_name(enum ingest_fault f)
+{
+	switch (f) {
+	case FAULT_NONE:
+		return "none";
+	case FAULT_INTERNAL:
+		return "internal";
+	case FAULT_LOCAL_IO:
+		return "local_io";
+	case FAULT_DISK_FULL:
+		return "disk_full";
+	case FAULT_DATABASE:
+		return "database";
+	case FAULT_TIME_LIMIT:
+		return "time_limit";
+	case FAULT_SPOOL_MISSING:
+		return "spool_missing";
+	}
+	return "internal";
+}
+
+/* A local write failed with errno e: a full disk, or some other I/O fault.
+ * Both pass by themselves more often than not, so the job backs off. */
+static enum ingest_fault io_fault(int e)
+{
+	return e == ENOSPC || e == EDQUOT ? FAULT_DISK_FULL : FAULT_LOCAL_IO;
+}
 
 static double now_s(void)
 {
@@ -279,6 +309,7 @@ static bool on_person(void *ctx, const struct v_person *p)
 	for (int t = 0; t < T_COUNT; t++)
 		if (ferror(j->copy[t])) {
 			j->failed = true;
+			j->fault = io_fault(errno);
 			return false;
 		}
 	return true;
@@ -373,6 +404,11 @@ static const struct db_stmt st_job_done = {
     "UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
     " WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running' RETURNING 1",
     2};
+static const struct db_stmt st_committed = {
+    "ingest_committed",
+    "SELECT 1 FROM kpr.submission s JOIN kpr.job j ON j.submission_id = s.id"
+    " WHERE s.id = $1::uuid AND s.processed_at = $2::timestamptz AND j.state = 'done'",
+    2};
 /* Removes rows of this submission: one person's ($2 = its ref), or all of
  * them ($2 NULL) when a reprocessed submission replaces its earlier rows.
  * Children first: the loader, not a foreign key, keeps them together. */
@@ -433,7 +469,8 @@ struct finish_ctx {
 	const char *status;
 	double load_seconds;
 	bool load_rows;
-	char newer[40]; /* a newer accepted submission that stays current */
+	char newer[40];         /* a newer accepted submission that stays current */
+	bool committed_earlier; /* an earlier COMMIT of ours whose answer was lost landed */
 };
 
 /* One statement of the finishing transaction. On failure: the runner's
@@ -470,10 +507,11 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	PGresult *r;
 	double t0 = now_s();
 	fc->newer[0] = '\0';
+	/* a reprocessed submission replaces its own earlier rows, or, when it
+	 * is no longer loaded, leaves none behind */
+	if (!j->dry_run && (rc = delete_rows(db, j->sub_id, NULL)) != DB_TX_OK)
+		return rc;
 	if (fc->load_rows) {
-		/* a reprocessed submission replaces its own earlier rows */
-		if ((rc = delete_rows(db, j->sub_id, NULL)) != DB_TX_OK)
-			return rc;
 		for (int t = 0; t < T_COUNT; t++)
 			if (!copy_one(db, (enum copy_table)t, j->copy[t]))
 				return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL
@@ -533,10 +571,20 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	bool still_ours = PQntuples(r) == 1;
 	PQclear(r);
 	if (!still_ours) {
-		/* our lease ran out and another worker took the job: let it finish */
-		log_warn("job %s: lease lost; leaving it to its new owner", j->sub_id);
+		/* the COMMIT of an earlier try may have landed with its answer
+		 * lost (the runner retries on a lost connection): then this
+		 * very processed time is stored */
+		const char *pc[] = {j->sub_id, j->processed_at};
+		if ((rc = step(db, &st_committed, pc, &r)) != DB_TX_OK)
+			return rc;
+		fc->committed_earlier = PQntuples(r) == 1;
+		PQclear(r);
+		if (!fc->committed_earlier)
+			/* our lease ran out and another worker took the job: let it finish */
+			log_warn("job %s: lease lost; leaving it to its new owner", j->sub_id);
 		return DB_TX_FAIL;
 	}
+	failpoint("job.before_commit");
 	return DB_TX_OK;
 }
 
@@ -584,6 +632,7 @@ static bool write_feedback(struct job *j, struct db *reg)
 		int tfd = mkstemp(tmp);
 		FILE *out = tfd >= 0 ? fdopen(tfd, "w") : NULL;
 		if (!out) {
+			j->fault = io_fault(errno);
 			if (tfd >= 0) {
 				close(tfd);
 				unlink(tmp);
@@ -592,10 +641,21 @@ static bool write_feedback(struct job *j, struct db *reg)
 			return false;
 		}
 		bool ok = feedback_write(out, (enum feedback_format)f, &m, j->report);
-		ok = fflush(out) == 0 && fsync(fileno(out)) == 0 && ok;
-		ok = fclose(out) == 0 && ok;
-		if (!ok || rename(tmp, final) != 0) {
-			log_error("job %s: writing feedback %s failed", j->sub_id, final);
+		failpoint("job.feedback_write"); /* a temporary file half written */
+		int e = ok ? 0 : errno;
+		if (ok && fflush(out) != 0)
+			ok = false, e = errno;
+		if (ok && fsync(fileno(out)) != 0)
+			ok = false, e = errno;
+		if (fclose(out) != 0 && ok)
+			ok = false, e = errno;
+		if (ok && rename(tmp, final) != 0)
+			ok = false, e = errno;
+		if (!ok) {
+			/* a renderer fails only when a write does: the errno is an I/O one */
+			j->fault = io_fault(e);
+			log_error("job %s: writing feedback %s failed: %s", j->sub_id, final,
+				  strerror(e));
 			unlink(tmp);
 			return false;
 		}
@@ -646,14 +706,98 @@ static enum ingest_outcome transient(struct ingest *in, struct db *reg)
 	return INGEST_RETRY;
 }
 
+/* Looks up the municipality's latest Innsending id for the årgang in the
+ * file's header: F007 needs it. */
+static void find_latest(struct job *j, struct db *reg, const char *path, char latest[80])
+{
+	char err[256];
+	struct v_header peek;
+	latest[0] = '\0';
+	if (!validate_peek_header(path, &peek, err, sizeof err) || peek.aargang <= 0)
+		return;
+	char ag[16];
+	snprintf(ag, sizeof ag, "%d", peek.aargang);
+	const char *lp[] = {j->kommune, ag, j->sub_id};
+	PGresult *r = db_exec(reg, &st_latest, lp, NULL);
+	if (r && PQntuples(r) == 1)
+		snprintf(latest, 80, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* The validation pass: rows to the COPY files, IDs to the vault batches. */
+static bool validate_job(struct job *j, const char *path, const char *latest, double deadline)
+{
+	const struct kpr_config *cfg = j->in->cfg;
+	for (int t = 0; t < T_COUNT; t++) {
+		j->copy[t] = tmpfile();
+		if (!j->copy[t]) {
+			j->fault = io_fault(errno);
+			log_error("job %s: no temporary file: %s", j->sub_id, strerror(errno));
+			return false;
+		}
+	}
+	config_read_lock(); /* one consistent set of reloadable values per job */
+	struct validate_params vp = {
+	    .codes = j->in->codes,
+	    .auth_kommune = j->kommune,
+	    .aargang_open_min = cfg->aargang_open_min,
+	    .aargang_open_max = cfg->aargang_open_max,
+	    .latest_submission_id = latest,
+	    .test_mode = cfg->test_mode,
+	    .allow_2032 = cfg->allow_2032_rule,
+	    .max_bytes = (unsigned long long)cfg->max_xml_bytes,
+	    .deadline = deadline,
+	};
+	config_read_unlock();
+	j->nid = (struct nid_options){.test_mode = vp.test_mode, .allow_2032 = vp.allow_2032};
+	struct validate_sink sink = {on_person, on_retract, j};
+	double tv = now_s();
+	bool ok = validate_file(path, &vp, &sink, j->report, &j->vres);
+	j->validate_seconds = now_s() - tv;
+	if (j->vres.timed_out)
+		j->fault = FAULT_TIME_LIMIT;
+	else if (!ok && !j->failed && access(path, R_OK) != 0)
+		j->fault = FAULT_SPOOL_MISSING;
+	/* the COPY files are complete: a full disk shows here, not mid-COPY */
+	for (int t = 0; ok && t < T_COUNT; t++)
+		if (fflush(j->copy[t]) != 0) {
+			j->fault = io_fault(errno);
+			ok = false;
+		}
+	if (!ok || j->failed) {
+		rlog_warn(j->sub_id, "validation pass failed (%s); will retry",
+			  ingest_fault_name(j->fault ? j->fault : FAULT_INTERNAL));
+		return false;
+	}
+	failpoint("job.after_validate");
+	return true;
+}
+
+static void log_done(const struct job *j, const struct finish_ctx *fc, double total)
+{
+	const struct report_summary *s = report_summary(j->report);
+	count_rules(j->report);
+	metrics_add("kpr_records_processed_total", s->registrations);
+	metrics_count_submission(fc->status);
+	metrics_observe_job_seconds(total);
+	rlog_info(j->sub_id,
+		  "%s: kommune %s, %lu persons, %lu registrations (%lu loaded), "
+		  "%lu fatal, %lu errors, %lu warnings; validate %.2fs, load %.2fs, total %.2fs",
+		  fc->status, j->kommune, s->persons, s->registrations,
+		  fc->load_rows ? s->registrations_loaded : 0, s->by_severity[SEV_FATAL],
+		  s->by_severity[SEV_ERROR], s->by_severity[SEV_WARNING], j->validate_seconds,
+		  fc->load_seconds, total);
+}
+
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *sub_id,
-				   const char *worker_id)
+				   const char *worker_id, double deadline, enum ingest_fault *fault)
 {
 	double t0 = now_s();
 	struct job j = {.in = in, .sub_id = sub_id};
 	enum ingest_outcome outcome = INGEST_RETRY;
 	const struct kpr_config *cfg = in->cfg;
 
+	*fault = FAULT_NONE;
 	vault_discard(in->vault); /* nothing of an earlier attempt is sent */
 	if (!load_job(&j, reg))
 		return transient(in, reg);
@@ -661,89 +805,52 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		PGresult *r = db_exec(reg, &st_start, (const char *[]){sub_id}, NULL);
 		PQclear(r);
 	}
-	char path[4096], err[256];
+	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", cfg->spool_dir, j.spool_name);
-
-	/* F007 needs the municipality's previous submission for this årgang */
-	char latest[80] = "";
-	struct v_header peek;
-	if (validate_peek_header(path, &peek, err, sizeof err) && peek.aargang > 0) {
-		char ag[16];
-		snprintf(ag, sizeof ag, "%d", peek.aargang);
-		const char *lp[] = {j.kommune, ag, sub_id};
-		PGresult *r = db_exec(reg, &st_latest, lp, NULL);
-		if (r && PQntuples(r) == 1)
-			snprintf(latest, sizeof latest, "%s", PQgetvalue(r, 0, 0));
-		PQclear(r);
-	}
-
-	j.report = report_new(NULL);
-	for (int t = 0; t < T_COUNT && j.report; t++) {
-		j.copy[t] = tmpfile();
-		if (!j.copy[t]) {
-			log_error("job %s: no temporary file: %s", sub_id, strerror(errno));
-			goto out;
-		}
-	}
-	if (!j.report)
-		goto out;
-	config_read_lock(); /* one consistent set of reloadable values per job */
-	struct validate_params vp = {
-	    .codes = in->codes,
-	    .auth_kommune = j.kommune,
-	    .aargang_open_min = cfg->aargang_open_min,
-	    .aargang_open_max = cfg->aargang_open_max,
-	    .latest_submission_id = latest,
-	    .test_mode = cfg->test_mode,
-	    .allow_2032 = cfg->allow_2032_rule,
-	    .max_bytes = (unsigned long long)cfg->max_xml_bytes,
-	};
-	j.nid = (struct nid_options){.test_mode = vp.test_mode, .allow_2032 = vp.allow_2032};
+	char latest[80];
+	find_latest(&j, reg, path, latest);
+	config_read_lock();
 	bool keep_file = cfg->keep_processed_files;
 	int retry_limit = cfg->db_retry_limit;
 	config_read_unlock();
-	struct validate_sink sink = {on_person, on_retract, &j};
-	double tv = now_s();
-	bool ok = validate_file(path, &vp, &sink, j.report, &j.vres);
-	j.validate_seconds = now_s() - tv;
-	if (!ok || j.failed) {
-		rlog_warn(sub_id, "validation pass failed (%s); will retry",
-			  j.failed ? "vault or I/O" : "internal");
+
+	j.report = report_new(NULL);
+	if (!j.report || !validate_job(&j, path, latest, deadline))
 		goto failed;
-	}
 	const struct report_summary *s = report_summary(j.report);
 	bool load_rows = !s->fatal && !j.dry_run;
 	if (load_rows && !vault_flush(in->vault)) {
 		rlog_warn(sub_id, "vault unavailable; will retry");
-		outcome = INGEST_RETRY_TRANSIENT;
-		goto out;
+		j.fault = FAULT_DATABASE;
+		goto failed;
+	}
+	if (now_s() > deadline && deadline > 0) {
+		j.fault = FAULT_TIME_LIMIT;
+		goto failed;
 	}
 	if (!write_feedback(&j, reg))
 		goto failed;
-	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows, ""};
-	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id))
+	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows, "", false};
+	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id) &&
+	    !fc.committed_earlier) {
+		if (!j.fault) /* class 53: the database server is out of disk or memory */
+			j.fault = !strncmp(db_last_sqlstate(reg), "53", 2) ? FAULT_DISK_FULL
+									   : FAULT_DATABASE;
 		goto failed;
+	}
+	failpoint("job.after_commit");
 	/* The register and the vault now hold what the file said; the file
 	 * itself holds national IDs in clear, so it leaves the spool at once
-	 * unless the operator keeps processed files (for reprocessing). */
+	 * unless the operator keeps processed files (for reprocessing). A
+	 * crash before this line leaves it to the reconciler. */
 	if (!keep_file && unlink(path) != 0 && errno != ENOENT)
 		rlog_warn(sub_id, "cannot remove processed spool file: %s", strerror(errno));
-	count_rules(j.report);
-	metrics_add("kpr_records_processed_total", s->registrations);
-	metrics_count_submission(fc.status);
-	double total = now_s() - t0;
-	metrics_observe_job_seconds(total);
-	rlog_info(sub_id,
-		  "%s: kommune %s, %lu persons, %lu registrations (%lu loaded), "
-		  "%lu fatal, %lu errors, %lu warnings; validate %.2fs, load %.2fs, total %.2fs",
-		  fc.status, j.kommune, s->persons, s->registrations,
-		  load_rows ? s->registrations_loaded : 0, s->by_severity[SEV_FATAL],
-		  s->by_severity[SEV_ERROR], s->by_severity[SEV_WARNING], j.validate_seconds,
-		  fc.load_seconds, total);
+	log_done(&j, &fc, now_s() - t0);
 	outcome = INGEST_DONE;
 	goto out;
 failed:
 	outcome = transient(in, reg);
+	*fault = j.fault ? j.fault : FAULT_INTERNAL;
 out:
 	vault_discard(in->vault);
 	job_cleanup(&j);

@@ -20,7 +20,9 @@
 #include "db.h"
 #include "dbpool.h"
 #include "http.h"
+#include "failpoint.h"
 #include "log.h"
+#include "reconcile.h"
 #include "spool.h"
 #include "worker.h"
 
@@ -114,11 +116,14 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
-	int swept = spool_sweep_incoming(cfg->spool_dir, 24 * 3600);
-	if (swept)
-		log_info("removed %d partial uploads older than a day from the spool", swept);
+	if (!failpoint_init(err, sizeof err)) {
+		log_error("%s", err);
+		config_free(cfg);
+		return 1;
+	}
 	struct http_server *http = NULL;
 	struct worker_pool *workers = NULL;
+	struct reconciler *reconciler = NULL;
 
 	app.auth = auth_new(cfg);
 	if (!app.auth) {
@@ -143,6 +148,12 @@ int main(int argc, char **argv)
 	workers = worker_pool_start(&app, err, sizeof err);
 	if (!workers) {
 		log_error("cannot start workers: %s", err);
+		goto out;
+	}
+	/* after the workers: files it finds held by a live job are theirs */
+	reconciler = reconciler_start(cfg, err, sizeof err);
+	if (!reconciler) {
+		log_error("%s", err);
 		goto out;
 	}
 	http = http_start(&app, err, sizeof err);
@@ -178,7 +189,8 @@ out:
 	http_quiesce(http);
 	dbpool_stop(app.dbpool);   /* answers every deferred request; later ones get 503 */
 	worker_pool_stop(workers); /* after the dbpool: its tasks may still wake the workers */
-	http_stop(http);           /* no connection is suspended any more */
+	reconciler_stop(reconciler);
+	http_stop(http); /* no connection is suspended any more */
 	dbpool_free(app.dbpool);
 	auth_free(app.auth);
 	config_free(cfg);

@@ -61,6 +61,10 @@ static const struct family {
      "Submissions processed, by final status: accepted, accepted_with_errors, rejected (FATAL), "
      "validated (dry run), failed (the server could not process the file).",
      false},
+    {"kpr_job_retries_total",
+     "Job attempts that failed on the server's side and were queued again after a backoff, by "
+     "fault (internal, local_io, disk_full, database, time_limit, spool_missing).",
+     false},
     {"kpr_feedback_downloads_total", "Feedback files served (every format, every role).", true},
     {"kpr_validation_messages_total", "Validation messages by rule and severity.", false},
     {"kpr_http_requests_total",

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failpoint.h"
 #include "log.h"
 
 struct spool_file {
@@ -32,7 +34,51 @@ struct spool_file {
 	bool failed;
 	unsigned char buf[1 << 16]; /* coalesces MHD's small chunks into larger writes */
 	size_t buffered;
+	struct spool_file *next_in_flight; /* committed by this process, not yet freed */
+	bool in_flight;
 };
+
+/* Files this process is writing or has given their final name and not yet
+ * released: the reconciler never touches them (a partial upload still
+ * arriving, or a file whose row may be on its way). */
+static pthread_mutex_t flight_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct spool_file *flight;
+
+static void flight_add(struct spool_file *f)
+{
+	pthread_mutex_lock(&flight_mu);
+	f->next_in_flight = flight;
+	flight = f;
+	f->in_flight = true;
+	pthread_mutex_unlock(&flight_mu);
+}
+
+static void flight_remove(struct spool_file *f)
+{
+	if (!f->in_flight)
+		return;
+	pthread_mutex_lock(&flight_mu);
+	for (struct spool_file **pp = &flight; *pp; pp = &(*pp)->next_in_flight)
+		if (*pp == f) {
+			*pp = f->next_in_flight;
+			break;
+		}
+	f->in_flight = false;
+	pthread_mutex_unlock(&flight_mu);
+}
+
+bool spool_in_flight(const char *name)
+{
+	bool found = false;
+	pthread_mutex_lock(&flight_mu);
+	for (const struct spool_file *f = flight; f && !found; f = f->next_in_flight) {
+		const char *tmp = strrchr(f->tmp_path, '/');
+		const char *fin = strrchr(f->final_path, '/');
+		found = (tmp && !strcmp(tmp + 1, name)) || (fin && !strcmp(fin + 1, name));
+	}
+	pthread_mutex_unlock(&flight_mu);
+	return found;
+}
 
 long long spool_free_bytes(const char *dir)
 {
@@ -78,6 +124,7 @@ struct spool_file *spool_create(const char *dir, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof r; i++)
 		snprintf(name + 2 * i, 3, "%02x", r[i]);
 	snprintf(f->tmp_path, sizeof f->tmp_path, "%s/%s.part", incoming, name);
+	flight_add(f); /* before the file exists: the reconciler never sees it unguarded */
 	f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	f->md = EVP_MD_CTX_new();
 	if (f->fd < 0 || !f->md || EVP_DigestInit_ex(f->md, EVP_sha256(), NULL) != 1) {
@@ -154,7 +201,10 @@ bool spool_commit(struct spool_file *f, const char *final_name, char sha256_hex[
 		log_error("spool: fsync %s: %s", f->tmp_path, strerror(errno));
 		return false;
 	}
+	failpoint("upload.after_fsync");
+	pthread_mutex_lock(&flight_mu); /* spool_in_flight reads the name */
 	snprintf(f->final_path, sizeof f->final_path, "%s/%s", f->dir, final_name);
+	pthread_mutex_unlock(&flight_mu);
 	if (rename(f->tmp_path, f->final_path) != 0) {
 		log_error("spool: rename to %s: %s", f->final_path, strerror(errno));
 		return false;
@@ -166,6 +216,7 @@ bool spool_commit(struct spool_file *f, const char *final_name, char sha256_hex[
 		log_error("spool: fsync of directory %s failed: %s", f->dir, strerror(errno));
 		return false;
 	}
+	failpoint("upload.after_rename");
 	return true;
 }
 
@@ -177,6 +228,7 @@ void spool_free(struct spool_file *f)
 		close(f->fd);
 	if (!f->kept && f->tmp_path[0])
 		unlink(f->committed ? f->final_path : f->tmp_path);
+	flight_remove(f); /* after the unlink: a kept file's row is committed by now */
 	EVP_MD_CTX_free(f->md);
 	free(f);
 }
@@ -196,8 +248,8 @@ int spool_sweep_incoming(const char *dir, int max_age_seconds)
 		if (l < 6 || strcmp(e->d_name + l - 5, ".part"))
 			continue;
 		struct stat st;
-		if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
-		    now - st.st_mtime > max_age_seconds && unlinkat(dirfd(d), e->d_name, 0) == 0)
+		if (!spool_in_flight(e->d_name) && fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+		    now - st.st_mtime >= max_age_seconds && unlinkat(dirfd(d), e->d_name, 0) == 0)
 			removed++;
 	}
 	closedir(d);

@@ -320,6 +320,7 @@ struct vstate {
 	/* peek mode: stop after Avsender, first fatal message to peek_err */
 	bool peek;
 	char peek_err[256];
+	bool timed_out; /* validate_params.deadline passed */
 
 	bool stopped, internal_error, fatal, io_fatal;
 	/* F003/F004/F005: the file is not the sender's, or not for an open
@@ -2529,6 +2530,15 @@ static void random_keys(struct vstate *s)
 	s->fnr_key2 = k[0] * 31 + k[1];
 }
 
+static bool past_deadline(const struct vstate *s)
+{
+	if (!s->p || s->p->deadline <= 0)
+		return false;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 > s->p->deadline;
+}
+
 /* The engine: parses path, returns false only on an internal failure. */
 static bool run(struct vstate *s, const char *path)
 {
@@ -2594,6 +2604,21 @@ static bool run(struct vstate *s, const char *path)
 	const char *chunk = buf + first;
 	int clen = n - first;
 	for (;;) {
+		if (s->peek && s->bytes > VALIDATE_PEEK_MAX_BYTES) {
+			/* the header is not near the start: the worker's full pass,
+			 * bounded by max_bytes, judges the file */
+			snprintf(s->peek_err, sizeof s->peek_err,
+				 "Innsending og Avsender står ikke i filens første %d byte",
+				 VALIDATE_PEEK_MAX_BYTES);
+			stop(s);
+			break;
+		}
+		if (past_deadline(s)) {
+			s->timed_out = true;
+			ok = false;
+			stop(s);
+			break;
+		}
 		if (max && s->bytes > max) {
 			char v[32];
 			snprintf(v, sizeof v, "%llu", max);
@@ -2689,6 +2714,7 @@ bool validate_file(const char *path, const struct validate_params *params,
 		res->header = s->hdr;
 		res->header_ok = s->header_ok;
 		res->bytes = s->bytes;
+		res->timed_out = s->timed_out;
 		res->seconds =
 		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	}

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "failpoint.h"
 #include "hpke.h"
 #include "keystore.h"
 #include "log.h"
@@ -232,6 +233,7 @@ bool vault_flush(struct vault *v)
 		ok = fread(b, offsetof(struct pending, rows), 1, v->spill) == 1 &&
 		     b->n <= VAULT_BATCH &&
 		     fread(b->rows, sizeof b->rows[0], b->n, v->spill) == b->n && send_batch(v, b);
+		failpoint("job.vault_batch"); /* one batch stored, the next not yet */
 	}
 	free(b);
 	if (ok)

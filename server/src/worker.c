@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,21 +21,21 @@
 #include "http.h"
 #include "ingest.h"
 #include "log.h"
-
-#define MAX_ATTEMPTS 5
+#include "metrics.h"
 
 struct worker {
 	struct worker_pool *pool;
 	pthread_t thread;
 	int index;
-	char id[96];
+	char id[128];
+	struct ingest *in;
 };
 
 struct worker_pool {
 	struct app *app;
 	struct worker *w;
 	int n;
-	char process_id[80];
+	char process_id[100];
 	pthread_t heartbeat;
 	bool heartbeat_started;
 	pthread_mutex_t mu;
@@ -45,9 +46,11 @@ struct worker_pool {
 static const struct db_stmt st_claim = {
     "job_claim",
     "UPDATE kpr.job SET state = 'running', attempts = attempts + 1, worker = $1,"
-    " lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
+    " lease_until = now() + make_interval(secs => $2::int), claimed_at = now(),"
+    " not_before = NULL, updated_at = now()"
     " WHERE submission_id = (SELECT submission_id FROM kpr.job"
-    "   WHERE state = 'queued' OR (state = 'running' AND lease_until < now())"
+    "   WHERE (state = 'queued' AND (not_before IS NULL OR not_before <= now()))"
+    "      OR (state = 'running' AND lease_until < now())"
     /* a claiming thread holds no job: one still running under its id was
 	 * released while the database was away and is taken back here */
     "      OR (state = 'running' AND worker = $1)"
@@ -57,22 +60,30 @@ static const struct db_stmt st_claim = {
 static const struct db_stmt st_release = {
     "job_release",
     "UPDATE kpr.job SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = now(),"
-    " attempts = attempts - CASE WHEN $3::boolean THEN 1 ELSE 0 END"
+    " attempts = attempts - CASE WHEN $3::boolean THEN 1 ELSE 0 END,"
+    " not_before = now() + make_interval(secs => $4::int),"
+    " last_error = coalesce(nullif($5, ''), last_error)"
     " WHERE submission_id = $1::uuid AND state = 'running' AND worker = $2",
-    3};
+    5};
 static const struct db_stmt st_heartbeat = {
     "job_heartbeat",
     "UPDATE kpr.job SET lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
-    " WHERE state = 'running' AND worker LIKE $1 || ':%'",
-    2};
+    " WHERE state = 'running' AND left(worker, length($1) + 1) = $1 || ':'"
+    /* a job past its wall-clock limit is no longer renewed: if its worker
+	 * is stuck, the lease runs out and the job is claimed again, which
+	 * counts an attempt */
+    "   AND claimed_at > now() - make_interval(secs => $3::int)",
+    3};
 static const struct db_stmt st_depth = {"job_depth",
 					"SELECT count(*) FROM kpr.job WHERE state <> 'done'", 0};
 static const struct db_stmt st_give_up = {
     "job_give_up",
-    "WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
-    "  WHERE submission_id = $1::uuid RETURNING submission_id)"
-    " UPDATE kpr.submission SET status = 'rejected', processed_at = now()"
-    " WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')",
+    "WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, not_before = NULL,"
+    "  updated_at = now() WHERE submission_id = $1::uuid RETURNING submission_id)"
+    /* a reprocessed submission keeps its final status (and stays current) */
+    " UPDATE kpr.submission SET status = 'failed', processed_at = now(), feedback_ready = false"
+    " WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')"
+    " RETURNING 1",
     1};
 
 static void sleep_or_stop(struct worker_pool *p, int ms)
@@ -95,7 +106,8 @@ static void sleep_or_stop(struct worker_pool *p, int ms)
 static bool claim(struct worker *w, struct db *db, char sub_id[40], int *attempts)
 {
 	char lease[16];
-	snprintf(lease, sizeof lease, "%d", w->pool->app->cfg->job_lease_seconds);
+	snprintf(lease, sizeof lease, "%d",
+		 w->pool->app->cfg->job_lease_seconds); /* not reloaded */
 	const char *params[] = {w->id, lease};
 	PGresult *r = db_exec(db, &st_claim, params, NULL);
 	if (!r)
@@ -115,6 +127,81 @@ static void exec_quietly(struct db *db, const struct db_stmt *s, const char *con
 	PQclear(r);
 }
 
+struct job_limits {
+	int max_attempts;
+	int backoff; /* seconds before the second attempt; doubles, at most 15 minutes */
+	int time_limit;
+};
+
+static struct job_limits job_limits(const struct kpr_config *cfg)
+{
+	config_read_lock();
+	struct job_limits l = {cfg->job_max_attempts, cfg->job_retry_backoff_seconds,
+			       cfg->job_time_limit_seconds};
+	config_read_unlock();
+	return l;
+}
+
+static int backoff_seconds(const struct job_limits *l, int attempts)
+{
+	long long d = l->backoff;
+	for (int i = 1; i < attempts && d < 900; i++)
+		d *= 2;
+	return d > 900 ? 900 : (int)d;
+}
+
+/* The job used up its attempts: the submission ends `failed` (SPEC §5),
+ * which staff see and `kprctl reprocess` can queue again. */
+static void give_up(struct db *db, const char *sub, int attempts)
+{
+	const char *params[] = {sub};
+	PGresult *r = db_exec(db, &st_give_up, params, NULL);
+	bool marked = r && PQntuples(r) == 1;
+	PQclear(r);
+	rlog_error(sub, "giving up after %d attempts%s", attempts,
+		   marked ? "; submission marked failed (needs staff attention)"
+			  : "; the submission keeps its earlier status");
+	if (marked)
+		metrics_count_submission("failed");
+}
+
+static void run_job(struct worker *w, struct db *db, const char *sub, int attempts)
+{
+	struct worker_pool *p = w->pool;
+	struct job_limits l = job_limits(p->app->cfg);
+	if (attempts > l.max_attempts) {
+		give_up(db, sub, attempts - 1);
+		return;
+	}
+	rlog_info(sub, "claimed by %s (attempt %d)", w->id, attempts);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double deadline = (double)now.tv_sec + (double)now.tv_nsec / 1e9 + l.time_limit;
+	enum ingest_fault fault = FAULT_NONE;
+	enum ingest_outcome o = ingest_process(w->in, db, sub, w->id, deadline, &fault);
+	if (o == INGEST_DONE)
+		return;
+	/* a database that is away uses up no attempt and is tried again soon;
+	 * any other fault counts one and backs off, so a full disk or a
+	 * broken NFS mount gets minutes to recover, not seconds */
+	bool counted = o == INGEST_RETRY;
+	int delay = counted ? backoff_seconds(&l, attempts) : 2;
+	char d[16];
+	snprintf(d, sizeof d, "%d", delay);
+	const char *params[] = {sub, w->id, counted ? "false" : "true", d,
+				counted ? ingest_fault_name(fault) : ""};
+	if (counted) {
+		char labels[48];
+		snprintf(labels, sizeof labels, "fault=\"%s\"", ingest_fault_name(fault));
+		metrics_add_labeled("kpr_job_retries_total", labels, 1);
+		rlog_warn(sub, "attempt %d of %d failed (%s); retrying in %d s", attempts,
+			  l.max_attempts, ingest_fault_name(fault), delay);
+	}
+	if (db_ensure(db))
+		exec_quietly(db, &st_release, params);
+	sleep_or_stop(p, counted ? 200 : 2000);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -129,6 +216,7 @@ static void *worker_main(void *arg)
 		ingest_free(in);
 		return NULL;
 	}
+	w->in = in;
 	__atomic_add_fetch(&p->app->ready, 1, __ATOMIC_SEQ_CST); /* /readyz: a live worker */
 	while (!p->stopping) {
 		char sub[40];
@@ -141,28 +229,10 @@ static void *worker_main(void *arg)
 			sleep_or_stop(p, 300);
 			continue;
 		}
-		if (attempts > MAX_ATTEMPTS) {
-			rlog_error(sub, "giving up after %d attempts; submission marked rejected",
-				   attempts - 1);
-			const char *params[] = {sub};
-			exec_quietly(db, &st_give_up, params);
-			continue;
-		}
-		rlog_info(sub, "claimed by %s (attempt %d)", w->id, attempts);
-		enum ingest_outcome o = ingest_process(in, db, sub, w->id);
-		if (o == INGEST_RETRY || o == INGEST_RETRY_TRANSIENT) {
-			/* a database that is away does not use up the job's attempts */
-			const char *params[] = {sub, w->id,
-						o == INGEST_RETRY_TRANSIENT ? "true" : "false"};
-			if (db_ensure(db))
-				exec_quietly(db, &st_release, params);
-			sleep_or_stop(p, o == INGEST_RETRY_TRANSIENT ? 2000 : 1000);
-		} else if (o == INGEST_FAILED) {
-			const char *params[] = {sub};
-			exec_quietly(db, &st_give_up, params);
-		}
+		run_job(w, db, sub, attempts);
 	}
 	__atomic_sub_fetch(&p->app->ready, 1, __ATOMIC_SEQ_CST);
+	w->in = NULL;
 	ingest_free(in);
 	db_free(db);
 	return NULL;
@@ -189,7 +259,9 @@ static void *heartbeat_main(void *arg)
 			PQclear(r);
 		}
 		if (tick % every == 0) {
-			const char *params[] = {p->process_id, lease};
+			char limit[16];
+			snprintf(limit, sizeof limit, "%d", job_limits(cfg).time_limit);
+			const char *params[] = {p->process_id, lease, limit};
 			exec_quietly(db, &st_heartbeat, params);
 		}
 	}
@@ -209,9 +281,18 @@ struct worker_pool *worker_pool_start(struct app *app, char *err, size_t errlen)
 	pthread_cond_init(&p->cv, NULL);
 	char host[64] = "host";
 	gethostname(host, sizeof host - 1);
-	/* unique per process start, so a restarted process never renews a dead one's lease */
-	snprintf(p->process_id, sizeof p->process_id, "%s:%d:%lx", host, (int)getpid(),
-		 (unsigned long)time(NULL));
+	/* random per process start, so a restarted process never renews a dead
+	 * one's lease: two containers with the same hostname and PID 1 started
+	 * in the same second must not share ids. The host part is for people. */
+	unsigned char rnd[8];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		snprintf(err, errlen, "no randomness for the worker id");
+		free(p);
+		return NULL;
+	}
+	int o = snprintf(p->process_id, sizeof p->process_id, "%.60s:", host);
+	for (size_t i = 0; i < sizeof rnd; i++)
+		o += snprintf(p->process_id + o, sizeof p->process_id - (size_t)o, "%02x", rnd[i]);
 	p->w = calloc((size_t)app->cfg->workers, sizeof *p->w);
 	if (!p->w) {
 		snprintf(err, errlen, "out of memory");

@@ -16,6 +16,7 @@
   const STATE_LABEL = {
     accepted: 'Levert',
     in_progress: 'Under behandling',
+    attention: 'Trenger oppfølging',
     rejected: 'Kun avvist',
     missing: 'Mangler',
   };
@@ -27,17 +28,19 @@
     rejected: 'Avvist',
     superseded: 'Erstattet',
     validated: 'Prøvekontroll',
+    failed: 'Feilet hos registeret',
   };
   const FILTERS = [
     { id: 'all', label: 'Alle', test: () => true },
     { id: 'missing', label: 'Mangler', test: (k) => k.state === 'missing' },
+    { id: 'attention', label: 'Trenger oppfølging', test: (k) => k.needs_attention },
     { id: 'rejected', label: 'Kun avvist', test: (k) => k.state === 'rejected' },
     { id: 'errors', label: 'Med feil', test: (k) => hasErrors(k) },
     { id: 'not_downloaded', label: 'Tilbakemelding ikke lastet ned',
       test: (k) => k.feedback !== null && k.feedback.downloads === 0 },
     { id: 'in_progress', label: 'Under behandling', test: (k) => k.state === 'in_progress' },
   ];
-  const STATE_ORDER = { missing: 0, rejected: 1, in_progress: 2, accepted: 3 };
+  const STATE_ORDER = { missing: 0, attention: 1, rejected: 2, in_progress: 3, accepted: 4 };
 
   const ui = {
     filter: 'all',
@@ -263,6 +266,7 @@
       { cls: 'seg-accepted', n: ok, label: 'Levert uten feil' },
       { cls: 'seg-errors', n: c.accepted_with_errors, label: 'Levert med feil' },
       { cls: 'seg-progress', n: c.in_progress, label: 'Under behandling' },
+      { cls: 'seg-attention', n: c.attention, label: 'Trenger oppfølging' },
       { cls: 'seg-rejected', n: c.rejected, label: 'Kun avvist' },
     ];
   }
@@ -276,7 +280,7 @@
       el.append(seg);
     }
     el.setAttribute('aria-label',
-      `${c.accepted} av ${c.expected} levert, ${c.in_progress} under behandling, ${c.rejected} kun avvist, ${c.missing} mangler`);
+      `${c.accepted} av ${c.expected} levert, ${c.in_progress} under behandling, ${c.attention} trenger oppfølging, ${c.rejected} kun avvist, ${c.missing} mangler`);
   }
 
   function renderSummary(d) {
@@ -287,6 +291,7 @@
     $('n-with-errors').textContent = num(t.accepted_with_errors);
     $('n-in-progress').textContent = num(t.in_progress);
     $('n-rejected').textContent = num(t.rejected);
+    $('n-attention').textContent = num(t.attention);
     $('n-missing').textContent = num(t.missing);
     fillStackbar($('national-bar'), t);
     const legend = $('legend');
@@ -420,8 +425,14 @@
   }
 
   function stateBadge(k) {
-    if (k.state === 'accepted' && hasErrors(k)) return h('span', { class: 'badge badge-errors', text: 'Levert med feil' });
-    return h('span', { class: `badge badge-${k.state}`, text: STATE_LABEL[k.state] || k.state });
+    const main = k.state === 'accepted' && hasErrors(k)
+      ? h('span', { class: 'badge badge-errors', text: 'Levert med feil' })
+      : h('span', { class: `badge badge-${k.state}`, text: STATE_LABEL[k.state] || k.state });
+    /* a failed latest submission is the server's fault: staff act even when
+     * an earlier one is current */
+    if (k.needs_attention && k.state !== 'attention')
+      return h('span', {}, main, ' ', h('span', { class: 'badge badge-attention', text: STATE_LABEL.attention }));
+    return main;
   }
 
   function feedbackCell(k) {

@@ -143,30 +143,30 @@ check("every municipality row once, in kommunenummer order",
       [k["kommunenummer"] for k in after["kommuner"]] == sorted(rows))
 t = after["totals"]
 check("states add up to the expected count",
-      t["accepted"] + t["in_progress"] + t["rejected"] + t["missing"] == t["expected"])
+      t["accepted"] + t["in_progress"] + t["attention"] + t["rejected"] + t["missing"] == t["expected"])
 states = {}
 for k in after["kommuner"]:
     states[k["state"]] = states.get(k["state"], 0) + 1
 check("totals equal the per-municipality states",
-      all(t[s] == states.get(s, 0) for s in ("accepted", "in_progress", "rejected", "missing")))
+      all(t[s] == states.get(s, 0) for s in ("accepted", "in_progress", "attention", "rejected", "missing")))
 check("accepted_with_errors equals the rows with such a current submission",
       t["accepted_with_errors"] == sum(1 for k in after["kommuner"] if k["current"] and k["current"]["status"] == "accepted_with_errors"))
 check("15 counties", len(after["fylker"]) == 15)
 ok_f = True
 for f in after["fylker"]:
     mine = [k for k in after["kommuner"] if k["fylkesnummer"] == f["fylkesnummer"]]
-    for s in ("accepted", "in_progress", "rejected", "missing"):
+    for s in ("accepted", "in_progress", "attention", "rejected", "missing"):
         ok_f &= f[s] == sum(1 for k in mine if k["state"] == s)
     ok_f &= f["expected"] == len(mine)
 check("every county's figures equal its municipalities' rows", ok_f)
 check("county figures add up to the national ones",
-      all(sum(f[s] for f in after["fylker"]) == t[s] for s in ("expected", "accepted", "in_progress", "rejected", "missing", "accepted_with_errors")))
+      all(sum(f[s] for f in after["fylker"]) == t[s] for s in ("expected", "accepted", "in_progress", "attention", "rejected", "missing", "accepted_with_errors")))
 
 # deltas caused by this test
 t0 = before["totals"]
 delta = {s: t[s] - t0[s] for s in t}
 check(f"national deltas: +3 accepted, +1 with errors, +1 rejected, -4 missing ({delta})",
-      delta == {"expected": 0, "accepted": 3, "accepted_with_errors": 1, "in_progress": 0, "rejected": 1, "missing": -4})
+      delta == {"expected": 0, "accepted": 3, "accepted_with_errors": 1, "in_progress": 0, "attention": 0, "rejected": 1, "missing": -4})
 exp = {}
 for k, st in ((A, "accepted"), (B, "accepted"), (C, "rejected"), (D, "accepted")):
     f = rows[k]["fylkesnummer"]

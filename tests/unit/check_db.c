@@ -188,6 +188,39 @@ START_TEST(reconnects_after_session_killed)
 }
 END_TEST
 
+/* A statement that is not idempotent is never sent again on a new session
+ * after the connection was lost: the caller learns the outcome is unknown
+ * (NULL, SQLSTATE ""), and nothing ran twice. db_exec, by contrast, sends
+ * an idempotent statement again. */
+START_TEST(once_is_not_resent)
+{
+	struct db *db = connect_db(), *admin = connect_db();
+	const char *zero[] = {"0"};
+	PGresult *r = db_exec(db, &st_add, zero, NULL); /* prepared: the next one is sent */
+	ck_assert_ptr_nonnull(r);
+	PQclear(r);
+	char sql[128], st[6];
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", PQbackendPID(db_conn(db)));
+	ck_assert(db_exec_simple(admin, sql, st));
+	const char *p[] = {"1"};
+	char state[6] = "x";
+	r = db_exec_once(db, &st_add, p, state);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(state, "");
+	ck_assert_int_eq(get_v(admin), 0);  /* not re-sent */
+	r = db_exec(db, &st_add, p, state); /* reconnects (db_ensure) is the caller's */
+	if (!r) {
+		ck_assert(db_ensure(db));
+		r = db_exec(db, &st_add, p, state);
+	}
+	ck_assert_ptr_nonnull(r);
+	PQclear(r);
+	ck_assert_int_eq(get_v(admin), 1);
+	db_free(admin);
+	db_free(db);
+}
+END_TEST
+
 START_TEST(sqlstate_classes)
 {
 	ck_assert(db_sqlstate_retryable("40001"));
@@ -210,6 +243,7 @@ static Suite *db_suite(void)
 	tcase_add_test(tc, failure_rolls_back);
 	tcase_add_test(tc, reconnects_after_session_killed);
 	tcase_add_test(tc, commit_tag_rollback_is_failure);
+	tcase_add_test(tc, once_is_not_resent);
 	tcase_add_test(tc, sqlstate_classes);
 	suite_add_tcase(s, tc);
 	return s;

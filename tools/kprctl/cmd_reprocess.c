@@ -1,11 +1,14 @@
 /*
  * cmd_reprocess.c — `kprctl reprocess [--config FILE] ID`: queue a
- * submission again from its spooled file, e.g. one that was given up after
- * repeated internal failures, or after a rule fix when processed files are
- * kept. The pipeline replaces the submission's earlier rows in its load
- * transaction, so reprocessing never duplicates anything. A file already
- * removed after processing cannot be reprocessed: the municipality sends it
- * again.
+ * submission again from its spooled file: one that `failed` (a fault on the
+ * server's side), or, when processed files are kept, one already processed
+ * (after a rule fix). Only the job is queued: the submission keeps its
+ * status, so a current submission stays in the register until the
+ * pipeline's final transaction replaces its rows and status in one step;
+ * if reprocessing fails, it is still current. A failed submission goes
+ * back to `received`. Reprocessing never duplicates anything. A file
+ * already removed after processing cannot be reprocessed: the municipality
+ * sends it again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,26 +20,58 @@
 
 static const struct db_stmt st_find = {
     "reprocess_find", "SELECT spool_name, status FROM kpr.submission WHERE id = $1::uuid", 1};
-static const struct db_stmt st_requeue = {
-    "reprocess_requeue",
-    "WITH s AS (UPDATE kpr.submission SET status = 'received', started_at = NULL,"
-    "   processed_at = NULL, feedback_ready = false WHERE id = $1::uuid RETURNING id)"
-    " UPDATE kpr.job SET state = 'queued', attempts = 0, worker = NULL, lease_until = NULL,"
-    "   updated_at = now() WHERE submission_id = (SELECT id FROM s)",
+/* The job only, and only when it is not running: see the header. */
+static const struct db_stmt st_requeue_job = {
+    "reprocess_requeue_job",
+    "UPDATE kpr.job SET state = 'queued', attempts = 0, worker = NULL, lease_until = NULL,"
+    "   not_before = NULL, last_error = NULL, updated_at = now()"
+    " WHERE submission_id = $1::uuid AND state = 'done' RETURNING 1",
+    1};
+/* A failed submission waits again; its unique indexes count it again, so
+ * this fails (23505) when the same file was sent again meanwhile. */
+static const struct db_stmt st_unfail = {
+    "reprocess_unfail",
+    "UPDATE kpr.submission SET status = 'received', started_at = NULL, processed_at = NULL,"
+    "   feedback_ready = false WHERE id = $1::uuid AND status = 'failed'",
+    1};
+static const struct db_stmt st_same_file = {
+    "reprocess_same_file",
+    "SELECT n.id::text FROM kpr.submission f JOIN kpr.submission n"
+    "  ON n.kommunenummer = f.kommunenummer AND n.dry_run = f.dry_run AND n.id <> f.id"
+    "  AND (n.sha256 = f.sha256 OR n.innsending_id = f.innsending_id)"
+    " WHERE f.id = $1::uuid AND n.status <> 'failed' LIMIT 1",
     1};
 
 struct requeue {
 	const char *id;
+	bool failed;
+	bool running;       /* out: the job is queued or running already */
+	char duplicate[40]; /* out: the submission the same file became */
 };
 
 static enum db_tx_status requeue_tx(struct db *db, void *arg)
 {
 	struct requeue *rq = arg;
 	const char *p[] = {rq->id};
-	PGresult *r = db_exec(db, &st_requeue, p, NULL);
+	char sqlstate[6];
+	if (rq->failed) {
+		PGresult *r = db_exec(db, &st_same_file, p, NULL);
+		if (r && PQntuples(r) == 1)
+			snprintf(rq->duplicate, sizeof rq->duplicate, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		if (!r || rq->duplicate[0])
+			return DB_TX_FAIL;
+		if (!(r = db_exec(db, &st_unfail, p, sqlstate)))
+			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+		PQclear(r);
+	}
+	PGresult *r = db_exec(db, &st_requeue_job, p, sqlstate);
 	if (!r)
-		return DB_TX_FAIL;
+		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
+	rq->running = PQntuples(r) == 0;
 	PQclear(r);
+	if (rq->running)
+		return DB_TX_FAIL;
 	return kprctl_audit_submission(db, "reprocess", rq->id) ? DB_TX_OK : DB_TX_FAIL;
 }
 
@@ -91,10 +126,18 @@ int kprctl_cmd_reprocess(int argc, char **argv)
 			id);
 		goto out;
 	}
-	struct requeue q = {id};
-	if (db_transaction(db, "READ COMMITTED", requeue_tx, &q, 0, "kprctl")) {
-		printf("submission %s (was %s) queued again\n", id, status);
+	struct requeue q = {.id = id, .failed = !strcmp(status, "failed")};
+	if (db_transaction(db, "READ COMMITTED", requeue_tx, &q, 3, "kprctl")) {
+		printf("submission %s (%s) queued again%s\n", id, status,
+		       q.failed ? "" : "; it keeps its status until the new result replaces it");
 		rc = 0;
+	} else if (q.duplicate[0]) {
+		fprintf(stderr,
+			"kprctl: the same file was sent again as submission %s; that one counts, "
+			"and %s stays failed\n",
+			q.duplicate, id);
+	} else if (q.running) {
+		fprintf(stderr, "kprctl: %s is queued or being processed already\n", id);
 	}
 out:
 	db_free(db);

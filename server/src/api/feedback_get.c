@@ -83,8 +83,9 @@ static void feedback_db(struct http_request *rq, struct db *db)
 		snprintf(tok, sizeof tok, "%lld", rq->token_id);
 		const char *cp[] = {rq->segment, fmt, "municipality", tok};
 		const char *ap[] = {rq->segment, fmt, tok};
-		PGresult *c = rq->role == HTTP_ROLE_MUNICIPALITY ? db_exec(db, &st_count, cp, NULL)
-								 : db_exec(db, &st_audit, ap, NULL);
+		PGresult *c = rq->role == HTTP_ROLE_MUNICIPALITY
+				  ? db_exec_once(db, &st_count, cp, NULL)
+				  : db_exec_once(db, &st_audit, ap, NULL);
 		if (!c) {
 			/* a download that cannot be counted or audited is not served */
 			close(fd);

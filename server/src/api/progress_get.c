@@ -62,8 +62,10 @@ static const struct db_stmt st_kommuner = {
 	     "  GROUP BY d.submission_id)"
 	     " SELECT k.kommunenummer, k.navn, k.fylkesnummer, f.navn," /* 0-3 */
 	     "  CASE WHEN per.n IS NULL THEN 'missing' WHEN per.has_current THEN 'accepted'"
-	     "   WHEN per.has_pending THEN 'in_progress' ELSE 'rejected' END," /* 4 */
-	     "  coalesce(per.n, 0),"                                           /* 5 */
+	     "   WHEN per.has_pending THEN 'in_progress'"
+	     /* a fault on the server's side: staff act, never shown as rejected */
+	     "   WHEN latest.status = 'failed' THEN 'attention' ELSE 'rejected' END," /* 4 */
+	     "  coalesce(per.n, 0),"                                                  /* 5 */
 	     "  latest.id::text, latest.status, " TS(
 		 "latest.received_at") "," /* 6-8 */
 				       "  " TS(
@@ -74,14 +76,16 @@ static const struct db_stmt st_kommuner = {
 											  "  cur.n_error, cur.n_warning," /* 17-18 */
 											  "  fbsub.id::text, fbsub.status, coalesce(fb.n, 0)," /* 19-21 */
 											  "  " TS("fb.first_at") ", " TS(
-											      "fb.last_at") /* 22-23 */
-    " FROM kpr.kommune k JOIN kpr.fylke f USING (fylkesnummer)"
-    " LEFT JOIN per USING (kommunenummer)"
-    " LEFT JOIN latest USING (kommunenummer)"
-    " LEFT JOIN cur USING (kommunenummer)"
-    " LEFT JOIN fbsub USING (kommunenummer)"
-    " LEFT JOIN fb ON fb.submission_id = fbsub.id"
-    " WHERE " API_PROGRESS_EXPECTED("k") " ORDER BY k.kommunenummer",
+											      "fb.last_at") "," /* 22-23 */
+													    "  coalesce(latest.status = 'failed', false)" /* 24 */
+													    " FROM kpr.kommune k JOIN kpr.fylke f USING (fylkesnummer)"
+													    " LEFT JOIN per USING (kommunenummer)"
+													    " LEFT JOIN latest USING (kommunenummer)"
+													    " LEFT JOIN cur USING (kommunenummer)"
+													    " LEFT JOIN fbsub USING (kommunenummer)"
+													    " LEFT JOIN fb ON fb.submission_id = fbsub.id"
+													    " WHERE " API_PROGRESS_EXPECTED(
+														"k") " ORDER BY k.kommunenummer",
     1};
 
 /* Submissions and feedback downloads per day (Oslo), every day from the first
@@ -213,15 +217,24 @@ static json_t *kommune_json(PGresult *r, int i)
 		    "{s:s, s:s, s:I, s:o, s:o}", "submission_id", PQgetvalue(r, i, 19),
 		    "submission_status", PQgetvalue(r, i, 20), "downloads", int_at(r, i, 21),
 		    "first_download", opt_str(r, i, 22), "last_download", opt_str(r, i, 23));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "kommunenummer",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:b}", "kommunenummer",
 			 PQgetvalue(r, i, 0), "navn", PQgetvalue(r, i, 1), "fylkesnummer",
 			 PQgetvalue(r, i, 2), "fylke", PQgetvalue(r, i, 3), "state",
 			 PQgetvalue(r, i, 4), "submissions", int_at(r, i, 5), "latest", latest,
-			 "current", current, "feedback", feedback);
+			 "current", current, "feedback", feedback, "needs_attention",
+			 PQgetvalue(r, i, 24)[0] == 't');
 }
 
-enum progress_state { ST_ACCEPTED, ST_IN_PROGRESS, ST_REJECTED, ST_MISSING, ST_COUNT };
-static const char *const state_names[ST_COUNT] = {"accepted", "in_progress", "rejected", "missing"};
+enum progress_state {
+	ST_ACCEPTED,
+	ST_IN_PROGRESS,
+	ST_ATTENTION,
+	ST_REJECTED,
+	ST_MISSING,
+	ST_COUNT
+};
+static const char *const state_names[ST_COUNT] = {"accepted", "in_progress", "attention",
+						  "rejected", "missing"};
 
 static enum progress_state state_of(const char *s)
 {

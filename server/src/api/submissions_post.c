@@ -17,6 +17,7 @@
 #include "api.h"
 #include "config.h"
 #include "db.h"
+#include "failpoint.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -70,7 +71,8 @@ static void new_uuid(char out[37])
 static const struct db_stmt st_existing = {
     "upload_existing",
     "SELECT id::text FROM kpr.submission WHERE kommunenummer = $1 AND dry_run = $2::boolean"
-    " AND (sha256 = $3 OR ($4 <> '' AND innsending_id = $4)) ORDER BY received_at LIMIT 1",
+    " AND (sha256 = $3 OR ($4 <> '' AND innsending_id = $4)) AND status <> 'failed'"
+    " ORDER BY received_at LIMIT 1",
     4};
 static const struct db_stmt st_insert = {
     "upload_insert",
@@ -117,6 +119,40 @@ static const char *find_existing(struct db *db, struct http_request *rq, struct 
 	return found;
 }
 
+static const struct db_stmt st_own = {"upload_own",
+				      "SELECT 1 FROM kpr.submission WHERE id = $1::uuid", 1};
+
+/* The INSERT's answer was lost with the connection: it may have committed.
+ * Asks a new session whether our own id is there. The file stays in the
+ * spool either way: if the row is not there now, it may yet appear (the
+ * old session's commit can still land), and the reconciler removes the
+ * file once it is older than its safe age and still has no row. */
+static bool insert_landed(struct http_request *rq, struct db *db, const char *id)
+{
+	if (!db_ensure(db))
+		return false;
+	const char *p[] = {id};
+	PGresult *r = db_exec(db, &st_own, p, NULL);
+	bool found = r && PQntuples(r) == 1;
+	PQclear(r);
+	rlog_warn(rq->id, "the outcome of recording submission %s was unknown: %s", id,
+		  found ? "it was recorded"
+			: "not recorded now; its file is left to the reconciler");
+	return found;
+}
+
+static void accepted(struct http_request *rq, struct db *db, struct upload *u, const char *bytes)
+{
+	failpoint("upload.after_insert");
+	metrics_add("kpr_uploads_total", 1);
+	metrics_add("kpr_upload_bytes_total", spool_bytes(u->spool));
+	rlog_info(rq->id, "received submission %s from %s: %s bytes%s%s", u->id, rq->kommune, bytes,
+		  u->gzip ? " (gzip)" : "", u->dry_run ? " (dry run)" : "");
+	struct worker_pool *workers = rq->app->workers;
+	(void)reply_submission(rq, db, u->id, MHD_HTTP_ACCEPTED); /* rq may be gone after this */
+	worker_pool_notify(workers);
+}
+
 static void finish_upload(struct http_request *rq, struct db *db)
 {
 	struct upload *u = rq->state;
@@ -158,25 +194,27 @@ static void finish_upload(struct http_request *rq, struct db *db)
 			   u->header_ok ? u->header.fagsystem : "",
 			   u->header_ok ? u->header.fagsystem_versjon : ""};
 	char sqlstate[6];
-	PGresult *r = db_exec(db, &st_insert, p, sqlstate);
-	if (!r) {
-		if (!strcmp(sqlstate, "23505") && find_existing(db, rq, u, existing)) {
-			/* the same file raced in on another connection */
-			(void)reply_submission(rq, db, existing, MHD_HTTP_OK);
-			return;
-		}
-		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
+	PGresult *r = db_exec_once(db, &st_insert, p, sqlstate);
+	if (r) {
+		PQclear(r);
+		spool_keep(u->spool); /* recorded: the file now belongs to the submission */
+		accepted(rq, db, u, bytes);
 		return;
 	}
-	PQclear(r);
-	spool_keep(u->spool); /* recorded: the file now belongs to the submission */
-	metrics_add("kpr_uploads_total", 1);
-	metrics_add("kpr_upload_bytes_total", spool_bytes(u->spool));
-	rlog_info(rq->id, "received submission %s from %s: %s bytes%s%s", u->id, rq->kommune, bytes,
-		  u->gzip ? " (gzip)" : "", u->dry_run ? " (dry run)" : "");
-	struct worker_pool *workers = rq->app->workers;
-	(void)reply_submission(rq, db, u->id, MHD_HTTP_ACCEPTED); /* rq may be gone after this */
-	worker_pool_notify(workers);
+	if (!strcmp(sqlstate, "23505") && find_existing(db, rq, u, existing)) {
+		/* the same file raced in on another connection */
+		(void)reply_submission(rq, db, existing, MHD_HTTP_OK);
+		return;
+	}
+	if (sqlstate[0] == '\0') {
+		/* connection lost: never re-sent (db_exec_once) */
+		spool_keep(u->spool);
+		if (insert_landed(rq, db, u->id)) {
+			accepted(rq, db, u, bytes);
+			return;
+		}
+	}
+	(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 }
 
 static enum MHD_Result first_call(struct http_request *rq)
