@@ -177,7 +177,10 @@ void spool_free(struct spool_file *f)
 		close(f->fd);
 	if (!f->kept && f->tmp_path[0])
 		unlink(f->committed ? f->final_path : f->tmp_path);
-	EVP_MD_CTX_free(f->md);
+	EVP_MD_CTX_free(f->md); /* OpenSSL cleanses the digest state */
+	/* the coalescing buffer held the upload's last bytes, national IDs in
+	 * clear; explicit_bzero, unlike a memset before free, is never dropped */
+	explicit_bzero(f, sizeof *f);
 	free(f);
 }
 
