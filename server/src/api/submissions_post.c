@@ -4,10 +4,10 @@
  * read (401/403 by the router; 400, 411, 413, 415, 503, 507 here). The body
  * is streamed to the spool while hashed, never held in memory; past the size
  * limit (413) or below the minimum rate (408) it is answered at once and the
- * partial file removed. On the final
- * call a dbpool thread makes the file durable, and records the submission
- * and its job in one transaction — only then is 202 sent. The same file or
- * the same Innsending/@id again answers 200 with the existing submission.
+ * partial file removed. On the final call a dbpool thread makes the file
+ * durable, and records the submission and its job in one transaction — only
+ * then is 202 sent. The same file or the same Innsending/@id again answers
+ * 200 with the existing submission.
  */
 #include <errno.h>
 #include <stdio.h>
