@@ -208,9 +208,24 @@ def cmd_idle(a):
     t0 = time.monotonic()
     deadline = t0 + a.max
     ntls = int(a.count * a.tls_share)
+
+    def trickle():
+        # slowloris: the TLS ones send one more header byte (never a whole
+        # line); the plain TCP ones stay silent
+        for s in socks:
+            if isinstance(s, ssl.SSLSocket):
+                try:
+                    s.sendall(b"x")
+                except (OSError, ssl.SSLError):
+                    pass
+
+    last = time.monotonic()
     for i in range(a.count):
         if time.monotonic() > deadline:
             break
+        if i < ntls and time.monotonic() - last >= a.interval:
+            trickle()  # opening 1,000 TLS connections takes longer than the timeout
+            last = time.monotonic()
         try:
             s = connect(a, srcs[i % len(srcs)], tls=i < ntls, timeout=5)
             if i < ntls:
@@ -235,17 +250,10 @@ def cmd_idle(a):
         print("opened %d refused %d in %.1fs closed-by-server %d of %d within %.1fs"
               % (len(socks), refused, opened, n - len(open_socks), n, time.monotonic() - t1))
         return 0
-    # slowloris: the TLS ones send one more header byte every --interval
-    # seconds (never a whole line), the plain TCP ones stay silent
     end = min(time.monotonic() + a.hold, deadline)
     while time.monotonic() < end:
         time.sleep(max(0.0, min(a.interval, end - time.monotonic())))
-        for i, s in enumerate(socks):
-            if isinstance(s, ssl.SSLSocket):
-                try:
-                    s.sendall(b"x")
-                except (OSError, ssl.SSLError):
-                    pass
+        trickle()
     # how many did the server keep? (not those it sent a last alert and
     # closed: reading one byte of that alert once counted them alive)
     alive = sum(not peer_closed(s) for s in socks)
