@@ -35,6 +35,7 @@
 #define WIPE_CHECKS 1
 #endif
 
+#if WIPE_CHECKS
 static char ID[12] = "01017012345"; /* control digits made valid by valid_id() */
 
 static void valid_id(void)
@@ -70,7 +71,6 @@ static void write_example(const char *path)
 	ck_assert_int_eq(fclose(out), 0);
 }
 
-#if WIPE_CHECKS
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
