@@ -27,6 +27,8 @@ struct kpr_config {
 	int per_ip_connection_limit;
 	long long max_upload_bytes; /* as received (compressed or not) */
 	long long max_xml_bytes;    /* after gunzip: F006 and the gzip-bomb bound */
+	long long min_upload_rate;  /* bytes/s averaged over the window (0: off) */
+	int min_upload_rate_window; /* seconds */
 	int hsts_max_age;
 	int auth_failure_limit;  /* failed tokens per address per window (0: off) */
 	int auth_failure_window; /* seconds */

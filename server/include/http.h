@@ -65,6 +65,8 @@ struct http_request {
 	bool suspended;
 	bool responded;
 	bool failed;             /* no response could be made: close the connection */
+	bool answered_early;     /* http_reply_error_now: the rest of the body is thrown away */
+	uint64_t drained;        /* body bytes thrown away since */
 	bool *deferred_answered; /* owned by the dbpool task running for this request */
 
 	/* the handler's own state and its cleanup, freed in the completion callback */
@@ -99,6 +101,14 @@ enum MHD_Result http_reply_error(struct http_request *rq, enum kpr_error e, cons
 enum MHD_Result http_reply_error_retry(struct http_request *rq, enum kpr_error e, int seconds);
 enum MHD_Result http_reply_error_json(struct http_request *rq, enum kpr_error e,
 				      const char *message, json_t *detail);
+/* An error answered in the middle of a request body (413 past the limit,
+ * 408 below the minimum rate), where libmicrohttpd 0.9.75 refuses to queue
+ * a response until the whole body has arrived: the JSON error is written to
+ * the connection at once with Connection: close, the sending side is closed,
+ * the handler is not called again, and what the client still sends is
+ * thrown away (1 MiB at most, then the connection is closed). MHD thread,
+ * body calls only. */
+enum MHD_Result http_reply_error_now(struct http_request *rq, enum kpr_error e, const char *detail);
 enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status, const char *ctype,
 				  const void *data, size_t len);
 enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const char *ctype, int fd,

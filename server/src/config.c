@@ -47,6 +47,12 @@ const struct config_key config_keys[] = {
      1099511627776LL, "Largest accepted request body as sent (413 above)."},
     {"server", "max_xml_bytes", CFG_SIZE, OFF(max_xml_bytes), "4294967296", true, 1024,
      1099511627776LL, "Largest XML after decompression (F006; bounds gzip bombs)."},
+    {"server", "min_upload_rate", CFG_SIZE, OFF(min_upload_rate), "1024", true, 0, 1073741824,
+     "Bytes per second an upload must average over each min_upload_rate_window; a slower one "
+     "is ended with 408 upload_too_slow and its partial file removed (0: no minimum)."},
+    {"server", "min_upload_rate_window", CFG_INT, OFF(min_upload_rate_window), "60", true, 1, 3600,
+     "Seconds over which min_upload_rate is averaged. A client that sends nothing at all is "
+     "closed after connection_timeout instead."},
     {"server", "hsts_max_age", CFG_INT, OFF(hsts_max_age), "31536000", true, 0, 100000000,
      "Strict-Transport-Security max-age in seconds (0: header not sent)."},
     {"server", "auth_failure_limit", CFG_INT, OFF(auth_failure_limit), "20", true, 0, 1000000,

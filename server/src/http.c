@@ -13,11 +13,14 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,14 +95,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	double ms = (double)(now_ns() - rq->started_ns) / 1e6;
 	const char *route = rq->route ? rq->route->name : "unrouted";
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		rlog_info(rq->id, "%s %s %u %.1fms", rq->method, rq->path ? rq->path : "?",
-			  rq->response_status, ms);
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->answered_early)
+		rlog_info(rq->id, "%s %s %u %.1fms%s", rq->method, rq->path ? rq->path : "?",
+			  rq->response_status, ms,
+			  rq->answered_early ? " (answered mid-body)" : "");
 	else
 		rlog_info(rq->id, "%s %s aborted (%d) after %.1fms", rq->method,
 			  rq->path ? rq->path : "?", (int)toe, ms);
 	metrics_http_request(route, rq->response_status,
-			     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+			     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->answered_early);
 	if (rq->state_free)
 		rq->state_free(rq->state);
 	if (rq->response)
@@ -237,6 +241,84 @@ enum MHD_Result http_reply_fd(struct http_request *rq, unsigned status, const ch
 	if (disposition)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disposition);
 	return http_reply_response(rq, status, resp);
+}
+
+/* --- answers in the middle of a body ------------------------------------
+ * libmicrohttpd 0.9.75 (and 1.0) queues a response only before the body is
+ * read or after all of it has arrived; a client sending an endless chunked
+ * body, or trickling one, would never hear why it was cut off. The answer
+ * is written here on the MHD thread that owns the connection, while
+ * libmicrohttpd itself is between reads and writes nothing (it has no
+ * response), then the sending side is closed. */
+#define EARLY_DRAIN_LIMIT (1u << 20)
+
+static bool send_raw(struct MHD_Connection *conn, const char *p, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+	const union MHD_ConnectionInfo *fi =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!tls && !fi)
+		return false;
+	/* the socket is non-blocking. A few hundred bytes fit the send buffer
+	 * of a connection that has only been read from; if it is full all the
+	 * same (a client that reads nothing), give up after 0.2 s rather than
+	 * hold this MHD thread. gnutls wants the same data again after AGAIN. */
+	for (int tries = 0; len > 0 && tries < 20; tries++) {
+		ssize_t w = tls ? gnutls_record_send(tls, p, len)
+				: send(fi->connect_fd, p, len, MSG_NOSIGNAL);
+		if (w > 0) {
+			p += w;
+			len -= (size_t)w;
+		} else if (tls ? (w != GNUTLS_E_AGAIN && w != GNUTLS_E_INTERRUPTED)
+			       : (errno != EAGAIN && errno != EINTR)) {
+			return false;
+		} else if (fi) {
+			struct pollfd pfd = {.fd = fi->connect_fd, .events = POLLOUT};
+			(void)poll(&pfd, 1, 10);
+		}
+	}
+	if (len > 0)
+		return false;
+	if (tls)
+		(void)gnutls_bye(tls, GNUTLS_SHUT_WR); /* close_notify: the client reads EOF */
+	else
+		(void)shutdown(fi->connect_fd, SHUT_WR);
+	return true;
+}
+
+enum MHD_Result http_reply_error_now(struct http_request *rq, enum kpr_error e, const char *detail)
+{
+	const struct kpr_error_def *d = kpr_error_get(e);
+	char *body = json_dumps(error_body(rq, d, NULL, detail ? json_string(detail) : NULL),
+				JSON_COMPACT | JSON_ENSURE_ASCII);
+	char date[64] = "", hsts[64] = "", *msg = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&now, &tm))
+		strftime(date, sizeof date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+	if (rq->app && rq->app->cfg->hsts_max_age > 0)
+		snprintf(hsts, sizeof hsts, "Strict-Transport-Security: max-age=%d\r\n",
+			 rq->app->cfg->hsts_max_age);
+	const char *reason = MHD_get_reason_phrase_for(d->http_status);
+	/* the headers http_add_common_headers adds, and the JSON error body */
+	int len =
+	    body ? asprintf(&msg,
+			    "HTTP/1.1 %u %s\r\n%sConnection: close\r\n"
+			    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+			    "X-Request-Id: %s\r\nX-Content-Type-Options: nosniff\r\n"
+			    "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n%s\r\n%s",
+			    d->http_status, reason && *reason ? reason : "Error", date,
+			    strlen(body), rq->id, hsts, body)
+		 : -1;
+	bool sent = len > 0 && send_raw(rq->conn, msg, (size_t)len);
+	free(msg);
+	free(body);
+	rq->responded = true;
+	rq->answered_early = sent;
+	rq->response_status = d->http_status;
+	return sent ? MHD_YES : MHD_NO; /* unsent: the connection is closed without an answer */
 }
 
 struct deferred {
@@ -394,6 +476,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (rq->failed)
 		return MHD_NO;
+	if (rq->answered_early) {
+		/* http_reply_error_now: the answer is out; what still comes is
+		 * thrown away (so the client can read the answer before a close
+		 * with unread bytes resets the connection), but not forever */
+		if (*upload_size == 0)
+			return MHD_NO; /* the body ended: close, there is no second answer */
+		rq->drained += *upload_size;
+		*upload_size = 0;
+		return rq->drained > EARLY_DRAIN_LIMIT ? MHD_NO : MHD_YES;
+	}
 	if (rq->responded) {
 		*upload_size = 0; /* answer already queued: discard the rest of the body */
 		return MHD_YES;

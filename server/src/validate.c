@@ -1446,6 +1446,8 @@ static bool ref_tab_grow(struct vstate *s)
 			h = (h + 1) & (nc - 1);
 		nt[h] = s->ref_tab[i];
 	}
+	if (s->ref_tab) /* hashes of refs as written, which may be IDs */
+		explicit_bzero(s->ref_tab, s->ref_cap * sizeof *s->ref_tab);
 	free(s->ref_tab);
 	s->ref_tab = nt;
 	s->ref_cap = nc;
@@ -1492,6 +1494,8 @@ static bool fnr_tab_grow(struct vstate *s)
 			h = (h + 1) & (nc - 1);
 		nt[h] = s->fnr_tab[i];
 	}
+	if (s->fnr_tab)
+		explicit_bzero(s->fnr_tab, s->fnr_cap * sizeof *s->fnr_tab);
 	free(s->fnr_tab);
 	s->fnr_tab = nt;
 	s->fnr_cap = nc;
@@ -1974,7 +1978,7 @@ static void person_end(struct vstate *s)
 		sum->registrations_excluded += s->person_regs;
 	}
 	/* the clear ID leaves memory with the person */
-	memset(s->fnr, 0, sizeof s->fnr);
+	explicit_bzero(s->fnr, sizeof s->fnr);
 	s->in_person = false;
 	if (s->r && !report_flush(s->r)) {
 		s->internal_error = true;
@@ -2493,12 +2497,26 @@ static void state_free(struct vstate *s)
 		explicit_bzero(s->ref, s->ref_bufcap);
 	free(s->ref);
 	free(s->precs);
+	if (s->ref_tab)
+		explicit_bzero(s->ref_tab, s->ref_cap * sizeof *s->ref_tab);
 	free(s->ref_tab);
+	/* the fnr table with its keys is a reversible encoding of every
+	 * national ID in the file: both are wiped (below, with the state) */
+	if (s->fnr_tab)
+		explicit_bzero(s->fnr_tab, s->fnr_cap * sizeof *s->fnr_tab);
 	free(s->fnr_tab);
 	if (s->refs)
 		explicit_bzero(s->refs, s->refs_cap);
 	free(s->refs);
-	explicit_bzero(s->fnr, sizeof s->fnr);
+}
+
+/* Frees the state and wipes it: the current Fnr, the text buffer and the
+ * fnr keys live in it. */
+static void state_destroy(struct vstate *s)
+{
+	state_free(s);
+	explicit_bzero(s, sizeof *s);
+	free(s);
 }
 
 static void intern_names(struct vstate *s)
@@ -2662,6 +2680,7 @@ static bool run(struct vstate *s, const char *path)
 	xmlFreeParserCtxt(s->ctxt);
 	s->ctxt = NULL;
 out:
+	explicit_bzero(buf, CHUNK_SIZE); /* a chunk of the file: national IDs in clear */
 	free(buf);
 	gzclose(gz);
 	return ok;
@@ -2718,8 +2737,7 @@ bool validate_file(const char *path, const struct validate_params *params,
 		res->seconds =
 		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	}
-	state_free(s);
-	free(s);
+	state_destroy(s);
 	return ok;
 }
 
@@ -2743,7 +2761,6 @@ bool validate_peek_header(const char *path, struct v_header *h, char *err, size_
 		snprintf(err, errlen, "%s",
 			 s->peek_err[0] ? s->peek_err
 					: "Innsending og Avsender kunne ikke leses fra filen");
-	state_free(s);
-	free(s);
+	state_destroy(s);
 	return header;
 }

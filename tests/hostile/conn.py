@@ -17,17 +17,32 @@ Loopback only; every mode is bounded in count and time.
   conn.py idle    PORT --count N --srcs 127.0.0.2-127.0.0.41
                   --hold S [--tls-share F]     open N idle connections spread
                   [--interval S] [--ready F]   over the source addresses; a
-                                               share F of them finish the TLS
+                  [--until-closed]             share F of them finish the TLS
                                                handshake and then trickle one
                                                header byte every S seconds
                                                (slowloris), the rest stay
                                                silent; write the count to F,
-                                               hold; print opened/refused/alive
+                                               hold; print opened/refused/alive.
+                                               --until-closed (silent ones
+                                               only): instead of holding, poll
+                                               until the server has closed all
+                                               of them (--max at most); print
+                                               how many it closed, and when
+  conn.py feed    PORT --bytes N [--rate B]    send stdin (a request head),
+                  [--chunked] [--max S]        then N body bytes, at most B
+                                               per second; chunked: in chunks
+                                               and never the last one (the
+                                               body does not end). Stop at the
+                                               server's answer: print "STATUS
+                                               CODE SECONDS sent=BYTES" (CODE:
+                                               the JSON error code or -), or
+                                               "closed"/"open" for STATUS
 Common: --cafile PEM (default $KPR_CACERT), --host (default 127.0.0.1).
 """
 import argparse
 import os
 import re
+import select
 import socket
 import ssl
 import struct
@@ -87,6 +102,21 @@ def wait_closed(s, deadline):
     return None
 
 
+def peer_closed(s):
+    """True once the server has closed s: everything it sent is read (a TLS
+    alert or close_notify on a connection that never finished its handshake
+    is data, not a sign of life) and the read ends in EOF or an error."""
+    s.setblocking(False)
+    try:
+        while True:
+            if not s.recv(65536):
+                return True
+    except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return False
+    except (OSError, ssl.SSLError):
+        return True
+
+
 def cmd_raw(a):
     data = sys.stdin.buffer.read()
     try:
@@ -111,7 +141,10 @@ def cmd_raw(a):
         buf += chunk
     s.close()
     codes = re.findall(rb"HTTP/1\.[01] (\d{3})", buf)
-    print(",".join(c.decode() for c in codes) if codes else "closed")
+    out = ",".join(c.decode() for c in codes) if codes else "closed"
+    if a.json_code:  # the JSON error codes of the answers, if any
+        out += " " + (",".join(c.decode() for c in re.findall(rb'"code":"(\w+)"', buf)) or "-")
+    print(out)
     return 0
 
 
@@ -175,9 +208,24 @@ def cmd_idle(a):
     t0 = time.monotonic()
     deadline = t0 + a.max
     ntls = int(a.count * a.tls_share)
+
+    def trickle():
+        # slowloris: the TLS ones send one more header byte (never a whole
+        # line); the plain TCP ones stay silent
+        for s in socks:
+            if isinstance(s, ssl.SSLSocket):
+                try:
+                    s.sendall(b"x")
+                except (OSError, ssl.SSLError):
+                    pass
+
+    last = time.monotonic()
     for i in range(a.count):
         if time.monotonic() > deadline:
             break
+        if i < ntls and time.monotonic() - last >= a.interval:
+            trickle()  # opening 1,000 TLS connections takes longer than the timeout
+            last = time.monotonic()
         try:
             s = connect(a, srcs[i % len(srcs)], tls=i < ntls, timeout=5)
             if i < ntls:
@@ -189,27 +237,26 @@ def cmd_idle(a):
     if a.ready:
         with open(a.ready, "w") as f:
             f.write("%d\n" % len(socks))
-    # slowloris: the TLS ones send one more header byte every --interval
-    # seconds (never a whole line), the plain TCP ones stay silent
+    if a.until_closed:
+        # poll, no fixed wait: done as soon as the server closed them all
+        t1 = time.monotonic()
+        open_socks = [s for s in socks if not isinstance(s, ssl.SSLSocket)]
+        n = len(open_socks)
+        while open_socks and time.monotonic() < deadline:
+            time.sleep(0.2)
+            open_socks = [s for s in open_socks if not peer_closed(s)]
+        for s in socks:
+            s.close()
+        print("opened %d refused %d in %.1fs closed-by-server %d of %d within %.1fs"
+              % (len(socks), refused, opened, n - len(open_socks), n, time.monotonic() - t1))
+        return 0
     end = min(time.monotonic() + a.hold, deadline)
     while time.monotonic() < end:
         time.sleep(max(0.0, min(a.interval, end - time.monotonic())))
-        for i, s in enumerate(socks):
-            if isinstance(s, ssl.SSLSocket):
-                try:
-                    s.sendall(b"x")
-                except (OSError, ssl.SSLError):
-                    pass
-    # how many did the server keep? a closed one reads EOF at once
-    alive = 0
-    for s in socks:
-        s.setblocking(False)
-        try:
-            alive += s.recv(1) != b""
-        except (BlockingIOError, ssl.SSLWantReadError):
-            alive += 1
-        except (OSError, ssl.SSLError):
-            pass
+        trickle()
+    # how many did the server keep? (not those it sent a last alert and
+    # closed: reading one byte of that alert once counted them alive)
+    alive = sum(not peer_closed(s) for s in socks)
     for s in socks:
         try:
             s.close()
@@ -219,9 +266,80 @@ def cmd_idle(a):
     return 0
 
 
+def cmd_feed(a):
+    head = sys.stdin.buffer.read()
+    s = connect(a, a.src)
+    t0 = time.monotonic()
+    deadline = t0 + a.max
+    s.sendall(head)
+    s.setblocking(False)
+    piece = max(1, min(65536, int(a.rate / 10) if a.rate else 65536))
+    block = b"<" * piece
+    sent, out, buf, eof = 0, b"", b"", False
+
+    def answered():
+        m = re.match(rb"HTTP/1\.[01] (\d{3})[^\r]*\r\n(.*?)\r\n\r\n", buf, re.S)
+        if not m:
+            return None
+        cl = re.search(rb"(?im)^content-length:\s*(\d+)", m.group(2))
+        body = buf[m.end():]
+        if cl and len(body) < int(cl.group(1)) and not eof:
+            return None
+        code = re.search(rb'"code":"(\w+)"', body)
+        return "%s %s" % (m.group(1).decode(), code.group(1).decode() if code else "-")
+
+    while time.monotonic() < deadline and not eof:
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    eof = True
+                    break
+                buf += d
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            pass
+        except (OSError, ssl.SSLError):
+            eof = True
+        if answered():
+            break
+        more = sent < a.bytes and (not a.rate or sent < a.rate * (time.monotonic() - t0))
+        if not out and more:
+            n = min(piece, a.bytes - sent)
+            out = (b"%x\r\n" % n + block[:n] + b"\r\n") if a.chunked else block[:n]
+            sent += n
+        if out:
+            try:
+                out = out[s.send(out):]
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                pass
+            except (OSError, ssl.SSLError):
+                eof = True
+        more = sent < a.bytes and (not a.rate or sent < a.rate * (time.monotonic() - t0))
+        busy = s.pending() or (more and not out)
+        select.select([s], [s] if out else [], [], 0 if busy else 0.02)
+    t = time.monotonic() - t0
+    if not answered():
+        # a send refused by a reset: what the server answered before it is
+        # still in the receive buffer
+        try:
+            s.settimeout(1.0)
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                buf += d
+        except (OSError, ssl.SSLError):
+            pass
+        eof = True
+    r = answered()
+    s.close()
+    print("%s %.1f sent=%d" % (r or ("closed -" if eof else "open -"), t, sent))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["raw", "stall", "trickle", "cut", "idle"])
+    p.add_argument("mode", choices=["raw", "stall", "trickle", "cut", "idle", "feed"])
     p.add_argument("port", type=int)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--src")
@@ -235,6 +353,11 @@ def main():
     p.add_argument("--hold", type=float, default=5.0)
     p.add_argument("--tls-share", type=float, default=0.5)
     p.add_argument("--ready")
+    p.add_argument("--until-closed", action="store_true")
+    p.add_argument("--json-code", action="store_true")
+    p.add_argument("--bytes", type=int, default=0)
+    p.add_argument("--rate", type=float, default=0.0)
+    p.add_argument("--chunked", action="store_true")
     a = p.parse_args()
     if not loopback(a.host) or (a.src and not loopback(a.src)) or not loopback(a.srcs):
         print("conn.py: loopback addresses only", file=sys.stderr)
@@ -249,6 +372,8 @@ def main():
         return cmd_stall(a, trickle=True)
     if a.mode == "cut":
         return cmd_cut(a)
+    if a.mode == "feed":
+        return cmd_feed(a)
     return cmd_idle(a)
 
 

@@ -1,11 +1,13 @@
 /*
  * submissions_post.c — POST /api/v1/submissions: a municipality uploads its
  * yearly extract. Headers are judged on the first call, before any body is
- * read (401/403 by the router; 411, 413, 415, 503, 507 here). The body is
- * streamed to the spool while hashed, never held in memory. On the final
- * call a dbpool thread makes the file durable, and records the submission
- * and its job in one transaction — only then is 202 sent. The same file or
- * the same Innsending/@id again answers 200 with the existing submission.
+ * read (401/403 by the router; 400, 411, 413, 415, 503, 507 here). The body
+ * is streamed to the spool while hashed, never held in memory; past the size
+ * limit (413) or below the minimum rate (408) it is answered at once and the
+ * partial file removed. On the final call a dbpool thread makes the file
+ * durable, and records the submission and its job in one transaction — only
+ * then is 202 sent. The same file or the same Innsending/@id again answers
+ * 200 with the existing submission.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "api.h"
 #include "config.h"
@@ -29,9 +32,8 @@ struct upload {
 	struct spool_file *spool;
 	bool gzip;
 	bool dry_run;
-	enum kpr_error error; /* recorded mid-body; answered on the final call */
-	bool has_error;
-	uint64_t drained; /* body bytes discarded after the error */
+	uint64_t window_start_ns; /* minimum upload rate: the window being measured */
+	uint64_t window_bytes;    /* bytes received in it */
 	char id[37];
 	char sha256[65];
 	struct v_header header;
@@ -45,6 +47,23 @@ static void upload_free(void *p)
 		return;
 	spool_free(u->spool);
 	free(u);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
+					    const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		(*(unsigned *)cls)++;
+	return MHD_YES;
 }
 
 static bool media_type_is_xml(const char *ct)
@@ -230,6 +249,13 @@ static enum MHD_Result first_call(struct http_request *rq)
 		else if (strcasecmp(ce, "identity"))
 			return http_reply_error(rq, KPR_E_UNSUPPORTED_ENCODING, NULL);
 	}
+	/* libmicrohttpd 0.9.75 frames the body by the first Content-Length and
+	 * ignores the others; a proxy in front that took the last would read
+	 * another body (request smuggling). RFC 9112 §6.3: 400. */
+	unsigned n_cl = 0;
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, count_content_length, &n_cl);
+	if (n_cl > 1)
+		return http_reply_error(rq, KPR_E_BAD_REQUEST, "more than one Content-Length");
 	const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = http_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	if (!cl && !(te && strcasestr(te, "chunked")))
@@ -274,9 +300,42 @@ static enum MHD_Result first_call(struct http_request *rq)
 	}
 	u->gzip = gzip;
 	u->dry_run = dry_run;
+	u->window_start_ns = mono_ns();
 	rq->state = u;
 	rq->state_free = upload_free;
 	return MHD_YES;
+}
+
+/* The minimum upload rate, checked as bytes arrive: false once a window
+ * has gone by in which the client averaged less than min_upload_rate. A
+ * client that sends nothing at all never calls in; connection_timeout
+ * closes it (and the request state, with the partial file, is freed). */
+static bool fast_enough(struct upload *u, const struct kpr_config *cfg, size_t n)
+{
+	u->window_bytes += n;
+	if (cfg->min_upload_rate <= 0)
+		return true;
+	uint64_t now = mono_ns(), elapsed = now - u->window_start_ns;
+	if (elapsed < (uint64_t)cfg->min_upload_rate_window * 1000000000ull)
+		return true;
+	if ((double)u->window_bytes < (double)cfg->min_upload_rate * ((double)elapsed / 1e9))
+		return false;
+	u->window_start_ns = now;
+	u->window_bytes = 0;
+	return true;
+}
+
+/* Ends an upload mid-body: the partial file goes at once, and the client
+ * hears why while it may still be sending (http_reply_error_now). */
+static enum MHD_Result refuse_body(struct http_request *rq, struct upload *u, enum kpr_error e,
+				   const char *detail)
+{
+	rlog_info(rq->id, "upload refused after %llu bytes: %s (%s)",
+		  (unsigned long long)spool_bytes(u->spool), kpr_error_get(e)->code,
+		  detail ? detail : "");
+	spool_free(u->spool); /* removes the .part file */
+	u->spool = NULL;
+	return http_reply_error_now(rq, e, detail);
 }
 
 enum MHD_Result api_submissions_post(struct http_request *rq, const char *upload,
@@ -285,25 +344,27 @@ enum MHD_Result api_submissions_post(struct http_request *rq, const char *upload
 	struct upload *u = rq->state;
 	if (!u)
 		return first_call(rq);
+	if (!u->spool)
+		return MHD_NO; /* refused already; http.c answers the rest */
+	const struct kpr_config *cfg = rq->app->cfg;
+	char d[128];
 	if (*upload_size > 0) {
 		size_t n = *upload_size;
 		*upload_size = 0;
-		if (u->has_error) {
-			/* keep draining so the client reads the answer, but not forever */
-			u->drained += n;
-			return u->drained > (1u << 20) ? MHD_NO : MHD_YES;
+		if (spool_bytes(u->spool) + n > (uint64_t)cfg->max_upload_bytes) {
+			snprintf(d, sizeof d, "limit is %lld bytes", cfg->max_upload_bytes);
+			return refuse_body(rq, u, KPR_E_PAYLOAD_TOO_LARGE, d);
 		}
-		if (spool_bytes(u->spool) + n > (uint64_t)rq->app->cfg->max_upload_bytes) {
-			u->has_error = true;
-			u->error = KPR_E_PAYLOAD_TOO_LARGE;
-		} else if (!spool_write(u->spool, upload, n)) {
-			u->has_error = true;
-			u->error = KPR_E_INSUFFICIENT_STORAGE;
+		if (!fast_enough(u, cfg, n)) {
+			snprintf(d, sizeof d,
+				 "the minimum is %lld bytes per second over %d seconds",
+				 cfg->min_upload_rate, cfg->min_upload_rate_window);
+			return refuse_body(rq, u, KPR_E_UPLOAD_TOO_SLOW, d);
 		}
+		if (!spool_write(u->spool, upload, n))
+			return refuse_body(rq, u, KPR_E_INSUFFICIENT_STORAGE, NULL);
 		return MHD_YES;
 	}
-	if (u->has_error)
-		return http_reply_error(rq, u->error, NULL);
 	if (spool_bytes(u->spool) == 0)
 		return http_reply_error(rq, KPR_E_BAD_REQUEST, "the body is empty");
 	return http_defer(rq, finish_upload);
