@@ -79,12 +79,13 @@ static const struct db_stmt st_depth = {"job_depth",
 static const struct db_stmt st_give_up = {
     "job_give_up",
     "WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, not_before = NULL,"
-    "  updated_at = now() WHERE submission_id = $1::uuid RETURNING submission_id)"
+    "  attempts = $2::int, last_error = coalesce(nullif($3, ''), last_error), updated_at = now()"
+    "  WHERE submission_id = $1::uuid RETURNING submission_id)"
     /* a reprocessed submission keeps its final status (and stays current) */
     " UPDATE kpr.submission SET status = 'failed', processed_at = now(), feedback_ready = false"
     " WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')"
     " RETURNING 1",
-    1};
+    3};
 
 static void sleep_or_stop(struct worker_pool *p, int ms)
 {
@@ -152,9 +153,11 @@ static int backoff_seconds(const struct job_limits *l, int attempts)
 
 /* The job used up its attempts: the submission ends `failed` (SPEC §5),
  * which staff see and `kprctl reprocess` can queue again. */
-static void give_up(struct db *db, const char *sub, int attempts)
+static void give_up(struct db *db, const char *sub, int attempts, const char *fault)
 {
-	const char *params[] = {sub};
+	char n[16];
+	snprintf(n, sizeof n, "%d", attempts);
+	const char *params[] = {sub, n, fault};
 	PGresult *r = db_exec(db, &st_give_up, params, NULL);
 	bool marked = r && PQntuples(r) == 1;
 	PQclear(r);
@@ -170,7 +173,8 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 	struct worker_pool *p = w->pool;
 	struct job_limits l = job_limits(p->app->cfg);
 	if (attempts > l.max_attempts) {
-		give_up(db, sub, attempts - 1);
+		/* the process running the last attempt died (a lease ran out) */
+		give_up(db, sub, attempts - 1, "");
 		return;
 	}
 	rlog_info(sub, "claimed by %s (attempt %d)", w->id, attempts);
@@ -185,6 +189,11 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 	 * any other fault counts one and backs off, so a full disk or a
 	 * broken NFS mount gets minutes to recover, not seconds */
 	bool counted = o == INGEST_RETRY;
+	if (counted && attempts >= l.max_attempts) {
+		if (db_ensure(db))
+			give_up(db, sub, attempts, ingest_fault_name(fault));
+		return;
+	}
 	int delay = counted ? backoff_seconds(&l, attempts) : 2;
 	char d[16];
 	snprintf(d, sizeof d, "%d", delay);

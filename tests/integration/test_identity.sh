@@ -145,6 +145,10 @@ check "kprctl reprocess of that id is audited" "$BUILD/kprctl" reprocess --confi
 check "…with the id in the audit's uuid column" \
   [ "$(sql "SELECT count(*) FROM kpr.audit WHERE submission_id = '$ODD' AND action = 'reprocess'")" = 1 ]
 check "audit chains intact" "$BUILD/kprctl" audit verify
+# a reprocessed submission keeps its status until the new result replaces
+# it: wait for its job, then read the status
+job_done() { for _ in $(seq 1 150); do [ "$(sql "SELECT state FROM kpr.job WHERE submission_id = '$1'")" = done ] && return 0; sleep 0.2; done; return 1; }
+check "…its job runs again and finishes" job_done "$ODD"
 wait_done "$ODD"
 check "…and it is processed again" grep -qE '^accepted' <<<"$(echo "$BODY" | json 'd["status"]')"
 req GET "/api/v1/submissions/$ODD/feedback?format=csv" -H "$S"
