@@ -41,6 +41,8 @@ static const struct kpr_error_def registry[KPR_E_COUNT] = {
 			    "Too many requests; retry after the indicated time."},
     [KPR_E_INTERNAL] = {KPR_E_INTERNAL, "internal_error", 500,
 			"Internal error; the request id identifies it in the server log."},
+    [KPR_E_TOKENS_NOT_LOADED] = {KPR_E_TOKENS_NOT_LOADED, "tokens_not_loaded", 503,
+				 "Tokens are not loaded yet; retry after the indicated time."},
 };
 
 const struct kpr_error_def *kpr_error_get(enum kpr_error e)

@@ -402,9 +402,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		snprintf(rq->method, sizeof rq->method, "%s", method);
 		if (route_request(rq, method) != MHD_YES || !rq->route)
 			return rq->responded ? MHD_YES : MHD_NO;
+	}
+	if (!rq->auth_done) {
 		if (rq->route->auth != HTTP_AUTH_NONE) {
 			enum kpr_error e;
-			if (!auth_request(rq->app->auth, rq, &e)) {
+			enum auth_result ar = auth_request(rq->app->auth, rq, &e);
+			/* suspended until the token cache reloads (auth.h); MHD then
+			 * repeats this first, headers-only call */
+			if (ar == AUTH_WAIT)
+				return MHD_YES;
+			if (ar == AUTH_REFUSED && e == KPR_E_TOKENS_NOT_LOADED)
+				return http_reply_error_retry(rq, e, AUTH_RETRY_SECONDS);
+			if (ar != AUTH_OK) {
 				/* rate limit (ratelimit.h): an address that presented too
 				 * many wrong tokens gets 429 for every further wrong one. A
 				 * valid token still passes: several municipalities may share
@@ -418,6 +427,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 				return http_reply_error(rq, e, NULL);
 			}
 		}
+		rq->auth_done = true;
 	}
 	return rq->route->handler(rq, upload, upload_size);
 }
