@@ -11,8 +11,9 @@
  * notified change is being loaded, is suspended until a reload that began
  * after it arrived has finished — at most AUTH_WAIT_MS — and checked again,
  * so a token works on the first request after `kprctl token issue` returns.
- * Until the first load has succeeded, a request with a token is answered 503
- * tokens_not_loaded, not 401.
+ * Until the first load has succeeded (after waiting for a load under way, if
+ * any), a request with a token is answered 503 tokens_not_loaded, not 401:
+ * the token may well be valid. A missing or malformed token is 401 always.
  */
 #ifndef AUTH_H
 #define AUTH_H

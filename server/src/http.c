@@ -1,7 +1,9 @@
 /*
  * http.c — libmicrohttpd setup and the request life cycle:
  *   URI log callback  → request state allocated, request id drawn
- *   first access call → route, method, authentication; then the handler
+ *   first access call → route, method, authentication (a token the cache
+ *                       lacks suspends the request once, until a reload:
+ *                       auth.h; MHD then repeats this call); then the handler
  *   later calls       → the handler again (body chunks), or a deferred
  *                       response prepared by a dbpool thread is queued
  *   completion        → one log line; request state freed (only here)
