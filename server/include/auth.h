@@ -1,9 +1,19 @@
 /*
  * auth.h — bearer tokens. Tokens are stored only as SHA-256 hashes in the
- * register database; kprd keeps an in-memory copy of the active ones,
- * refreshed by its own thread every few seconds, so checking a token never
- * touches the database on an HTTP thread. Revocation takes effect within
- * one refresh interval.
+ * register database; kprd keeps an in-memory copy of the active ones, so
+ * checking a token never touches the database on an HTTP thread.
+ *
+ * The copy is kept current by one refresher thread that LISTENs on the
+ * channel kpr_api_token (sql/register/0007_token_notify.sql notifies it on
+ * every change to kpr.api_token) and reloads at once on a notification, after
+ * every reconnect, and every AUTH_REFRESH_SECONDS as a fallback. A request
+ * whose token is not in the copy (just issued), or that arrives while a
+ * notified change is being loaded, is suspended until a reload that began
+ * after it arrived has finished — at most AUTH_WAIT_MS — and checked again,
+ * so a token works on the first request after `kprctl token issue` returns.
+ * Until the first load has succeeded (after waiting for a load under way, if
+ * any), a request with a token is answered 503 tokens_not_loaded, not 401:
+ * the token may well be valid. A missing or malformed token is 401 always.
  */
 #ifndef AUTH_H
 #define AUTH_H
@@ -13,22 +23,38 @@
 
 struct http_request;
 struct kpr_config;
-struct db;
 struct auth;
 
 #define AUTH_TOKEN_PREFIX    "kpr_"
-#define AUTH_REFRESH_SECONDS 2
+#define AUTH_NOTIFY_CHANNEL  "kpr_api_token"
+#define AUTH_REFRESH_SECONDS 30   /* fallback reload while notifications arrive */
+#define AUTH_RETRY_SECONDS   2    /* reconnect interval after the database went away */
+#define AUTH_WAIT_MS         1000 /* longest a request waits for a reload */
+#define AUTH_MAX_WAITERS     1024 /* beyond this, requests are checked against the copy as is */
 
+/* Starts the refresher thread (it connects and loads at once). */
 struct auth *auth_new(const struct kpr_config *cfg) KPR_WUR;
-void auth_free(struct auth *a);
-/* Loads the active tokens once (at start, before serving). */
-bool auth_refresh(struct auth *a, struct db *db) KPR_WUR;
-/* True once at least one refresh succeeded. */
+/* Waits (bounded) until the refresher's first load attempt has ended, so
+ * kprd serves only once tokens are known; true if the tokens are loaded. */
+bool auth_wait_first_load(struct auth *a) KPR_WUR;
+/* True once at least one load succeeded. */
 bool auth_loaded(const struct auth *a);
+/* Before the HTTP daemon stops: resumes every request waiting for a reload;
+ * none waits after this (suspended connections must all be resumed before
+ * MHD_stop_daemon). NULL-safe. */
+void auth_quiesce(struct auth *a);
+void auth_free(struct auth *a);
 
-/* Checks Authorization: Bearer and the route's role need; fills rq->role,
- * rq->kommune, rq->token_id. On refusal sets *e (401 or 403). */
-bool auth_request(struct auth *a, struct http_request *rq, enum kpr_error *e) KPR_WUR;
+enum auth_result {
+	AUTH_OK,      /* rq->role, rq->kommune, rq->token_id are filled */
+	AUTH_REFUSED, /* *e says why: 401, 403 or 503 tokens_not_loaded */
+	AUTH_WAIT,    /* the connection is suspended until a reload; call again when resumed */
+};
+
+/* Checks Authorization: Bearer and the route's role need. Called on the MHD
+ * thread; never blocks. After one AUTH_WAIT for a request
+ * (rq->auth_waited) it answers from the copy as it then is. */
+enum auth_result auth_request(struct auth *a, struct http_request *rq, enum kpr_error *e) KPR_WUR;
 
 /* Token text helpers shared with kprctl. */
 #define AUTH_TOKEN_LEN 47 /* "kpr_" + 43 base64url characters (32 random bytes) */

@@ -58,6 +58,8 @@ struct http_request {
 	enum http_role role;
 	char kommune[8]; /* for municipality tokens */
 	long long token_id;
+	bool auth_done;   /* the token check passed, or the route needs none (http.c) */
+	bool auth_waited; /* suspended once for a token reload (auth.c) */
 
 	/* a deferred response prepared off the MHD thread */
 	struct MHD_Response *response;

@@ -43,6 +43,8 @@ static const struct kpr_error_def registry[KPR_E_COUNT] = {
 			"Internal error; the request id identifies it in the server log."},
     [KPR_E_UPLOAD_TOO_SLOW] = {KPR_E_UPLOAD_TOO_SLOW, "upload_too_slow", 408,
 			       "The upload was slower than the minimum rate; nothing was stored."},
+    [KPR_E_TOKENS_NOT_LOADED] = {KPR_E_TOKENS_NOT_LOADED, "tokens_not_loaded", 503,
+				 "Tokens are not loaded yet; retry after the indicated time."},
 };
 
 const struct kpr_error_def *kpr_error_get(enum kpr_error e)

@@ -1,7 +1,9 @@
 /*
  * http.c — libmicrohttpd setup and the request life cycle:
  *   URI log callback  → request state allocated, request id drawn
- *   first access call → route, method, authentication; then the handler
+ *   first access call → route, method, authentication (a token the cache
+ *                       lacks suspends the request once, until a reload:
+ *                       auth.h; MHD then repeats this call); then the handler
  *   later calls       → the handler again (body chunks), or a deferred
  *                       response prepared by a dbpool thread is queued
  *   completion        → one log line; request state freed (only here)
@@ -494,9 +496,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		snprintf(rq->method, sizeof rq->method, "%s", method);
 		if (route_request(rq, method) != MHD_YES || !rq->route)
 			return rq->responded ? MHD_YES : MHD_NO;
+	}
+	if (!rq->auth_done) {
 		if (rq->route->auth != HTTP_AUTH_NONE) {
 			enum kpr_error e;
-			if (!auth_request(rq->app->auth, rq, &e)) {
+			enum auth_result ar = auth_request(rq->app->auth, rq, &e);
+			/* suspended until the token cache reloads (auth.h); MHD then
+			 * repeats this first, headers-only call */
+			if (ar == AUTH_WAIT)
+				return MHD_YES;
+			if (ar == AUTH_REFUSED && e == KPR_E_TOKENS_NOT_LOADED)
+				return http_reply_error_retry(rq, e, AUTH_RETRY_SECONDS);
+			if (ar != AUTH_OK) {
 				/* rate limit (ratelimit.h): an address that presented too
 				 * many wrong tokens gets 429 for every further wrong one. A
 				 * valid token still passes: several municipalities may share
@@ -510,6 +521,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 				return http_reply_error(rq, e, NULL);
 			}
 		}
+		rq->auth_done = true;
 	}
 	return rq->route->handler(rq, upload, upload_size);
 }

@@ -130,15 +130,10 @@ int main(int argc, char **argv)
 		log_error("cannot start the token cache");
 		goto out;
 	}
-	{
-		/* serve only once tokens are known, so the first requests are not refused */
-		struct db *db =
-		    db_new(cfg->register_dsn, cfg->register_password_file, "register/start");
-		if (!db || !db_ensure(db) || !auth_refresh(app.auth, db))
-			log_warn(
-			    "register database not reachable at start; /readyz reports it until it is");
-		db_free(db);
-	}
+	/* serve only once tokens are known, so the first requests are not refused */
+	if (!auth_wait_first_load(app.auth))
+		log_warn("register database not reachable at start: requests with a token get 503 "
+			 "tokens_not_loaded, and /readyz reports it, until the tokens are loaded");
 	/* dbpool threads mostly wait on fsync and the network: twice the HTTP threads */
 	app.dbpool = dbpool_new(cfg, cfg->http_threads * 2);
 	if (!app.dbpool) {
@@ -187,6 +182,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	http_quiesce(http);
+	auth_quiesce(app.auth);    /* resumes requests waiting for a token reload */
 	dbpool_stop(app.dbpool);   /* answers every deferred request; later ones get 503 */
 	worker_pool_stop(workers); /* after the dbpool: its tasks may still wake the workers */
 	reconciler_stop(reconciler);

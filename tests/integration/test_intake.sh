@@ -12,7 +12,7 @@ trap 'rm -rf "$W" "$HTTP_HEADERS"' EXIT
 KOMMUNE=3301 # Drammen: no other test uploads for it
 TOKEN=$("$BUILD/kprctl" token issue --kommune $KOMMUNE --name test-intake 2>/dev/null)
 OTHER=$("$BUILD/kprctl" token issue --kommune 1106 --name test-intake-other 2>/dev/null)
-wait_token "$TOKEN"; wait_token "$OTHER" # kprd's token cache refreshes every 2 s
+wait_token "$TOKEN"; wait_token "$OTHER"
 A=$(auth "$TOKEN")
 XML=(-H "Content-Type: application/xml")
 

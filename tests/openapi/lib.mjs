@@ -172,6 +172,7 @@ export async function lint(doc, { routesSrc, errorsSrc }) {
     const bearer = sec.some((s) => s && "bearer" in s);
     if ((r.auth === "none") === bearer) problems.push(`${r.method.toUpperCase()} ${o.path}: security ${JSON.stringify(sec)} does not fit auth ${r.auth}`);
     if (r.auth !== "none" && !o.op.responses?.["401"]) problems.push(`${r.method.toUpperCase()} ${o.path}: needs a token but documents no 401`);
+    if (r.auth !== "none" && !o.op.responses?.["503"]) problems.push(`${r.method.toUpperCase()} ${o.path}: needs a token but documents no 503 (tokens_not_loaded)`);
   }
   for (const o of ops)
     if (!routes.some((r) => r.method === o.method && r.pattern === norm(o.path))) problems.push(`${o.method.toUpperCase()} ${o.path} is documented but not in the route table`);
