@@ -28,8 +28,9 @@ struct kpr_config {
 	long long max_upload_bytes; /* as received (compressed or not) */
 	long long max_xml_bytes;    /* after gunzip: F006 and the gzip-bomb bound */
 	int hsts_max_age;
-	int auth_failure_limit;  /* failed tokens per address per window (0: off) */
-	int auth_failure_window; /* seconds */
+	int auth_failure_limit;        /* failed tokens per address per window (0: off) */
+	int auth_failure_window;       /* seconds */
+	char *proxy_trusted_addresses; /* "" : no PROXY protocol (proxy_proto.h) */
 	/* [database] */
 	char *register_dsn;
 	char *register_password_file;
