@@ -70,7 +70,7 @@ stop_pid "$(kprd_pid)"
 N1=$!
 echo "$N1" > "$KPR_VAR/kprd.pid" # kpr-dev down stops it if this test dies
 disown "$N1"
-"$BUILD/kprd" -c "$CONF2" >"$KPR_VAR/kprd-node2.log" 2>&1 &
+"$BUILD/kprd" -c "$CONF2" >>"$KPR_VAR/kprd-node2.log" 2>&1 & # kprd*.log: read for sanitizer reports
 N2=$!
 disown "$N2"
 LOG1=$KPR_VAR/kprd.log LOG2=$KPR_VAR/kprd-node2.log
@@ -170,7 +170,7 @@ mkfifo "$W/hold"
 $LB_PY hold "$PLB" --src 127.0.0.6 --count 10 --ready "$W/held" < "$W/hold" &
 BG+=($!)
 exec 7>"$W/hold"
-for _ in $(seq 1 100); do [ -f "$W/held" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ -f "$W/held" ] && break; sleep 0.1; done
 check "10 connections from one client through the balancer: 8 (per_ip_connection_limit) kept" [ "$(cat "$W/held" 2>/dev/null)" = 8 ]
 lb_req 127.0.0.7 GET /healthz
 check "another client meanwhile: 200" [ "$HTTP_STATUS" = 200 ]
@@ -307,5 +307,13 @@ echo "  figures: 37 files; first round $(grep -c ' 202 ' "$W/first") x 202 and $
   "retries $(grep -c ' 202 ' "$W/retry") x 202 + $(grep -c ' 200 ' "$W/retry") x 200; 1 node killed" \
   "holding $(echo $HELD | wc -w) job(s); processed $DONE (node 1 $BY1, node 2 $BY2);" \
   "duplicates $((SUBS - 37)); lost $((37 - DONE)); $((SECONDS - T_START)) s"
+
+# --- the stack as it was: its own kprd on its own configuration -------------
+section "restoring the stack"
+stop_pid "$HAP"; HAP=""
+stop_pid "$N1"; N1=""
+check "the stack's kprd back on its own configuration" start_kprd
+ready() { for _ in $(seq 1 100); do req GET /readyz; [ "$HTTP_STATUS" = 200 ] && return 0; sleep 0.1; done; return 1; }
+check "…and ready" ready
 
 finish
