@@ -30,8 +30,9 @@ struct kpr_config {
 	long long min_upload_rate;  /* bytes/s averaged over the window (0: off) */
 	int min_upload_rate_window; /* seconds */
 	int hsts_max_age;
-	int auth_failure_limit;  /* failed tokens per address per window (0: off) */
-	int auth_failure_window; /* seconds */
+	int auth_failure_limit;        /* failed tokens per address per window (0: off) */
+	int auth_failure_window;       /* seconds */
+	char *proxy_trusted_addresses; /* "" : no PROXY protocol (proxy_proto.h) */
 	/* [database] */
 	char *register_dsn;
 	char *register_password_file;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "proxy_proto.h"
 
 #define OFF(f) offsetof(struct kpr_config, f)
 #define GiB    "1073741824"
@@ -60,6 +61,12 @@ const struct config_key config_keys[] = {
      "every request from it needing a token gets 429 too_many_auth_failures (0: no limit)."},
     {"server", "auth_failure_window", CFG_INT, OFF(auth_failure_window), "300", true, 1, 86400,
      "Seconds over which auth_failure_limit counts (in-memory, per kprd process)."},
+    {"server", "proxy_trusted_addresses", CFG_STR, OFF(proxy_trusted_addresses), "", false, 0, 0,
+     "Load balancers whose PROXY protocol v2 header is believed: addresses or address/prefix "
+     "blocks, separated by commas or spaces (at most 32). A connection from one of them must "
+     "begin with the header (it is closed if none is complete within 5 s), and the client "
+     "address it names is the one the per-address limits and the log use; any other peer "
+     "connects directly and stands for itself. Empty: no PROXY protocol."},
 
     {"database", "register_dsn", CFG_STR, OFF(register_dsn), NULL, false, 0, 0,
      "libpq connection string of the register database (no password here)."},
@@ -289,6 +296,12 @@ static bool validate_cross(const struct kpr_config *c, const char *path, char *e
 	if (!log_level_parse(c->log_level, &l)) {
 		fail(err, errlen, "%s: log.level: expected error, warn, info or debug, got \"%s\"",
 		     path, c->log_level);
+		return false;
+	}
+	struct proxy_trust trust;
+	char why[160];
+	if (!proxy_trust_parse(c->proxy_trusted_addresses, &trust, why, sizeof why)) {
+		fail(err, errlen, "%s: server.proxy_trusted_addresses: %s", path, why);
 		return false;
 	}
 	if (c->aargang_open_min > c->aargang_open_max) {

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acceptor.h"
 #include "api.h"
 #include "auth.h"
 #include "config.h"
@@ -37,9 +38,15 @@
 
 struct http_server {
 	struct MHD_Daemon *daemon;
+	struct acceptor *acceptor; /* behind a load balancer (PROXY protocol) only */
 	struct app *app;
 	char *cert_pem, *key_pem;
 };
+
+/* A trusted balancer's PROXY header comes with its first packet; this is
+ * the most a connection may take to send it. */
+#define PROXY_HEADER_TIMEOUT_MS 5000
+#define PROXY_MAX_PENDING       256
 
 static uint64_t now_ns(void)
 {
@@ -98,12 +105,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double ms = (double)(now_ns() - rq->started_ns) / 1e6;
 	const char *route = rq->route ? rq->route->name : "unrouted";
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->answered_early)
-		rlog_info(rq->id, "%s %s %u %.1fms%s", rq->method, rq->path ? rq->path : "?",
-			  rq->response_status, ms,
+		rlog_info(rq->id, "%s %s %u %.1fms from %s%s", rq->method, rq->path ? rq->path : "?",
+			  rq->response_status, ms, rq->client_addr,
 			  rq->answered_early ? " (answered mid-body)" : "");
 	else
-		rlog_info(rq->id, "%s %s aborted (%d) after %.1fms", rq->method,
-			  rq->path ? rq->path : "?", (int)toe, ms);
+		rlog_info(rq->id, "%s %s aborted (%d) after %.1fms from %s", rq->method,
+			  rq->path ? rq->path : "?", (int)toe, ms, rq->client_addr);
 	metrics_http_request(route, rq->response_status,
 			     toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->answered_early);
 	if (rq->state_free)
@@ -557,6 +564,33 @@ static char *slurp(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* The acceptor's handoff: from here on the connection is libmicrohttpd's,
+ * with the client's address for its per-IP limit and for on_uri. */
+static void add_connection(void *cls, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *s = cls;
+	(void)MHD_add_connection(s->daemon, fd, sa, len); /* closes fd on failure, and logs */
+}
+
+/* With server.proxy_trusted_addresses set, kprd listens itself (acceptor.c)
+ * and libmicrohttpd gets each connection with the address it stands for. */
+static bool start_acceptor(struct http_server *s, char *err, size_t errlen)
+{
+	const struct kpr_config *c = s->app->cfg;
+	struct acceptor_params p = {.listen_address = c->listen_address,
+				    .port = c->port,
+				    .header_timeout_ms = PROXY_HEADER_TIMEOUT_MS,
+				    .max_pending = PROXY_MAX_PENDING,
+				    .handoff = add_connection,
+				    .cls = s};
+	if (!proxy_trust_parse(c->proxy_trusted_addresses, &p.trust, err, errlen))
+		return false;
+	s->acceptor = acceptor_start(&p, err, errlen);
+	if (s->acceptor)
+		log_info("PROXY protocol v2 accepted from %s", c->proxy_trusted_addresses);
+	return s->acceptor != NULL;
+}
+
 struct http_server *http_start(struct app *app, char *err, size_t errlen)
 {
 	const struct kpr_config *c = app->cfg;
@@ -579,6 +613,11 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 	}
 	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* behind a balancer the acceptor listens and hands connections over
+	 * (MHD then ignores the port and address) */
+	bool proxied = c->proxy_trusted_addresses[0] != '\0';
+	if (proxied)
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	s->daemon = MHD_start_daemon(
 	    flags, (uint16_t)c->port, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
 	    on_mhd_log, s, /* first, so every message goes through it */
@@ -598,11 +637,17 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		http_stop(s);
 		return NULL;
 	}
+	if (proxied && !start_acceptor(s, err, errlen)) {
+		http_stop(s);
+		return NULL;
+	}
 	return s;
 }
 
 void http_quiesce(struct http_server *s)
 {
+	if (s)
+		acceptor_stop(s->acceptor);
 	if (s && s->daemon) {
 		MHD_socket fd = MHD_quiesce_daemon(s->daemon);
 		if (fd != MHD_INVALID_SOCKET)
@@ -614,6 +659,7 @@ void http_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	acceptor_free(s->acceptor); /* no connection is handed to a stopped daemon */
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	if (s->key_pem)

@@ -93,6 +93,29 @@ wait_token() { # token: accepted now. kprd takes a token from the first request 
   [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" -H "Authorization: Bearer $1" "$KPR_URL/api/v1/submissions?limit=1")" = 200 ] && return 0
   echo "token not accepted on its first request" >&2; return 1
 }
+# section.key=value settings over a copy of a kprd config (keep the copy in
+# the same directory as the original: its relative paths stay valid)
+set_conf() { # src dst section.key=value...
+  python3 - "$@" <<'PY'
+import re, sys
+src, dst, sets = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+out, section, done = [], "", set()
+for line in open(src):
+    m = re.match(r"\s*\[(.+)\]\s*$", line)
+    if m:
+        section = m.group(1).strip()
+    m = re.match(r"\s*([A-Za-z0-9_]+)\s*=", line)
+    if m and "%s.%s" % (section, m.group(1)) in sets:
+        k = "%s.%s" % (section, m.group(1))
+        line = "%s = %s\n" % (m.group(1), sets[k]); done.add(k)
+    out.append(line)
+for k, v in sets.items():
+    if k not in done:
+        s, n = k.split(".", 1)
+        out.append("\n[%s]\n%s = %s\n" % (s, n, v))
+open(dst, "w").write("".join(out))
+PY
+}
 kprd_pid() { cat "$KPR_VAR/kprd.pid"; }
 start_kprd() { # (re)start kprd on the stack's config; waits until healthy
   "$BUILD/kprd" -c "$KPR_CONFIG" >>"$KPR_VAR/kprd.log" 2>&1 &
