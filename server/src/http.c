@@ -105,8 +105,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double ms = (double)(now_ns() - rq->started_ns) / 1e6;
 	const char *route = rq->route ? rq->route->name : "unrouted";
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || rq->answered_early)
-		rlog_info(rq->id, "%s %s %u %.1fms from %s%s", rq->method, rq->path ? rq->path : "?",
-			  rq->response_status, ms, rq->client_addr,
+		rlog_info(rq->id, "%s %s %u %.1fms from %s%s", rq->method,
+			  rq->path ? rq->path : "?", rq->response_status, ms, rq->client_addr,
 			  rq->answered_early ? " (answered mid-body)" : "");
 	else
 		rlog_info(rq->id, "%s %s aborted (%d) after %.1fms from %s", rq->method,

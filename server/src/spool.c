@@ -228,7 +228,7 @@ void spool_free(struct spool_file *f)
 		close(f->fd);
 	if (!f->kept && f->tmp_path[0])
 		unlink(f->committed ? f->final_path : f->tmp_path);
-	flight_remove(f); /* after the unlink: a kept file's row is committed by now */
+	flight_remove(f);       /* after the unlink: a kept file's row is committed by now */
 	EVP_MD_CTX_free(f->md); /* OpenSSL cleanses the digest state */
 	/* the coalescing buffer held the upload's last bytes, national IDs in
 	 * clear; explicit_bzero, unlike a memset before free, is never dropped */
