@@ -130,11 +130,11 @@ round() {
 
 # What the crash left behind and the reconciler has not removed yet: spool
 # files without a waiting submission (other tests' waiting files are
-# theirs), partial uploads, feedback temporary files, feedback files
+# theirs, and a failed one keeps its file for failed_file_retention_days), partial uploads, feedback temporary files, feedback files
 # without a live submission.
 leftovers() {
   find "$KPR_VAR/spool" -maxdepth 1 -type f -name '*.xml*' -printf '%f\n' | while read -r n; do
-    [ "$(sql "SELECT count(*) FROM kpr.submission WHERE spool_name = '$n' AND status IN ('received', 'processing')")" = 1 ] || echo "spool:$n"
+    [ "$(sql "SELECT count(*) FROM kpr.submission WHERE spool_name = '$n' AND status IN ('received', 'processing', 'failed')")" = 1 ] || echo "spool:$n"
   done
   find "$KPR_VAR/spool/incoming" -name '*.part' -printf 'partial:%f\n' 2>/dev/null
   find "$KPR_VAR/feedback" -type f -regex '.*\.[a-z]+\.[A-Za-z0-9]\{6\}$' -printf 'feedback-tmp:%f\n'
