@@ -50,29 +50,6 @@ MAX_XML=$((16 << 20))
 RSS_BOUND_KB=$((256 << 10)) # 256 MiB for the whole process, 2,000 connections included
 # AddressSanitizer's shadow memory and quarantine (make asan) cost several times that
 [ "${KPR_SANITIZED:-0}" = 1 ] && RSS_BOUND_KB=$((1024 << 10))
-# section.key=value settings over a copy of the stack's config (kept in the
-# same directory: its relative paths stay valid)
-set_conf() { # src dst section.key=value...
-  python3 - "$@" <<'PY'
-import re, sys
-src, dst, sets = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
-out, section, done = [], "", set()
-for line in open(src):
-    m = re.match(r"\s*\[(.+)\]\s*$", line)
-    if m:
-        section = m.group(1).strip()
-    m = re.match(r"\s*([A-Za-z0-9_]+)\s*=", line)
-    if m and "%s.%s" % (section, m.group(1)) in sets:
-        k = "%s.%s" % (section, m.group(1))
-        line = "%s = %s\n" % (m.group(1), sets[k]); done.add(k)
-    out.append(line)
-for k, v in sets.items():
-    if k not in done:
-        s, n = k.split(".", 1)
-        out.append("\n[%s]\n%s = %s\n" % (s, n, v))
-open(dst, "w").write("".join(out))
-PY
-}
 set_conf "$KPR_CONFIG" "$CONF" server.port=$P2 server.connection_timeout=$TIMEOUT \
   server.max_upload_bytes=$MAX_UPLOAD server.max_xml_bytes=$MAX_XML \
   server.auth_failure_limit=5 server.auth_failure_window=30 \
