@@ -327,6 +327,9 @@ struct worker_pool *worker_pool_start(struct app *app, char *err, size_t errlen)
 	}
 	p->heartbeat_started = true;
 	app->workers = p;
+	/* the id in the job table's worker column: lets an operator tell which
+	 * process holds a lease */
+	log_info("workers %s:0..%d started", p->process_id, p->n - 1);
 	return p;
 }
 

@@ -77,6 +77,12 @@ LOG1=$KPR_VAR/kprd.log LOG2=$KPR_VAR/kprd-node2.log
 check "node 1 (port $P1) serving" wait_healthy "$P1" "$N1" || { tail -5 "$LOG1"; finish; exit 1; }
 check "node 2 (port $P2) serving" wait_healthy "$P2" "$N2" || { tail -5 "$LOG2"; finish; exit 1; }
 check "node 2 says it takes PROXY headers from $LB_SRC only" grep -q "PROXY protocol v2 accepted from $LB_SRC" "$LOG2"
+# worker ids are host:random:index, random per process start; each node logs
+# its own (the last such line in its log is this start's)
+worker_prefix() { grep -o 'workers [^ ]*:0\.\.' "$1" | tail -1 | sed -e 's/^workers //' -e 's/0\.\.$//'; }
+N1_WORKER=$(worker_prefix "$LOG1") N2_WORKER=$(worker_prefix "$LOG2")
+two_ids() { [ -n "$N1_WORKER" ] && [ -n "$N2_WORKER" ] && [ "$N1_WORKER" != "$N2_WORKER" ]; }
+check "each node logs its own worker id ($N1_WORKER, $N2_WORKER)" two_ids
 
 # --- HAProxy with the deploy/ configuration -----------------------------
 section "HAProxy"
@@ -208,7 +214,6 @@ upload() { # file src url [curl args]: one line "file code id" (code 000: no ans
 }
 export -f upload
 export KPR_CACERT LB PLB W
-N2_WORKER="$(hostname):$N2:" # worker ids are host:pid:start:index
 find "$KPR_VAR/spool/incoming" -name '*.part' 2>/dev/null | sort > "$W/parts-before"
 # two slow uploads pinned to node 2 (node 1 drained for new connections while
 # they connect): certain to be in flight when node 2 dies
@@ -237,13 +242,19 @@ HELD=""
 for _ in $(seq 1 300); do
   kill -STOP "$N2"
   HELD=$(sql "SELECT submission_id FROM kpr.job WHERE state = 'running' AND worker LIKE '$N2_WORKER%'")
+  # a statement node 2 sent before it stopped (its final COMMIT, say) still
+  # runs in PostgreSQL: held means still running a moment later
+  if [ -n "$HELD" ]; then
+    sleep 0.5
+    HELD=$(sql "SELECT submission_id FROM kpr.job WHERE state = 'running' AND worker LIKE '$N2_WORKER%'")
+  fi
   [ -n "$HELD" ] && break
   kill -CONT "$N2"
   sleep 0.05
 done
 kill -KILL "$N2"
 while kill -0 "$N2" 2>/dev/null; do sleep 0.05; done
-N2_PID=$N2 N2=""
+N2=""
 kill -CONT "$N1"
 check "node 2 killed (kill -9) while holding $(echo $HELD | wc -w) job(s)" [ -n "$HELD" ]
 section "node 2 dead"
@@ -280,15 +291,14 @@ check "every person of every file in the register exactly once" \
 EXPECTED=$(cat "${FILES[@]}" | grep -c '<Person ')
 check "…$EXPECTED persons in all" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id IN ($IDS)")" = "$EXPECTED" ]
 check "each municipality's current submission is its file" [ "$(sql "SELECT count(DISTINCT kommunenummer) FROM kpr.current_submission WHERE id IN ($IDS)")" = 37 ]
-N1_WORKER="$(hostname):$N1:"
 HELD_SQL=$(printf "'%s'," $HELD); HELD_SQL=${HELD_SQL%,}
 check "the dead node's job(s) taken over by node 1 after the lease, done on attempt 2" \
   [ "$(sql "SELECT count(*) FROM kpr.job WHERE submission_id IN ($HELD_SQL) AND state = 'done' AND attempts = 2 AND worker LIKE '$N1_WORKER%'")" = "$(echo $HELD | wc -w)" ]
 for id in $HELD; do
-  check "…node 1's log: $id claimed on attempt 2" grep -q "\[$id\] claimed by $N1_WORKER[0-9a-f]*:[0-9]* (attempt 2)" "$LOG1"
+  check "…node 1's log: $id claimed on attempt 2" grep -q "\[$id\] claimed by $N1_WORKER[0-9]* (attempt 2)" "$LOG1"
 done
 BY1=$(sql "SELECT count(*) FROM kpr.job WHERE submission_id IN ($IDS) AND worker LIKE '$N1_WORKER%'")
-BY2=$(sql "SELECT count(*) FROM kpr.job WHERE submission_id IN ($IDS) AND worker LIKE '$(hostname):$N2_PID:%'")
+BY2=$(sql "SELECT count(*) FROM kpr.job WHERE submission_id IN ($IDS) AND worker LIKE '$N2_WORKER%'")
 check "every job finished by one of the two nodes (node 1: $BY1, node 2 before it died: $BY2)" [ $((BY1 + BY2)) = 37 ]
 # node 2's cut uploads leave their .part files (a later kprd start sweeps
 # those older than a day); none of them was recorded
