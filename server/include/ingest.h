@@ -22,6 +22,7 @@ enum ingest_outcome {
 	INGEST_DONE = 0,        /* processed (accepted, rejected or validated); job finished */
 	INGEST_RETRY,           /* a failure on our side: retry later, counting an attempt */
 	INGEST_RETRY_TRANSIENT, /* a database is unreachable: retry without counting */
+	INGEST_LEASE_LOST,      /* another worker took the job over: leave it alone */
 };
 
 /* Why an attempt failed: stored in kpr.job.last_error, logged, and shown to

@@ -10,8 +10,10 @@
  *     after failed_file_retention_days;
  *   - removes partial uploads (incoming/<random>.part) nobody is writing;
  *   - re-queues submissions that wait for processing but have no live job;
- *   - removes feedback temporary files left by a crash mid-write, and the
- *     feedback files of `failed` submissions (never served);
+ *   - removes feedback files that are not the committed attempt's once no
+ *     attempt of their submission is queued or running (a crash mid-write,
+ *     a worker that lost its lease, a reprocessing that replaced them),
+ *     and the feedback files of `failed` submissions (never served);
  * acting on a file without a row only when it is older than
  * reconcile_safe_age_minutes, since on a shared spool another node may be
  * between its rename and its INSERT, and never on a file this process is
@@ -31,7 +33,7 @@ struct reconcile_counts {
 	int spool_processed; /* files of final submissions */
 	int spool_failed;    /* files of failed submissions past their retention */
 	int partial;         /* incoming/<random>.part */
-	int feedback_tmp;    /* feedback temporary files */
+	int feedback_stale;  /* feedback files no committed attempt wrote */
 	int feedback_failed; /* feedback files of failed submissions */
 	int requeued;        /* submissions given a job again */
 };

@@ -70,6 +70,16 @@ const char *feedback_extension(enum feedback_format f)
 	return feedback_format_name(f);
 }
 
+bool feedback_path(char *buf, size_t len, const char *dir, const char *submission_id,
+		   const char *token, enum feedback_format f)
+{
+	int n = token && token[0]
+		    ? snprintf(buf, len, "%s/%s.%s.%s", dir, submission_id, token,
+			       feedback_extension(f))
+		    : snprintf(buf, len, "%s/%s.%s", dir, submission_id, feedback_extension(f));
+	return n > 0 && (size_t)n < len;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Output with one sticky error flag                                      */
 

@@ -4,7 +4,8 @@
  *      pseudonymised, its national ID added to the vault, and its rows
  *      written to per-table COPY buffers in unlinked temporary files
  *      (bounded memory whatever the file size);
- *   2. render the four feedback files;
+ *   2. render the four feedback files under this attempt's own random
+ *      token (feedback_path), never over files that may be served;
  *   3. one register transaction: COPY the rows, drop persons retracted by
  *      late duplicate checks, supersede the previous current submission,
  *      record status and counts, finish the job.
@@ -14,12 +15,14 @@
  */
 #include "ingest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +68,10 @@ struct job {
 	char sha256[65];
 	char received_at[40]; /* Oslo time with offset (kpr.oslo_time) */
 	char processed_at[40];
+	char fb_token[FEEDBACK_TOKEN_LEN + 1];   /* this attempt's feedback files */
+	char prev_token[FEEDBACK_TOKEN_LEN + 1]; /* those served until this commits */
+	bool prev_ready;                         /* any feedback served until then */
+	bool fb_written;
 	struct nid_options nid; /* the validator's: what the feedback masks */
 	long long bytes;
 	bool dry_run;
@@ -343,7 +350,8 @@ static void job_cleanup(struct job *j)
 static const struct db_stmt st_load = {
     "ingest_load",
     "SELECT kommunenummer, spool_name, sha256, bytes, dry_run,"
-    " kpr.oslo_time(received_at) FROM kpr.submission WHERE id = $1::uuid",
+    " kpr.oslo_time(received_at), coalesce(feedback_token, ''), feedback_ready"
+    " FROM kpr.submission WHERE id = $1::uuid",
     1};
 /* The processed time shown in the feedback is the one stored: one clock. */
 static const struct db_stmt st_now = {"ingest_now", "SELECT kpr.oslo_time(clock_timestamp(), true)",
@@ -396,13 +404,18 @@ static const struct db_stmt st_finish = {
     " registrations_excluded = $13::bigint, n_fatal = $14::int, n_error = $15::int,"
     " n_warning = $16::int, n_info = $17::int, validate_seconds = $18::float8,"
     " load_seconds = $19::float8,"
-    " total_seconds = extract(epoch from clock_timestamp() - started_at), feedback_ready = true"
+    " total_seconds = extract(epoch from clock_timestamp() - started_at), feedback_ready = true,"
+    " feedback_token = $21"
     " WHERE id = $1::uuid",
-    20};
+    21};
 static const struct db_stmt st_job_done = {
     "ingest_job_done",
     "UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
     " WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running' RETURNING 1",
+    2};
+static const struct db_stmt st_job_ours = {
+    "ingest_job_ours",
+    "SELECT 1 FROM kpr.job WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running'",
     2};
 static const struct db_stmt st_committed = {
     "ingest_committed",
@@ -469,8 +482,8 @@ struct finish_ctx {
 	const char *status;
 	double load_seconds;
 	bool load_rows;
-	char newer[40];         /* a newer accepted submission that stays current */
-	bool committed_earlier; /* an earlier COMMIT of ours whose answer was lost landed */
+	char newer[40]; /* a newer accepted submission that stays current */
+	bool not_ours;  /* the job was no longer this worker's */
 };
 
 /* One statement of the finishing transaction. On failure: the runner's
@@ -507,6 +520,15 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	PGresult *r;
 	double t0 = now_s();
 	fc->newer[0] = '\0';
+	/* a worker that lost its lease learns it here, before the COPY work;
+	 * the fence that counts is the job update at the end */
+	const char *pj[] = {j->sub_id, fc->worker_id};
+	if ((rc = step(db, &st_job_ours, pj, &r)) != DB_TX_OK)
+		return rc;
+	fc->not_ours = PQntuples(r) != 1;
+	PQclear(r);
+	if (fc->not_ours)
+		return DB_TX_FAIL;
 	/* a reprocessed submission replaces its own earlier rows, or, when it
 	 * is no longer loaded, leaves none behind */
 	if (!j->dry_run && (rc = delete_rows(db, j->sub_id, NULL)) != DB_TX_OK)
@@ -533,8 +555,8 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 			return rc;
 	}
 	fc->load_seconds = now_s() - t0;
-	char v[20][32];
-	const char *p[20];
+	char v[21][32];
+	const char *p[21];
 	snprintf(v[2], 32, "%d", h->aargang);
 	snprintf(v[7], 32, "%lu", s->persons);
 	snprintf(v[8], 32, "%lu", s->registrations);
@@ -546,9 +568,10 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 		snprintf(v[13 + k], 32, "%lu", s->by_severity[k]);
 	snprintf(v[17], 32, "%.3f", j->validate_seconds);
 	snprintf(v[18], 32, "%.3f", fc->load_seconds);
-	for (int k = 0; k < 20; k++)
+	for (int k = 0; k < 21; k++)
 		p[k] = v[k];
 	p[19] = j->processed_at;
+	p[20] = j->fb_token;
 	p[0] = j->sub_id;
 	/* never two current submissions (unique index): a newer one stays current */
 	p[1] = fc->newer[0] ? "superseded" : fc->status;
@@ -565,31 +588,89 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 		if ((rc = step(db, &st_superseded_by, sp, NULL)) != DB_TX_OK)
 			return rc;
 	}
-	const char *pj[] = {j->sub_id, fc->worker_id};
+	/* the fence: the job is finished only while it is still ours (the
+	 * row lock is held from here to the COMMIT, so briefly) */
 	if ((rc = step(db, &st_job_done, pj, &r)) != DB_TX_OK)
 		return rc;
-	bool still_ours = PQntuples(r) == 1;
+	fc->not_ours = PQntuples(r) != 1;
 	PQclear(r);
-	if (!still_ours) {
-		/* the COMMIT of an earlier try may have landed with its answer
-		 * lost (the runner retries on a lost connection): then this
-		 * very processed time is stored */
-		const char *pc[] = {j->sub_id, j->processed_at};
-		if ((rc = step(db, &st_committed, pc, &r)) != DB_TX_OK)
-			return rc;
-		fc->committed_earlier = PQntuples(r) == 1;
-		PQclear(r);
-		if (!fc->committed_earlier)
-			/* our lease ran out and another worker took the job: let it finish */
-			log_warn("job %s: lease lost; leaving it to its new owner", j->sub_id);
+	if (fc->not_ours)
 		return DB_TX_FAIL;
-	}
 	failpoint("job.before_commit");
 	return DB_TX_OK;
 }
 
-/* Feedback files are written next to each other as <id>.<ext>, each via a
- * temporary name, fsync and rename, so a download never sees half a file. */
+/* Removes the feedback files of one token of this submission (an empty
+ * token: those written before tokens). Files of a format not written are
+ * simply absent. */
+static void remove_feedback(const struct job *j, const char *token)
+{
+	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
+		char path[4200];
+		if (feedback_path(path, sizeof path, j->in->cfg->feedback_dir, j->sub_id, token,
+				  (enum feedback_format)f) &&
+		    unlink(path) != 0 && errno != ENOENT)
+			rlog_warn(j->sub_id, "cannot remove feedback file: %s", strerror(errno));
+	}
+}
+
+/* After the commit: removes this submission's feedback files of other
+ * tokens written before `before` less a margin (clock steps and another
+ * host's clock on a shared directory): a half-written file of a crashed
+ * attempt, one of an attempt that lost its lease. A file written later may
+ * be a new reprocessing's, and is left to the reconciler. */
+static void sweep_feedback(const struct job *j, time_t before)
+{
+	DIR *d = opendir(j->in->cfg->feedback_dir);
+	if (!d)
+		return;
+	size_t tl = strlen(j->fb_token);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		struct stat st;
+		if (strncmp(n, j->sub_id, 36) != 0 || n[36] != '.' ||
+		    (!strncmp(n + 37, j->fb_token, tl) && n[37 + tl] == '.') ||
+		    fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+		    st.st_mtime >= before - 60)
+			continue;
+		if (unlinkat(dirfd(d), n, 0) != 0 && errno != ENOENT)
+			rlog_warn(j->sub_id, "cannot remove a stale feedback file: %s",
+				  strerror(errno));
+	}
+	closedir(d);
+}
+
+/* Writes, fsyncs and closes one feedback file; false with errno. */
+static bool write_one(const char *path, enum feedback_format f, const struct feedback_meta *m,
+		      struct report *report)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return false;
+	}
+	bool ok = feedback_write(out, f, m, report);
+	failpoint("job.feedback_write"); /* a file half written */
+	int e = ok ? 0 : errno;
+	if (ok && fflush(out) != 0)
+		ok = false, e = errno;
+	if (ok && fsync(fileno(out)) != 0)
+		ok = false, e = errno;
+	if (fclose(out) != 0 && ok)
+		ok = false, e = errno;
+	errno = e;
+	return ok;
+}
+
+/* The feedback files of this attempt, as <id>.<token>.<ext> under a random
+ * token of its own: nothing is served from them until the final
+ * transaction records the token, so a worker that lost its lease and
+ * resumes never overwrites what the committed attempt wrote. */
 static bool write_feedback(struct job *j, struct db *reg)
 {
 	const struct kpr_config *cfg = j->in->cfg;
@@ -606,6 +687,11 @@ static bool write_feedback(struct job *j, struct db *reg)
 	}
 	snprintf(j->processed_at, sizeof j->processed_at, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
+	unsigned char rnd[FEEDBACK_TOKEN_LEN / 2];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return false;
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(j->fb_token + 2 * i, 3, "%02x", rnd[i]);
 	const struct v_header *h = &j->vres.header;
 	struct feedback_meta m = {
 	    .submission_id = j->sub_id,
@@ -623,48 +709,31 @@ static bool write_feedback(struct job *j, struct db *reg)
 	    .dry_run = j->dry_run,
 	    .nid = &j->nid,
 	};
+	j->fb_written = true; /* from here on, a failure removes what was written */
 	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
-		char final[4096], tmp[4096 + 8];
-		snprintf(final, sizeof final, "%s/%s.%s", cfg->feedback_dir, j->sub_id,
-			 feedback_extension((enum feedback_format)f));
-		/* unique per writer: a worker that lost its lease may still be writing */
-		snprintf(tmp, sizeof tmp, "%s.XXXXXX", final);
-		int tfd = mkstemp(tmp);
-		FILE *out = tfd >= 0 ? fdopen(tfd, "w") : NULL;
-		if (!out) {
-			j->fault = io_fault(errno);
-			if (tfd >= 0) {
-				close(tfd);
-				unlink(tmp);
-			}
-			log_error("job %s: cannot write %s: %s", j->sub_id, tmp, strerror(errno));
+		char path[4200];
+		if (!feedback_path(path, sizeof path, cfg->feedback_dir, j->sub_id, j->fb_token,
+				   (enum feedback_format)f)) {
+			j->fault = FAULT_LOCAL_IO;
 			return false;
 		}
-		bool ok = feedback_write(out, (enum feedback_format)f, &m, j->report);
-		failpoint("job.feedback_write"); /* a temporary file half written */
-		int e = ok ? 0 : errno;
-		if (ok && fflush(out) != 0)
-			ok = false, e = errno;
-		if (ok && fsync(fileno(out)) != 0)
-			ok = false, e = errno;
-		if (fclose(out) != 0 && ok)
-			ok = false, e = errno;
-		if (ok && rename(tmp, final) != 0)
-			ok = false, e = errno;
-		if (!ok) {
+		if (!write_one(path, (enum feedback_format)f, &m, j->report)) {
 			/* a renderer fails only when a write does: the errno is an I/O one */
-			j->fault = io_fault(e);
-			log_error("job %s: writing feedback %s failed: %s", j->sub_id, final,
-				  strerror(e));
-			unlink(tmp);
+			j->fault = io_fault(errno);
+			log_error("job %s: writing feedback %s failed: %s", j->sub_id, path,
+				  strerror(errno));
 			return false;
 		}
 	}
+	/* the names are durable before the transaction that points at them */
 	int dfd = open(cfg->feedback_dir, O_RDONLY | O_DIRECTORY);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		j->fault = io_fault(errno);
+		if (dfd >= 0)
+			close(dfd);
+		return false;
 	}
+	close(dfd);
 	return true;
 }
 
@@ -692,6 +761,8 @@ static bool load_job(struct job *j, struct db *reg)
 	j->bytes = atoll(PQgetvalue(r, 0, 3));
 	j->dry_run = PQgetvalue(r, 0, 4)[0] == 't';
 	snprintf(j->received_at, sizeof j->received_at, "%s", PQgetvalue(r, 0, 5));
+	snprintf(j->prev_token, sizeof j->prev_token, "%s", PQgetvalue(r, 0, 6));
+	j->prev_ready = PQgetvalue(r, 0, 7)[0] == 't';
 	PQclear(r);
 	return true;
 }
@@ -789,6 +860,24 @@ static void log_done(const struct job *j, const struct finish_ctx *fc, double to
 		  fc->load_seconds, total);
 }
 
+enum finish_loss { FINISH_FAILED, FINISH_LEASE_LOST, FINISH_COMMITTED_EARLIER };
+
+/* The final transaction found the job no longer ours. Either the COMMIT
+ * of an earlier try of ours landed with its answer lost (the runner
+ * retries on a lost connection): then this very processed time is stored.
+ * Or our lease ran out and another worker took the job. Asked after the
+ * rollback, so that our own uncommitted writes cannot answer. */
+static enum finish_loss after_lost_job(struct job *j, struct db *reg)
+{
+	const char *pc[] = {j->sub_id, j->processed_at};
+	PGresult *r = db_exec(reg, &st_committed, pc, NULL);
+	if (!r)
+		return FINISH_FAILED;
+	bool landed = PQntuples(r) == 1;
+	PQclear(r);
+	return landed ? FINISH_COMMITTED_EARLIER : FINISH_LEASE_LOST;
+}
+
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *sub_id,
 				   const char *worker_id, double deadline, enum ingest_fault *fault)
 {
@@ -831,24 +920,46 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	if (!write_feedback(&j, reg))
 		goto failed;
 	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows, "", false};
-	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id) &&
-	    !fc.committed_earlier) {
-		if (!j.fault) /* class 53: the database server is out of disk or memory */
-			j.fault = !strncmp(db_last_sqlstate(reg), "53", 2) ? FAULT_DISK_FULL
-									   : FAULT_DATABASE;
-		goto failed;
+	time_t before_commit = time(NULL);
+	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id)) {
+		enum finish_loss loss = fc.not_ours ? after_lost_job(&j, reg) : FINISH_FAILED;
+		if (loss == FINISH_LEASE_LOST) {
+			rlog_warn(sub_id, "lease lost: another worker took the job over; this "
+					  "attempt committed nothing and its feedback is removed");
+			remove_feedback(&j, j.fb_token);
+			outcome = INGEST_LEASE_LOST;
+			goto out;
+		}
+		if (loss == FINISH_FAILED) {
+			if (!j.fault) /* class 53: the database server is out of disk or memory */
+				j.fault = !strncmp(db_last_sqlstate(reg), "53", 2) ? FAULT_DISK_FULL
+										   : FAULT_DATABASE;
+			goto failed;
+		}
+		/* FINISH_COMMITTED_EARLIER: go on as committed */
 	}
 	failpoint("job.after_commit");
 	/* The register and the vault now hold what the file said; the file
 	 * itself holds national IDs in clear, so it leaves the spool at once
 	 * unless the operator keeps processed files (for reprocessing). A
-	 * crash before this line leaves it to the reconciler. */
+	 * crash before this line leaves it to the reconciler, as it does the
+	 * feedback of an earlier processing that this one replaces. */
 	if (!keep_file && unlink(path) != 0 && errno != ENOENT)
 		rlog_warn(sub_id, "cannot remove processed spool file: %s", strerror(errno));
+	if (j.prev_token[0] && strcmp(j.prev_token, j.fb_token) != 0)
+		remove_feedback(&j, j.prev_token);
+	else if (!j.prev_token[0] && j.prev_ready)
+		remove_feedback(&j, ""); /* written before tokens */
+	sweep_feedback(&j, before_commit);
 	log_done(&j, &fc, now_s() - t0);
 	outcome = INGEST_DONE;
 	goto out;
 failed:
+	/* this attempt's feedback is never served: it goes. Not when the
+	 * session was lost, as a COMMIT that recorded its token may have landed
+	 * unanswered; the reconciler removes it later if no row points at it. */
+	if (j.fb_written && PQstatus(db_conn(reg)) == CONNECTION_OK)
+		remove_feedback(&j, j.fb_token);
 	outcome = transient(in, reg);
 	*fault = j.fault ? j.fault : FAULT_INTERNAL;
 out:

@@ -60,9 +60,14 @@ static const struct db_stmt st_spool_fate = {
     " FROM kpr.submission s LEFT JOIN kpr.job j ON j.submission_id = s.id"
     " WHERE s.id = $1::uuid",
     2};
-static const struct db_stmt st_failed = {
-    "reconcile_failed",
-    "SELECT id::text FROM kpr.submission WHERE status = 'failed' AND NOT feedback_ready", 0};
+/* What a feedback file's submission says: the committed token, the status,
+ * whether feedback is served, and the job's state ('' without a job). */
+static const struct db_stmt st_feedback_fate = {
+    "reconcile_feedback_fate",
+    "SELECT coalesce(s.feedback_token, ''), s.status, s.feedback_ready, coalesce(j.state, '')"
+    " FROM kpr.submission s LEFT JOIN kpr.job j ON j.submission_id = s.id"
+    " WHERE s.id = $1::uuid",
+    1};
 
 /* The reloadable settings one pass uses, read once under the config lock. */
 struct pass {
@@ -154,58 +159,89 @@ static bool reconcile_spool(const struct pass *ps, struct db *db, struct reconci
 	return ok;
 }
 
-/* "<id>.<ext>.XXXXXX": write_feedback's temporary names (mkstemp). */
-static bool feedback_tmp_name(const char *name)
+/* The pieces of a feedback file's name: "<id>.<token>.<ext>" (written by
+ * an attempt, feedback_path), "<id>.<ext>" (written before tokens), or
+ * anything else after "<id>." (a temporary file of an earlier version). */
+struct fb_name {
+	char id[37];
+	char token[FEEDBACK_TOKEN_LEN + 1]; /* "" for "<id>.<ext>" */
+	bool complete;                      /* a final name, not a temporary one */
+};
+
+static bool is_extension(const char *s)
 {
-	if (!uuid_prefix(name) || name[36] != '.')
-		return false;
-	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
-		const char *ext = feedback_extension((enum feedback_format)f);
-		size_t l = strlen(ext);
-		if (!strncmp(name + 37, ext, l) && name[37 + l] == '.' &&
-		    strlen(name + 38 + l) == 6)
+	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
+		if (!strcmp(s, feedback_extension((enum feedback_format)f)))
 			return true;
-	}
 	return false;
 }
 
-static void reconcile_feedback_tmp(const struct pass *ps, struct reconcile_counts *c)
+static bool feedback_name(const char *name, struct fb_name *n)
+{
+	if (!uuid_prefix(name) || name[36] != '.')
+		return false;
+	memcpy(n->id, name, 36);
+	n->id[36] = '\0';
+	n->token[0] = '\0';
+	const char *rest = name + 37;
+	size_t hex = strspn(rest, "0123456789abcdef");
+	if (hex == FEEDBACK_TOKEN_LEN && rest[hex] == '.') {
+		memcpy(n->token, rest, hex);
+		n->token[hex] = '\0';
+		rest += hex + 1;
+	}
+	n->complete = is_extension(rest);
+	return true;
+}
+
+/* Whether one feedback file is the one served for its submission, or may
+ * become so: a file stays while an attempt of its submission is queued or
+ * running, or when its token is the committed one; any other goes (an
+ * attempt that crashed mid-write, lost its lease or was replaced by a
+ * reprocessing, a failed submission's, one without a row past the safe
+ * age). False on a database failure. */
+static bool feedback_one(const struct pass *ps, struct db *db, int dfd, const char *file,
+			 const struct fb_name *n, long age, struct reconcile_counts *c)
+{
+	const char *p[] = {n->id};
+	PGresult *r = db_exec(db, &st_feedback_fate, p, NULL);
+	if (!r)
+		return false;
+	bool row = PQntuples(r) == 1;
+	bool remove = false, failed = false;
+	if (!row) {
+		remove = age >= ps->safe_age;
+	} else if (!strcmp(PQgetvalue(r, 0, 1), "failed")) {
+		remove = failed = true;
+	} else if (!strcmp(PQgetvalue(r, 0, 3), "done")) {
+		bool current = n->complete && PQgetvalue(r, 0, 2)[0] == 't' &&
+			       !strcmp(n->token, PQgetvalue(r, 0, 0));
+		remove = !current;
+	}
+	PQclear(r);
+	if (remove && remove_at(dfd, file))
+		(*(failed ? &c->feedback_failed : &c->feedback_stale))++;
+	return true;
+}
+
+static bool reconcile_feedback(const struct pass *ps, struct db *db, struct reconcile_counts *c)
 {
 	DIR *d = opendir(ps->cfg->feedback_dir);
 	if (!d)
-		return;
+		return true;
+	bool ok = true;
 	time_t now = time(NULL);
-	long safe = ps->safe_age;
 	struct dirent *e;
-	while ((e = readdir(d))) {
+	while (ok && (e = readdir(d))) {
+		struct fb_name n;
 		struct stat st;
-		if (!feedback_tmp_name(e->d_name) || fstatat(dirfd(d), e->d_name, &st, 0) != 0 ||
-		    !S_ISREG(st.st_mode) || now - st.st_mtime < safe)
+		if (!feedback_name(e->d_name, &n) || fstatat(dirfd(d), e->d_name, &st, 0) != 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
-		if (remove_at(dirfd(d), e->d_name))
-			c->feedback_tmp++;
+		ok = feedback_one(ps, db, dirfd(d), e->d_name, &n, (long)(now - st.st_mtime), c);
 	}
 	closedir(d);
-}
-
-/* A failed submission's feedback (from an attempt before the failure) is
- * never served; it goes. */
-static bool reconcile_feedback_failed(const struct kpr_config *cfg, struct db *db,
-				      struct reconcile_counts *c)
-{
-	PGresult *r = db_exec(db, &st_failed, NULL, NULL);
-	if (!r)
-		return false;
-	for (int i = 0; i < PQntuples(r); i++)
-		for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
-			char path[4200];
-			snprintf(path, sizeof path, "%s/%s.%s", cfg->feedback_dir,
-				 PQgetvalue(r, i, 0), feedback_extension((enum feedback_format)f));
-			if (unlink(path) == 0)
-				c->feedback_failed++;
-		}
-	PQclear(r);
-	return true;
+	return ok;
 }
 
 bool reconcile_once(const struct kpr_config *cfg, struct db *db, struct reconcile_counts *c)
@@ -216,7 +252,6 @@ bool reconcile_once(const struct kpr_config *cfg, struct db *db, struct reconcil
 			  cfg->failed_file_retention_days, cfg->keep_processed_files};
 	config_read_unlock();
 	c->partial = spool_sweep_incoming(cfg->spool_dir, (int)ps.safe_age);
-	reconcile_feedback_tmp(&ps, c);
 	if (!db_ensure(db))
 		return false;
 	PGresult *r = db_exec(db, &st_requeue, NULL, NULL);
@@ -224,20 +259,20 @@ bool reconcile_once(const struct kpr_config *cfg, struct db *db, struct reconcil
 		return false;
 	c->requeued = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
-	return reconcile_spool(&ps, db, c) && reconcile_feedback_failed(cfg, db, c);
+	return reconcile_spool(&ps, db, c) && reconcile_feedback(&ps, db, c);
 }
 
 static void log_counts(const struct reconcile_counts *c)
 {
 	if (!(c->spool_orphans | c->spool_processed | c->spool_failed | c->partial |
-	      c->feedback_tmp | c->feedback_failed | c->requeued))
+	      c->feedback_stale | c->feedback_failed | c->requeued))
 		return;
 	log_info("reconcile: removed %d spool files without a submission, %d of processed "
 		 "submissions, %d of failed submissions past retention, %d partial uploads, "
-		 "%d feedback temporary files, %d feedback files of failed submissions; "
-		 "re-queued %d submissions",
-		 c->spool_orphans, c->spool_processed, c->spool_failed, c->partial, c->feedback_tmp,
-		 c->feedback_failed, c->requeued);
+		 "%d feedback files no committed attempt wrote, %d feedback files of failed "
+		 "submissions; re-queued %d submissions",
+		 c->spool_orphans, c->spool_processed, c->spool_failed, c->partial,
+		 c->feedback_stale, c->feedback_failed, c->requeued);
 }
 
 static void *reconciler_main(void *arg)

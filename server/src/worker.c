@@ -80,12 +80,16 @@ static const struct db_stmt st_give_up = {
     "job_give_up",
     "WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, not_before = NULL,"
     "  attempts = $2::int, last_error = coalesce(nullif($3, ''), last_error), updated_at = now()"
-    "  WHERE submission_id = $1::uuid RETURNING submission_id)"
+    /* fenced like every job write: only while the job is still this worker's */
+    "  WHERE submission_id = $1::uuid AND state = 'running' AND worker = $4"
+    "  RETURNING submission_id)"
     /* a reprocessed submission keeps its final status (and stays current) */
-    " UPDATE kpr.submission SET status = 'failed', processed_at = now(), feedback_ready = false"
-    " WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')"
-    " RETURNING 1",
-    3};
+    " , s AS (UPDATE kpr.submission SET status = 'failed', processed_at = now(),"
+    "  feedback_ready = false"
+    "  WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM s)",
+    4};
 
 static void sleep_or_stop(struct worker_pool *p, int ms)
 {
@@ -153,14 +157,20 @@ static int backoff_seconds(const struct job_limits *l, int attempts)
 
 /* The job used up its attempts: the submission ends `failed` (SPEC §5),
  * which staff see and `kprctl reprocess` can queue again. */
-static void give_up(struct db *db, const char *sub, int attempts, const char *fault)
+static void give_up(struct worker *w, struct db *db, const char *sub, int attempts,
+		    const char *fault)
 {
 	char n[16];
 	snprintf(n, sizeof n, "%d", attempts);
-	const char *params[] = {sub, n, fault};
+	const char *params[] = {sub, n, fault, w->id};
 	PGresult *r = db_exec(db, &st_give_up, params, NULL);
-	bool marked = r && PQntuples(r) == 1;
+	bool ours = r && PQntuples(r) == 1 && atoi(PQgetvalue(r, 0, 0)) == 1;
+	bool marked = ours && atoi(PQgetvalue(r, 0, 1)) == 1;
 	PQclear(r);
+	if (!ours) {
+		rlog_warn(sub, "not giving up: the job is no longer this worker's");
+		return;
+	}
 	rlog_error(sub, "giving up after %d attempts%s", attempts,
 		   marked ? "; submission marked failed (needs staff attention)"
 			  : "; the submission keeps its earlier status");
@@ -174,7 +184,7 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 	struct job_limits l = job_limits(p->app->cfg);
 	if (attempts > l.max_attempts) {
 		/* the process running the last attempt died (a lease ran out) */
-		give_up(db, sub, attempts - 1, "");
+		give_up(w, db, sub, attempts - 1, "");
 		return;
 	}
 	rlog_info(sub, "claimed by %s (attempt %d)", w->id, attempts);
@@ -183,7 +193,7 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 	double deadline = (double)now.tv_sec + (double)now.tv_nsec / 1e9 + l.time_limit;
 	enum ingest_fault fault = FAULT_NONE;
 	enum ingest_outcome o = ingest_process(w->in, db, sub, w->id, deadline, &fault);
-	if (o == INGEST_DONE)
+	if (o == INGEST_DONE || o == INGEST_LEASE_LOST) /* done, or its new owner's */
 		return;
 	/* a database that is away uses up no attempt and is tried again soon;
 	 * any other fault counts one and backs off, so a full disk or a
@@ -191,7 +201,7 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 	bool counted = o == INGEST_RETRY;
 	if (counted && attempts >= l.max_attempts) {
 		if (db_ensure(db))
-			give_up(db, sub, attempts, ingest_fault_name(fault));
+			give_up(w, db, sub, attempts, ingest_fault_name(fault));
 		return;
 	}
 	int delay = counted ? backoff_seconds(&l, attempts) : 2;

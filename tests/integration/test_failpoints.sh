@@ -117,9 +117,10 @@ round() {
     check "$fp: $k: the file is current" [ "$(sql "SELECT id FROM kpr.current_submission WHERE kommunenummer = '$k'")" = "$id" ]
     local pseud; pseud=$(sql "SELECT string_agg(DISTINCT '''\\x' || encode(pseudonym, 'hex') || '''::bytea', ',') FROM kpr.person WHERE submission_id = '$id'")
     check "$fp: $k: every loaded person has its vault entry" [ "$(vsql "SELECT count(*) FROM vault.entry WHERE pseudonym IN ($pseud)")" = "$(sql "SELECT count(DISTINCT pseudonym) FROM kpr.person WHERE submission_id = '$id'")" ]
-    local served=0 fmt
+    local served=0 fmt tok
+    tok=$(sql "SELECT feedback_token FROM kpr.submission WHERE id = '$id'")
     for fmt in csv xml html json; do
-      [ -f "$KPR_VAR/feedback/$id.$fmt" ] || continue
+      [ -f "$KPR_VAR/feedback/$id.$tok.$fmt" ] || continue
       [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" -H "$(auth "${TOKEN[$k]}")" \
         "$KPR_URL/api/v1/submissions/$id/feedback?format=$fmt")" = 200 ] && served=$((served + 1))
     done
@@ -130,16 +131,19 @@ round() {
 
 # What the crash left behind and the reconciler has not removed yet: spool
 # files without a waiting submission (other tests' waiting files are
-# theirs, and a failed one keeps its file for failed_file_retention_days), partial uploads, feedback temporary files, feedback files
-# without a live submission.
+# theirs, and a failed one keeps its file for failed_file_retention_days),
+# partial uploads, feedback files that are not a live submission's
+# committed ones.
 leftovers() {
   find "$KPR_VAR/spool" -maxdepth 1 -type f -name '*.xml*' -printf '%f\n' | while read -r n; do
     [ "$(sql "SELECT count(*) FROM kpr.submission WHERE spool_name = '$n' AND status IN ('received', 'processing', 'failed')")" = 1 ] || echo "spool:$n"
   done
   find "$KPR_VAR/spool/incoming" -name '*.part' -printf 'partial:%f\n' 2>/dev/null
-  find "$KPR_VAR/feedback" -type f -regex '.*\.[a-z]+\.[A-Za-z0-9]\{6\}$' -printf 'feedback-tmp:%f\n'
-  find "$KPR_VAR/feedback" -type f -printf '%f\n' | cut -c1-36 | sort -u | while read -r i; do
-    [ "$(sql "SELECT count(*) FROM kpr.submission WHERE id::text = '$i' AND status <> 'failed'")" = 1 ] || echo "feedback:$i"
+  # a feedback file is the committed attempt's (<id>.<token>.<ext>, the
+  # token recorded) or a leftover: half written, or of another attempt
+  find "$KPR_VAR/feedback" -type f -printf '%f\n' | while read -r n; do
+    [ "$(sql "SELECT count(*) FROM kpr.submission WHERE id::text = '${n:0:36}' AND status <> 'failed'
+              AND '${n:37}' ~ ('^' || coalesce(feedback_token || '\.', '') || '(csv|xml|html|json)$')")" = 1 ] || echo "feedback:$n"
   done
 }
 no_leftovers() { # fp: the reconciler's start-up pass runs beside the workers: poll, bounded

@@ -30,12 +30,6 @@ CONF1=$KPR_VAR/twonodes-node1.conf
 CONF2=$KPR_VAR/twonodes-node2.conf
 N1="" N2="" HAP="" BG=()
 section() { echo "-- $* (at $((SECONDS - T_START)) s)"; }
-stop_pid() { # pid: SIGTERM, wait (bounded), then SIGKILL
-  kill -CONT "$1" 2>/dev/null
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null
-}
 cleanup() {
   for p in "${BG[@]+"${BG[@]}"}"; do kill "$p" 2>/dev/null; done
   exec 7>&- 2>/dev/null

@@ -121,11 +121,30 @@ start_kprd() { # (re)start kprd on the stack's config; waits until healthy
   "$BUILD/kprd" -c "$KPR_CONFIG" >>"$KPR_VAR/kprd.log" 2>&1 &
   echo $! > "$KPR_VAR/kprd.pid"
   disown $! # a later kill -9 is the test's intent, not news for the shell
-  for _ in $(seq 1 100); do
-    curl -fsS --cacert "$KPR_CACERT" "$KPR_URL/healthz" >/dev/null 2>&1 && return 0
+  local i
+  for i in $(seq 1 100); do
+    curl -fsS --cacert "$KPR_CACERT" "$KPR_URL/healthz" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  [ "$i" -lt 100 ] || return 1
+  # and, when its databases are up, ready: tokens loaded (a token issued
+  # next is then known at once) and a worker running; bounded
+  for _ in $(seq 1 100); do
+    curl -fsS --cacert "$KPR_CACERT" "$KPR_URL/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 0
+}
+poll() { # seconds command...: true once the command is, tried every 0.2 s
+  local t=$1; shift
+  for _ in $(seq 1 $((t * 5))); do "$@" && return 0; sleep 0.2; done
   return 1
+}
+stop_pid() { # pid: resume if stopped, SIGTERM, wait (bounded), then SIGKILL
+  kill -CONT "$1" 2>/dev/null
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null
 }
 kill9_kprd() {
   local pid; pid=$(kprd_pid)

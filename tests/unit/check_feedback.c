@@ -769,12 +769,32 @@ START_TEST(test_write_error_reported)
 }
 END_TEST
 
+/* Each attempt's files are named by its token; files from before tokens
+ * keep their old names; a path that does not fit is refused, not cut. */
+START_TEST(test_feedback_path)
+{
+	const char *id = "0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b";
+	const char *tok = "00112233445566778899aabbccddeeff";
+	char p[200];
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, tok, FEEDBACK_JSON));
+	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b."
+			    "00112233445566778899aabbccddeeff.json");
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, "", FEEDBACK_CSV));
+	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b.csv");
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, NULL, FEEDBACK_HTML));
+	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b.html");
+	char small[60];
+	ck_assert(!feedback_path(small, sizeof small, "/var/fb", id, tok, FEEDBACK_XML));
+}
+END_TEST
+
 static Suite *feedback_suite(void)
 {
 	Suite *s = suite_create("feedback");
 	TCase *tc = tcase_create("formats");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_format_names);
+	tcase_add_test(tc, test_feedback_path);
 	tcase_add_test(tc, test_csv_bom_header_crlf);
 	tcase_add_test(tc, test_csv_merged_lines_and_severity);
 	tcase_add_test(tc, test_csv_quoting_and_injection);

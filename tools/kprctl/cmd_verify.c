@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "feedback.h"
 #include "kprctl.h"
 #include "nid.h"
 
@@ -31,7 +32,7 @@ static const char *const counts_sql =
     "SELECT s.id::text, s.status, s.dry_run, coalesce(s.persons_loaded, 0),"
     " coalesce(s.registrations_loaded, 0), coalesce(p.n, 0),"
     " coalesce(p.r, 0) + coalesce(v.r, 0) + coalesce(t.n, 0) + coalesce(d.n, 0)"
-    "   + coalesce(g.n, 0)"
+    "   + coalesce(g.n, 0), coalesce(s.feedback_token, '')"
     " FROM kpr.submission s"
     " LEFT JOIN (SELECT submission_id, count(*) AS n,"
     "   sum(2 + fodselsaar_oppgitt::int + (dodsdato IS NOT NULL)::int) AS r"
@@ -60,7 +61,7 @@ static const char *const columns_sql =
     "   AND k.column_name = 'submission_id'))"
     "  AND NOT (c.table_name = 'submission' AND c.column_name IN"
     "   ('innsending_id', 'forrige_id', 'sha256', 'spool_name', 'kommunenummer', 'status',"
-    "    'content_encoding'))"
+    "    'content_encoding', 'feedback_token'))"
     " ORDER BY 1, 2";
 
 struct verify {
@@ -83,13 +84,13 @@ static void difference(struct verify *v, const char *sub, const char *fmt, ...)
 }
 
 /* The feedback file's summary, or false when there is none to compare. */
-static bool feedback_counts(const struct verify *v, const char *sub, long long *persons,
-			    long long *regs)
+static bool feedback_counts(const struct verify *v, const char *sub, const char *token,
+			    long long *persons, long long *regs)
 {
-	if (!v->cfg || !v->cfg->feedback_dir)
-		return false;
 	char path[4400];
-	snprintf(path, sizeof path, "%s/%s.json", v->cfg->feedback_dir, sub);
+	if (!v->cfg || !v->cfg->feedback_dir ||
+	    !feedback_path(path, sizeof path, v->cfg->feedback_dir, sub, token, FEEDBACK_JSON))
+		return false;
 	json_error_t err;
 	json_t *doc = json_load_file(path, 0, &err);
 	if (!doc)
@@ -125,7 +126,7 @@ static bool check_counts(struct db *db, struct verify *v)
 				   "the register holds %lld / %lld",
 				   status, rec_p, rec_r, reg_p, reg_r);
 		long long fb_p, fb_r;
-		if (!dry && feedback_counts(v, sub, &fb_p, &fb_r) &&
+		if (!dry && feedback_counts(v, sub, PQgetvalue(r, i, 7), &fb_p, &fb_r) &&
 		    (fb_p != reg_p || fb_r != reg_r) && strcmp(status, "rejected") != 0)
 			difference(v, sub,
 				   "the feedback says %lld persons / %lld registrations loaded, "

@@ -1,6 +1,7 @@
 /*
  * feedback_get.c — GET /api/v1/submissions/{id}/feedback?format=csv|xml|html|json:
- * the feedback file with its content type and a download filename. Every
+ * the committed attempt's feedback file with its content type and a
+ * download filename. Every
  * download by a municipality is counted (time, format) for the staff.
  */
 #include <errno.h>
@@ -20,7 +21,8 @@
 
 static const struct db_stmt st_find = {
     "feedback_find",
-    "SELECT kommunenummer, coalesce(aargang::text, ''), feedback_ready FROM kpr.submission"
+    "SELECT kommunenummer, coalesce(aargang::text, ''), feedback_ready,"
+    " coalesce(feedback_token, '') FROM kpr.submission"
     " WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
     2};
 static const struct db_stmt st_count = {
@@ -60,15 +62,19 @@ static void feedback_db(struct http_request *rq, struct db *db)
 	snprintf(kommune, sizeof kommune, "%s", PQgetvalue(r, 0, 0));
 	snprintf(aargang, sizeof aargang, "%s", PQgetvalue(r, 0, 1));
 	bool ready = PQgetvalue(r, 0, 2)[0] == 't';
+	/* the files of the committed attempt (feedback_path) */
+	char token[FEEDBACK_TOKEN_LEN + 1];
+	snprintf(token, sizeof token, "%s", PQgetvalue(r, 0, 3));
 	PQclear(r);
 	if (!ready) {
 		(void)http_reply_error(rq, KPR_E_FEEDBACK_NOT_READY, NULL);
 		return;
 	}
 	char path[4200];
-	snprintf(path, sizeof path, "%s/%s.%s", rq->app->cfg->feedback_dir, rq->segment,
-		 feedback_extension(a->format));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = feedback_path(path, sizeof path, rq->app->cfg->feedback_dir, rq->segment, token,
+			       a->format)
+		     ? open(path, O_RDONLY | O_CLOEXEC)
+		     : -1;
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rlog_error(rq->id, "feedback file %s: %s", path, strerror(errno));
