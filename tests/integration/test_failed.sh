@@ -4,7 +4,9 @@
 # staff as needing attention and counted in the metrics; sending the same
 # file again makes a new submission; `kprctl reprocess` queues a failed one
 # again, and requeues a current one without taking it out of the register.
-# A job past its wall-clock limit counts an attempt and ends failed too.
+# A job past its wall-clock limit counts an attempt and ends failed too. A
+# full file system (a real ENOSPC) is a transient fault: retried after its
+# backoff, the job goes through once there is space again.
 # kprd runs here on a copy of the stack's configuration with two attempts,
 # a one-second backoff and processed files kept (for reprocessing).
 . "$(dirname "$0")/../lib/common.sh"
@@ -12,6 +14,7 @@
 W=$(mktemp -d)
 CONF=$KPR_VAR/kprd-failed.conf
 restore() {
+  mountpoint -q "$KPR_VAR/feedback" && umount -l "$KPR_VAR/feedback"
   [ -f "$KPR_VAR/feedback" ] && rm -f "$KPR_VAR/feedback" && mv "$KPR_VAR/feedback.off" "$KPR_VAR/feedback"
   rm -f "$CONF"
   kill9_kprd
@@ -49,9 +52,8 @@ kommune_progress() { # kommune -> "state needs_attention"
   echo "$BODY" | json "[(k['state'], k['needs_attention']) for k in d['kommuner'] if k['kommunenummer'] == '$1'][0]"
 }
 
-sed -e '/^\(job_max_attempts\|job_retry_backoff_seconds\|keep_processed_files\) = /d' \
-  -e '/^\[intake\]/a job_max_attempts = 2\njob_retry_backoff_seconds = 1\nkeep_processed_files = true' \
-  "$KPR_CONFIG" >"$CONF"
+set_conf "$KPR_CONFIG" "$CONF" intake.job_max_attempts=2 intake.job_retry_backoff_seconds=1 \
+  intake.keep_processed_files=true
 kill9_kprd
 KPR_CONFIG=$CONF start_kprd
 check "kprd runs on the test configuration" kill -0 "$(kprd_pid)"
@@ -124,7 +126,7 @@ reload() {
   local n; n=$(grep -c 'configuration reloaded' "$KPR_VAR/kprd.log")
   case $1 in
     -*) sed -i "/^${1#-} = /d" "$CONF" ;;
-    *) sed -i -e "/^${1%% = *} = /d" -e "/^\[intake\]/a $1" "$CONF" ;;
+    *) set_conf "$CONF" "$CONF" "intake.${1%% = *}=${1#* = }" ;;
   esac
   kill -HUP "$(kprd_pid)"
   for _ in $(seq 1 50); do
@@ -137,6 +139,28 @@ post_status() { # kommune file [query] -> HTTP status; headers in $W/h
   curl -sS -D "$W/h" -o "$W/resp" -w '%{http_code}' --cacert "$KPR_CACERT" -H "$(auth "${TOKEN[$1]}")" \
     -H "Content-Type: application/xml" --data-binary @"$2" "$KPR_URL/api/v1/submissions${3:-}"
 }
+
+# --- the feedback file system full (ENOSPC, a real one: a 256 KiB tmpfs
+# over the feedback directory, filled): the attempt fails as disk_full, is
+# retried after its backoff, and goes through once space is back
+check "job_retry_backoff_seconds = 5 reloaded" reload "job_retry_backoff_seconds = 5"
+if check "a full file system mounted over the feedback directory" mount -t tmpfs -o size=256k,mode=0755 kpr-full "$KPR_VAR/feedback"; then
+  dd if=/dev/zero of="$KPR_VAR/feedback/fill" bs=4k >/dev/null 2>&1
+  full_before=$(metric 'kpr_job_retries_total{fault="disk_full"}')
+  gen 9340 --kommune $K2 --persons 40 --out "$W/d" >/dev/null
+  fresh "$W/d/$K2-2025.xml"
+  read -r code D < <(upload $K2 "$W/d/$K2-2025.xml")
+  check "an upload while it is full: 202" [ "$code" = 202 ]
+  retried() { for _ in $(seq 1 150); do [ "$(sql "SELECT state || ':' || last_error FROM kpr.job WHERE submission_id = '$D'")" = queued:disk_full ] && return 0; sleep 0.2; done; return 1; }
+  check "…its attempt failed as disk_full and waits for its backoff" retried
+  check "…counted in kpr_job_retries_total{fault=\"disk_full\"}" [ "$(metric 'kpr_job_retries_total{fault="disk_full"}')" -gt "$full_before" ]
+  umount -l "$KPR_VAR/feedback"
+  check "space back: processed" wait_job_done "$D" 60
+  check "…accepted, on its second attempt" [ "$(sql "SELECT s.status || ':' || j.attempts FROM kpr.submission s JOIN kpr.job j ON j.submission_id = s.id WHERE s.id = '$D'")" = accepted:2 ]
+  check "…its feedback served" [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" -H "$(auth "${TOKEN[$K2]}")" "$KPR_URL/api/v1/submissions/$D/feedback?format=csv")" = 200 ]
+  N2=$D # K2's current submission from here on
+fi
+check "job_retry_backoff_seconds back to 1" reload "job_retry_backoff_seconds = 1"
 
 # --- 503 queue_full with Retry-After: a job that waits (its backoff a day
 # ahead) keeps the queue depth at one or more, over a limit of one
