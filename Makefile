@@ -93,7 +93,7 @@ asan:
 	@KPR_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  tests/run-all build-asan
 
-FORMAT_FILES = $(wildcard server/src/*.c server/src/*.h server/src/*/*.c server/include/*.h \
+FORMAT_FILES = $(wildcard server/src/*.c server/src/*/*.c server/src/*/*.h server/include/*.h \
                  tools/*/*.c tools/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
 
 format:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Crash safety at named failpoints (issue 11; SPEC §9). For each failpoint
-# in server/src/failpoint.c, kprd is started with KPR_FAILPOINT naming it,
+# in server/src/core/failpoint.c, kprd is started with KPR_FAILPOINT naming it,
 # a small national sample (three municipalities) is pushed, kprd kills
 # itself there (SIGKILL, as kill -9), and is started again without it; a
 # client retries what got no answer. Afterwards, checked against the files

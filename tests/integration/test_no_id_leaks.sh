@@ -185,7 +185,7 @@ check "kprd is not dumpable and allows no core file, from its first instruction 
 
 # The spool: it holds a received file until it is processed (the durability
 # promise of the 202), but the spool *after processing* must hold no ID:
-# kprd removes a file once its submission is processed (server/src/ingest.c;
+# kprd removes a file once its submission is processed (server/src/intake/ingest.c;
 # [intake] keep_processed_files = true would keep them, and fail this).
 spool_ids=0
 for _ in $(seq 1 25); do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_rules_doc.sh — fails when docs/rules.md is not what the rule catalogue
-# (server/src/rules.c, rendered by BUILD/kpr-rules) produces now.
+# (server/src/validation/rules.c, rendered by BUILD/kpr-rules) produces now.
 # Run from the repo root; BUILD is the build directory (default: build).
 # check_rules makes the same comparison in-process; this one checks the
 # shipped tool itself.

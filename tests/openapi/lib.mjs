@@ -180,7 +180,7 @@ export async function lint(doc, { routesSrc, errorsSrc }) {
   //    per-status error schema listing exactly the codes of that status
   const reg = parseErrors(errorsSrc);
   const ec = doc.components?.schemas?.ErrorCode || {};
-  if (reg.length === 0) problems.push("no error codes found in server/src/errors.c (has its format changed?)");
+  if (reg.length === 0) problems.push("no error codes found in server/src/core/errors.c (has its format changed?)");
   const docCodes = ec.enum || [];
   if (JSON.stringify(docCodes) !== JSON.stringify(reg.map((e) => e.code)))
     problems.push(`ErrorCode.enum ${JSON.stringify(docCodes)} differs from the registry ${JSON.stringify(reg.map((e) => e.code))}`);

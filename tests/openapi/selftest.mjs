@@ -12,7 +12,7 @@ import { loadDoc, lint, docAjv, checkExchange } from "./lib.mjs";
 const root = process.argv[2] || ".";
 const docFile = join(root, "docs/openapi.yaml");
 const routesSrc = readFileSync(join(root, "server/src/api/routes.c"), "utf8");
-const errorsSrc = readFileSync(join(root, "server/src/errors.c"), "utf8");
+const errorsSrc = readFileSync(join(root, "server/src/core/errors.c"), "utf8");
 let passed = 0, failed = 0;
 const result = (ok, what, extra = "") => {
   if (ok) passed++;

@@ -529,13 +529,14 @@ char *config_read_secret(const char *path, char *err, size_t errlen)
 void config_write_example(FILE *out)
 {
 	const char *section = "";
-	fprintf(out,
-		"# kprd configuration — every key, its default and what it does.\n"
-		"# Generated from the key table in server/src/config.c (kprctl config example);\n"
-		"# a test checks that this file and the table agree.\n"
-		"# Relative paths are relative to this file's directory. Secrets (passwords,\n"
-		"# TLS key, KEK) live in separate files, mode 0600.\n"
-		"# Keys marked (reload) take effect on SIGHUP; others need a restart.\n");
+	fprintf(
+	    out,
+	    "# kprd configuration — every key, its default and what it does.\n"
+	    "# Generated from the key table in server/src/core/config.c (kprctl config example);\n"
+	    "# a test checks that this file and the table agree.\n"
+	    "# Relative paths are relative to this file's directory. Secrets (passwords,\n"
+	    "# TLS key, KEK) live in separate files, mode 0600.\n"
+	    "# Keys marked (reload) take effect on SIGHUP; others need a restart.\n");
 	for (size_t i = 0; i < config_keys_len; i++) {
 		const struct config_key *k = &config_keys[i];
 		if (strcmp(section, k->section)) {
