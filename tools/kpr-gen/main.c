@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "gen.h"
 #include "kpr.h"
 
@@ -562,19 +563,7 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
  * directory is looked up next to the binary (build/kpr-gen -> config/). */
 static const char *default_path(const char *rel, char *buf, size_t len)
 {
-	if (access(rel, R_OK) == 0)
-		return rel;
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return rel;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return rel;
-	*slash = '\0';
-	snprintf(buf, len, "%.3000s/../%s", exe, rel);
-	return access(buf, R_OK) == 0 ? buf : rel;
+	return files_find_data(NULL, rel, buf, len);
 }
 
 static bool parse_ulong(const char *s, unsigned long long *v)

@@ -24,6 +24,7 @@
 
 #include "codelist.h"
 #include "feedback.h"
+#include "files.h"
 #include "report.h"
 #include "validate.h"
 
@@ -58,31 +59,10 @@ static bool file_exists(const char *p)
 /* Finds config/<rel>: $KPR_CONFIG_DIR, ./config, <exe dir>/../config. */
 static bool find_config(const char *rel, char *out, size_t outlen)
 {
-	const char *env = getenv("KPR_CONFIG_DIR");
-	if (env && *env) {
-		snprintf(out, outlen, "%s/%s", env, rel);
-		if (file_exists(out))
-			return true;
-	}
-	snprintf(out, outlen, "config/%s", rel);
-	if (file_exists(out))
-		return true;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			int w = snprintf(out, outlen, "%.3000s/../config/%.200s", exe, rel);
-			if (w > 0 && (size_t)w < outlen && file_exists(out))
-				return true;
-			w = snprintf(out, outlen, "%.3000s/config/%.200s", exe, rel);
-			if (w > 0 && (size_t)w < outlen && file_exists(out))
-				return true;
-		}
-	}
-	return false;
+	char buf[PATH_MAX];
+	const char *dir = files_find_data("KPR_CONFIG_DIR", "config", buf, sizeof buf);
+	int w = snprintf(out, outlen, "%s/%s", dir, rel);
+	return w > 0 && (size_t)w < outlen && file_exists(out);
 }
 
 /* Norwegian time with its offset, as the server shows it (SPEC §6), whatever

@@ -17,13 +17,13 @@
  * SHA-256("KPR-audit-chain-v1 <schema>.<table>").
  */
 #include <getopt.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd_reid.h"
 #include "kprctl.h"
+#include "hex.h"
 
 #define TS_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
@@ -114,26 +114,6 @@ static bool buf_add(struct buf *b, const void *data, size_t len)
 	return true;
 }
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static bool sha256_hex(const unsigned char *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int ml = 32;
-	if (EVP_Digest(data, len, md, &ml, EVP_sha256(), NULL) != 1)
-		return false;
-	to_hex(md, 32, out);
-	return true;
-}
-
 static bool hex_to_bytes(const char *hex, struct buf *b)
 {
 	size_t n = strlen(hex);
@@ -169,7 +149,7 @@ static int verify_chain(struct db *db, const struct chain *c)
 	char prev[65];
 	char genesis[128];
 	int glen = snprintf(genesis, sizeof genesis, "KPR-audit-chain-v1 %s", c->name);
-	if (!sha256_hex((const unsigned char *)genesis, (size_t)glen, prev)) {
+	if (!sha256_hex(genesis, (size_t)glen, prev)) {
 		PQclear(r);
 		PQclear(h);
 		return -1;

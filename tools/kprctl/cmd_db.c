@@ -7,12 +7,15 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
+#include "hex.h"
 #include "kprctl.h"
+
+#define MIGRATION_MAX_BYTES (16u << 20) /* far above any migration */
 
 struct migration {
 	int version;
@@ -24,46 +27,6 @@ struct migration {
 static int cmp_migration(const void *a, const void *b)
 {
 	return ((const struct migration *)a)->version - ((const struct migration *)b)->version;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-	char chunk[65536];
-	while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (n + r + 1 > cap) {
-			cap = (n + r + 1) * 2;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-		}
-		memcpy(buf + n, chunk, r);
-		n += r;
-	}
-	fclose(f);
-	if (!buf)
-		buf = calloc(1, 1);
-	else
-		buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int ml = 32;
-	EVP_Digest(data, len, md, &ml, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 /* Lists sql/<which>/NNNN_*.sql sorted; returns count or -1. */
@@ -93,14 +56,15 @@ static int list_migrations(const char *which, struct migration **out)
 		snprintf(v[n].name, sizeof v[n].name, "%s", e->d_name);
 		snprintf(v[n].path, sizeof v[n].path, "%s/%s", dir, e->d_name);
 		size_t len;
-		char *text = read_file(v[n].path, &len);
-		if (!text) {
-			fprintf(stderr, "kprctl: cannot read %s\n", v[n].path);
+		char err[512];
+		char *text = files_read_all(v[n].path, MIGRATION_MAX_BYTES, &len, err, sizeof err);
+		if (!text || !sha256_hex(text, len, v[n].sha256)) {
+			fprintf(stderr, "kprctl: %s\n", text ? "no SHA-256" : err);
+			free(text);
 			closedir(d);
 			free(v);
 			return -1;
 		}
-		sha256_hex(text, len, v[n].sha256);
 		free(text);
 		n++;
 	}
@@ -211,7 +175,10 @@ static int migrate_one_db(const char *which, struct db *db, bool apply)
 			continue;
 		}
 		size_t len;
-		char *sql = read_file(v[i].path, &len);
+		char err[512];
+		char *sql = files_read_all(v[i].path, MIGRATION_MAX_BYTES, &len, err, sizeof err);
+		if (!sql)
+			fprintf(stderr, "kprctl: %s\n", err);
 		struct apply_ctx a = {&v[i], sql};
 		if (!sql || !db_transaction(db, "READ COMMITTED", apply_one, &a, 0, "kprctl")) {
 			free(sql);

@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "kprctl.h"
+#include "hex.h"
 
 static const struct db_stmt st_issue = {
     "tok_issue",
@@ -72,8 +73,7 @@ static int issue(int argc, char **argv)
 	}
 	auth_token_hash(token, strlen(token), hash);
 	char hex[2 + 64 + 1] = "\\x";
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 + 2 * i, 3, "%02x", hash[i]);
+	hex_encode(hash, 32, hex + 2);
 	struct db *db = kprctl_connect_register();
 	if (!db)
 		return 1;

@@ -3,18 +3,19 @@
  * migrations, reference data, tokens, keys. One file per command group.
  */
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "kprctl.h"
 #include "log.h"
 
 #if __has_include("cmd_keys.h")
 #include "cmd_keys.h"
+#include "cmd_reid.h"
 #define HAVE_KEYS 1
 #endif
 
@@ -49,22 +50,9 @@ static void usage(FILE *out)
 
 static const char *default_dir(const char *env, const char *rel)
 {
-	const char *e = getenv(env);
-	if (e && *e)
-		return e;
 	static char buf[2][PATH_MAX];
 	static int which;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *d = dirname(exe); /* build/ */
-		char *b = buf[which++ % 2];
-		snprintf(b, PATH_MAX, "%s/../%s", d, rel);
-		if (access(b, R_OK) == 0)
-			return b;
-	}
-	return rel;
+	return files_find_data(env, rel, buf[which++ % 2], PATH_MAX);
 }
 
 static struct db *connect_owner(const char *dsn, const char *what)
@@ -133,8 +121,7 @@ int main(int argc, char **argv)
 	kprctl.vault_dsn = getenv("KPR_VAULT_ADMIN_DSN");
 	kprctl.sql_dir = default_dir("KPR_SQL_DIR", "sql");
 	kprctl.config_dir = default_dir("KPR_CONFIG_DIR", "config");
-	kprctl.actor = getenv("SUDO_USER") ? getenv("SUDO_USER")
-					   : (getenv("USER") ? getenv("USER") : "unknown");
+	kprctl.actor = reid_os_user();
 	int ch;
 	/* options before the command only; the command parses the rest */
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {

@@ -13,13 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "failpoint.h"
+#include "files.h"
+#include "hex.h"
 #include "log.h"
 
 struct spool_file {
@@ -88,16 +89,6 @@ long long spool_free_bytes(const char *dir)
 	return (long long)sv.f_bavail * (long long)sv.f_frsize;
 }
 
-static bool fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
-
 struct spool_file *spool_create(const char *dir, char *err, size_t errlen)
 {
 	struct spool_file *f = calloc(1, sizeof *f);
@@ -114,15 +105,12 @@ struct spool_file *spool_create(const char *dir, char *err, size_t errlen)
 		free(f);
 		return NULL;
 	}
-	unsigned char r[12];
-	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+	char name[32];
+	if (!hex_random(name, 12)) {
 		snprintf(err, errlen, "no randomness");
 		free(f);
 		return NULL;
 	}
-	char name[32];
-	for (size_t i = 0; i < sizeof r; i++)
-		snprintf(name + 2 * i, 3, "%02x", r[i]);
 	snprintf(f->tmp_path, sizeof f->tmp_path, "%s/%s.part", incoming, name);
 	flight_add(f); /* before the file exists: the reconciler never sees it unguarded */
 	f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -195,8 +183,7 @@ bool spool_commit(struct spool_file *f, const char *final_name, char sha256_hex[
 	unsigned int ml = 0;
 	if (f->failed || !flush_buf(f) || EVP_DigestFinal_ex(f->md, md, &ml) != 1 || ml != 32)
 		return false;
-	for (int i = 0; i < 32; i++)
-		snprintf(sha256_hex + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, 32, sha256_hex);
 	if (fsync(f->fd) != 0) {
 		log_error("spool: fsync %s: %s", f->tmp_path, strerror(errno));
 		return false;
@@ -212,7 +199,7 @@ bool spool_commit(struct spool_file *f, const char *final_name, char sha256_hex[
 	f->committed = true;
 	char incoming[4200];
 	snprintf(incoming, sizeof incoming, "%s/incoming", f->dir);
-	if (!fsync_dir(f->dir) || !fsync_dir(incoming)) {
+	if (!files_fsync_dir(f->dir) || !files_fsync_dir(incoming)) {
 		log_error("spool: fsync of directory %s failed: %s", f->dir, strerror(errno));
 		return false;
 	}

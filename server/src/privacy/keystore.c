@@ -28,6 +28,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "files.h"
 #include "hpke.h"
 
 #define WRAPPED_FORMAT    "KPR-wrapped-key-v1"
@@ -140,63 +141,12 @@ static bool join(char *out, size_t cap, const char *dir, const char *name)
 	return true;
 }
 
-static bool fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		set_error("%s: fsync: %s", dir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	return true;
-}
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
-/* Writes dir/name durably: a temporary file (given mode), fsync, then
- * link() (replace=false: fails if name exists) or rename() (replace=true),
- * then fsync of dir. */
+/* Writes dir/name durably (files_write_durable), the failure kept as this
+ * module's error. */
 static bool write_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode,
 		       bool replace)
 {
-	char tmp[PATH_MAX], final[PATH_MAX], tmpname[NAME_MAX];
-	snprintf(tmpname, sizeof tmpname, ".%s.tmp.%ld", name, (long)getpid());
-	if (!join(tmp, sizeof tmp, dir, tmpname) || !join(final, sizeof final, dir, name))
-		return false;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		set_error("%s: %s", tmp, strerror(errno));
-		return false;
-	}
-	bool ok = fchmod(fd, mode) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
-	int saved = errno;
-	close(fd);
-	if (ok) {
-		ok = replace ? rename(tmp, final) == 0 : link(tmp, final) == 0;
-		saved = errno;
-	}
-	if (!ok || !replace)
-		unlink(tmp);
-	if (!ok) {
-		set_error("%s: %s", final, strerror(saved));
-		return false;
-	}
-	return fsync_dir(dir);
+	return files_write_durable(dir, name, data, len, mode, replace, errbuf, sizeof errbuf);
 }
 
 /* Opens a secret file for reading: regular, no symlink, no group/other
@@ -754,7 +704,8 @@ static bool reid_create(const char *dir, const char *private_key_out, char id[KE
 		goto out;
 	}
 	len = BIO_get_mem_data(priv, &data);
-	ok = fchmod(fd, 0600) == 0 && len > 0 && write_all(fd, data, (size_t)len) && fsync(fd) == 0;
+	ok = fchmod(fd, 0600) == 0 && len > 0 && files_write_all(fd, data, (size_t)len) &&
+	     fsync(fd) == 0;
 	close(fd);
 	if (!ok) {
 		set_error("%s: write failed", private_key_out);
@@ -931,8 +882,10 @@ bool keystore_rotate_kek(const char *dir, char old_id[KEYSTORE_ID_LEN + 1],
 			ok = false;
 		}
 	}
-	if (ok)
-		ok = fsync_dir(dir);
+	if (ok && !files_fsync_dir(dir)) {
+		set_error("%s: fsync: %s", dir, strerror(errno));
+		ok = false;
+	}
 	if (ok) {
 		strcpy(old_id, rs->old_ids[0]);
 		strcpy(new_id, kek->id);

@@ -23,6 +23,7 @@
 #include "hpke.h"
 #include "keystore.h"
 #include "log.h"
+#include "hex.h"
 
 #define VAULT_BATCH  1000
 #define VAULT_CT_LEN (11 + HPKE_NT)
@@ -160,15 +161,12 @@ bool vault_add(struct vault *v, const struct pseudonym *p, const char id11[11])
 /* Appends "\\x<hex>" as a bytea array element. */
 static char *put_hex(char *o, const unsigned char *b, size_t n)
 {
-	static const char hx[] = "0123456789abcdef";
 	*o++ = '"';
 	*o++ = '\\';
 	*o++ = '\\';
 	*o++ = 'x';
-	for (size_t i = 0; i < n; i++) {
-		*o++ = hx[b[i] >> 4];
-		*o++ = hx[b[i] & 15];
-	}
+	hex_encode(b, n, o);
+	o += 2 * n;
 	*o++ = '"';
 	return o;
 }
@@ -199,8 +197,7 @@ static bool send_batch(struct vault *v, const struct pending *b)
 	*a++ = *c++ = *d++ = '}';
 	*a = *c = *d = '\0';
 	snprintf(enc_hex, sizeof enc_hex, "\\x");
-	for (int i = 0; i < HPKE_NENC; i++)
-		snprintf(enc_hex + 2 + 2 * i, 3, "%02x", b->enc[i]);
+	hex_encode(b->enc, HPKE_NENC, enc_hex + 2);
 	const char *params[] = {v->key_version, v->key_fp, v->reid_id, enc_hex, pseudos, seqs, cts};
 	char sqlstate[6];
 	PGresult *r = db_exec(v->db, &st_put, params, sqlstate);
