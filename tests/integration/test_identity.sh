@@ -15,13 +15,6 @@ wait_token "$TOKEN"
 A=$(auth "$TOKEN")
 S=$(auth "$KPR_STAFF_TOKEN")
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
-wait_done() { # id -> final status in $BODY
-  for _ in $(seq 1 150); do
-    req GET "/api/v1/submissions/$1" -H "$A"
-    case "$(echo "$BODY" | json 'd["status"]')" in received | processing) sleep 0.2 ;; *) return 0 ;; esac
-  done
-  return 1
-}
 
 # valid national IDs made here (control digits computed), never real ones
 ids=$(python3 - <<'EOF'
@@ -58,7 +51,7 @@ file() { # out forrigeId persons...
 upload() { # file -> submission id in $SUB, final status in $BODY
   req POST /api/v1/submissions -H "$A" -H "Content-Type: application/xml" --data-binary @"$1"
   SUB=$(echo "$BODY" | json 'd["id"]')
-  wait_done "$SUB"
+  wait_done "$SUB" "$A"
 }
 
 # --- journal numbers: municipality + running number, near-duplicates
@@ -149,7 +142,7 @@ check "audit chains intact" "$BUILD/kprctl" audit verify
 # it: wait for its job, then read the status
 job_done() { for _ in $(seq 1 150); do [ "$(sql "SELECT state FROM kpr.job WHERE submission_id = '$1'")" = done ] && return 0; sleep 0.2; done; return 1; }
 check "…its job runs again and finishes" job_done "$ODD"
-wait_done "$ODD"
+wait_done "$ODD" "$A"
 check "…and it is processed again" grep -qE '^accepted' <<<"$(echo "$BODY" | json 'd["status"]')"
 req GET "/api/v1/submissions/$ODD/feedback?format=csv" -H "$S"
 check "staff download of that submission's feedback: 200" [ "$HTTP_STATUS" = 200 ]

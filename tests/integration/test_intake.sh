@@ -30,13 +30,6 @@ injected() { # manifest rule -> how many faults of that rule kpr-gen wrote
 B_R103=$(injected "$W/b/manifest.json" R103) B_R301=$(injected "$W/b/manifest.json" R301)
 check "seed 2 wrote R103 and R301 faults into the second file ($B_R103, $B_R301)" [ $((B_R103 > 0 && B_R301 > 0)) = 1 ]
 
-wait_done() { # id -> final status in $BODY
-  for _ in $(seq 1 150); do
-    req GET "/api/v1/submissions/$1" -H "$A"
-    case "$(echo "$BODY" | json 'd["status"]')" in received|processing) sleep 0.2 ;; *) return 0 ;; esac
-  done
-  return 1
-}
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
 
 # --- refused on the first call, before the body is read
@@ -73,7 +66,7 @@ check "same file again: 200" [ "$HTTP_STATUS" = 200 ]
 check_same_id() { [ "$(echo "$BODY" | json 'd["id"]')" = "$ID1" ]; }
 check "same file again: the same submission" check_same_id
 
-wait_done "$ID1"
+wait_done "$ID1" "$A"
 check "processed: accepted" [ "$(echo "$BODY" | json 'd["status"]')" = accepted ]
 check "processed file left the spool (it holds national IDs)" [ ! -e "$KPR_VAR/spool/$ID1.xml" ]
 persons=$(grep -c '<Person ' "$FA")
@@ -116,7 +109,7 @@ check "malformed id: 404" [ "$HTTP_STATUS" = 404 ]
 req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$FB"
 check "second file: 202" [ "$HTTP_STATUS" = 202 ]
 ID2=$(echo "$BODY" | json 'd["id"]')
-wait_done "$ID2"
+wait_done "$ID2" "$A"
 check "errors excluded: accepted_with_errors" [ "$(echo "$BODY" | json 'd["status"]')" = accepted_with_errors ]
 check "the R103 persons excluded ($B_R103)" [ "$(echo "$BODY" | json 'd["counts"]["persons_excluded"]')" = "$B_R103" ]
 req GET "/api/v1/submissions/$ID2/feedback?format=json" -H "$A"
@@ -133,7 +126,7 @@ check "current register = the new file's loaded persons" [ "$(sql "SELECT count(
 # --- a rejected file changes nothing
 req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$FC"
 ID3=$(echo "$BODY" | json 'd["id"]')
-wait_done "$ID3"
+wait_done "$ID3" "$A"
 check "truncated file: rejected" [ "$(echo "$BODY" | json 'd["status"]')" = rejected ]
 check "rejected file has fatal messages" [ "$(echo "$BODY" | json 'd["counts"]["messages"]["fatal"] > 0')" = True ]
 check "rejected file loaded nothing" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID3'")" = 0 ]
@@ -146,7 +139,7 @@ check "rejected file gets feedback naming F001" grep -q "F001" <<<"$BODY"
 req POST "/api/v1/submissions?dry_run=true" -H "$A" "${XML[@]}" --data-binary @"$FA"
 check "dry run: 202 (a dry run is its own submission)" [ "$HTTP_STATUS" = 202 ]
 ID4=$(echo "$BODY" | json 'd["id"]')
-wait_done "$ID4"
+wait_done "$ID4" "$A"
 check "dry run: validated" [ "$(echo "$BODY" | json 'd["status"]')" = validated ]
 check "dry run loaded nothing" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID4'")" = 0 ]
 req GET "/api/v1/submissions/$ID2" -H "$A"
@@ -158,7 +151,7 @@ check "bad dry_run value: 400" [ "$HTTP_STATUS" = 400 ]
 req POST /api/v1/submissions -H "$A" "${XML[@]}" -H "Content-Encoding: gzip" -H "Transfer-Encoding: chunked" --data-binary @"$FD"
 check "gzip chunked upload: 202" [ "$HTTP_STATUS" = 202 ]
 ID5=$(echo "$BODY" | json 'd["id"]')
-wait_done "$ID5"
+wait_done "$ID5" "$A"
 check "gzip file processed: accepted" [ "$(echo "$BODY" | json 'd["status"]')" = accepted ]
 check "gzip file loaded" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID5'")" = "$(zcat "$FD" | grep -c '<Person ')" ]
 
@@ -185,7 +178,7 @@ req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$W/slow/$KOMMUN
 IDS=$(echo "$BODY" | json 'd["id"]')
 req POST /api/v1/submissions -H "$A" "${XML[@]}" --data-binary @"$W/fast/$KOMMUNE-2025.xml"
 IDF=$(echo "$BODY" | json 'd["id"]')
-wait_done "$IDS"; wait_done "$IDF"
+wait_done "$IDS" "$A"; wait_done "$IDF" "$A"
 check "the later file is current" [ "$(sql "SELECT id FROM kpr.current_submission WHERE kommunenummer = '$KOMMUNE'")" = "$IDF" ]
 check "the earlier file is superseded by it" [ "$(sql "SELECT status || ' ' || superseded_by FROM kpr.submission WHERE id = '$IDS'")" = "superseded $IDF" ]
 req GET "/api/v1/submissions/$ID5" -H "$A"
@@ -201,7 +194,7 @@ check "reprocess of a superseded submission refused" fails "$BUILD/kprctl" repro
 rows_before=$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID5'")
 cp "$FD" "$KPR_VAR/spool/$ID5.xml"
 check "reprocess queues it again" "$BUILD/kprctl" reprocess --config "$KPR_CONFIG" "$ID5"
-wait_done "$ID5"
+wait_done "$ID5" "$A"
 check "reprocessed: accepted again" [ "$(echo "$BODY" | json 'd["status"]')" = accepted ]
 check "reprocessing added no duplicate rows" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID5'")" = "$rows_before" ]
 check "reprocess is audited" [ "$(sql "SELECT count(*) FROM kpr.audit WHERE action = 'reprocess' AND submission_id = '$ID5'")" = 1 ]

@@ -19,14 +19,6 @@ upload() { # token file [query] -> prints the submission id
   curl -sS --cacert "$KPR_CACERT" -H "$(auth "$1")" -H "Content-Type: application/xml" \
     --data-binary @"$2" "$KPR_URL/api/v1/submissions${3:-}" | json 'd["id"]'
 }
-wait_done() {
-  local st
-  for _ in $(seq 1 150); do
-    st=$(curl -sS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/submissions/$1" | json 'd["status"]')
-    case "$st" in received|processing) sleep 0.2 ;; *) echo "$st"; return 0 ;; esac
-  done
-  echo timeout
-}
 wait_queue_empty() {
   for _ in $(seq 1 150); do
     scrape "$WORK/q.prom" || return 1
@@ -166,9 +158,12 @@ wait_token "$T2"
 S1=$(upload "$T1" "$WORK/ok/$M1-2025.xml")
 S2=$(upload "$T2" "$WORK/ok/$M1-2025.xml")
 S3=$(upload "$T1" "$WORK/bad/$M1-2025.xml" "?dry_run=true")
-check "clean file accepted" [ "$(wait_done "$S1")" = accepted ]
-check "another municipality's file rejected" [ "$(wait_done "$S2")" = rejected ]
-check "dry run validated" [ "$(wait_done "$S3")" = validated ]
+wait_done "$S1"
+check "clean file accepted" [ "$SUB_STATUS" = accepted ]
+wait_done "$S2"
+check "another municipality's file rejected" [ "$SUB_STATUS" = rejected ]
+wait_done "$S3"
+check "dry run validated" [ "$SUB_STATUS" = validated ]
 check "feedback downloaded once" curl -fsS --cacert "$KPR_CACERT" -H "$(auth "$T1")" -o /dev/null \
   "$KPR_URL/api/v1/submissions/$S1/feedback?format=csv"
 for s in "$S1" "$S2" "$S3"; do

@@ -43,14 +43,6 @@ upload() { # file [query] -> sets SUB_ID
     -H "Content-Type: application/xml" --data-binary @"$1"
   SUB_ID=$(echo "$BODY" | json 'd["id"]' 2>/dev/null)
 }
-wait_done() { # id -> sets SUB_STATUS
-  for _ in $(seq 1 150); do
-    req GET "/api/v1/submissions/$1" -H "$(auth "$KPR_STAFF_TOKEN")"
-    SUB_STATUS=$(echo "$BODY" | json 'd["status"]' 2>/dev/null)
-    case "$SUB_STATUS" in received|processing|"") sleep 0.2 ;; *) return 0 ;; esac
-  done
-  return 1
-}
 
 upload "$valid"; id_valid=$SUB_ID
 check "valid file taken (202)" [ "$HTTP_STATUS" = 202 ]

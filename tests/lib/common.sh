@@ -135,6 +135,16 @@ start_kprd() { # (re)start kprd on the stack's config; waits until healthy
   done
   return 0
 }
+wait_done() { # id [auth header]: waits (30 s at most) until the submission has
+  # left received/processing; its status in $SUB_STATUS, the answer in $BODY
+  local h=${2:-$(auth "$KPR_STAFF_TOKEN")}
+  for _ in $(seq 1 150); do
+    req GET "/api/v1/submissions/$1" -H "$h"
+    SUB_STATUS=$(echo "$BODY" | json 'd["status"]' 2>/dev/null)
+    case "$SUB_STATUS" in received | processing | "") sleep 0.2 ;; *) return 0 ;; esac
+  done
+  return 1
+}
 poll() { # seconds command...: true once the command is, tried every 0.2 s
   local t=$1; shift
   for _ in $(seq 1 $((t * 5))); do "$@" && return 0; sleep 0.2; done
