@@ -28,7 +28,8 @@
 #include "nid.h"
 
 /* Persons and registrations per submission: recorded and recounted. */
-static const char *const counts_sql =
+static const struct db_stmt st_counts = {
+    "verify_counts",
     "SELECT s.id::text, s.status, s.dry_run, coalesce(s.persons_loaded, 0),"
     " coalesce(s.registrations_loaded, 0), coalesce(p.n, 0),"
     " coalesce(p.r, 0) + coalesce(v.r, 0) + coalesce(t.n, 0) + coalesce(d.n, 0)"
@@ -47,11 +48,13 @@ static const char *const counts_sql =
     "   ON g.submission_id = s.id"
     " WHERE ($1::uuid IS NULL OR s.id = $1::uuid)"
     "   AND s.status NOT IN ('received', 'processing')"
-    " ORDER BY s.received_at, s.id";
+    " ORDER BY s.received_at, s.id",
+    1};
 
 /* Text columns that hold values from a file. Identifiers (Innsending/@id,
  * forrigeId) are shown in full by SPEC §3; sha256 and spool_name are ours. */
-static const char *const columns_sql =
+static const struct db_stmt st_columns = {
+    "verify_columns",
     "SELECT c.table_name, c.column_name FROM information_schema.columns c"
     " JOIN information_schema.tables t ON t.table_schema = c.table_schema"
     "  AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'"
@@ -62,7 +65,8 @@ static const char *const columns_sql =
     "  AND NOT (c.table_name = 'submission' AND c.column_name IN"
     "   ('innsending_id', 'forrige_id', 'sha256', 'spool_name', 'kommunenummer', 'status',"
     "    'content_encoding', 'feedback_token'))"
-    " ORDER BY 1, 2";
+    " ORDER BY 1, 2",
+    0};
 
 struct verify {
 	const char *only; /* one submission id, or NULL for --all */
@@ -106,10 +110,9 @@ static bool feedback_counts(const struct verify *v, const char *sub, const char 
 static bool check_counts(struct db *db, struct verify *v)
 {
 	const char *p[] = {v->only};
-	PGresult *r = PQexecParams(db_conn(db), counts_sql, 1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "kprctl verify: %s", PQerrorMessage(db_conn(db)));
-		PQclear(r);
+	PGresult *r = db_exec(db, &st_counts, p, NULL);
+	if (!r) {
+		fprintf(stderr, "kprctl verify: %s\n", db_last_error(db));
 		return false;
 	}
 	if (v->only && PQntuples(r) == 0)
@@ -140,13 +143,12 @@ static bool check_counts(struct db *db, struct verify *v)
 /* Every text column of the register rows: no national-ID candidate. */
 static bool check_candidates(struct db *db, struct verify *v)
 {
-	PGconn *c = db_conn(db);
-	PGresult *cols = PQexec(c, columns_sql);
-	if (PQresultStatus(cols) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "kprctl verify: %s", PQerrorMessage(c));
-		PQclear(cols);
+	PGresult *cols = db_exec(db, &st_columns, NULL, NULL);
+	if (!cols) {
+		fprintf(stderr, "kprctl verify: %s\n", db_last_error(db));
 		return false;
 	}
+	PGconn *c = db_conn(db); /* the per-column scans are built here */
 	bool ok = true;
 	for (int i = 0; ok && i < PQntuples(cols); i++) {
 		const char *table = PQgetvalue(cols, i, 0), *col = PQgetvalue(cols, i, 1);
@@ -184,6 +186,21 @@ static bool check_candidates(struct db *db, struct verify *v)
 	return ok;
 }
 
+/* The current register's pseudonyms as a text array "{hex:version,...}",
+ * and how many of them have no vault entry. */
+static const struct db_stmt st_current_pseudonyms = {
+    "verify_current_pseudonyms",
+    "SELECT '{' || coalesce(string_agg(DISTINCT encode(pseudonym, 'hex') || ':'"
+    " || key_version, ','), '') || '}' FROM kpr.current_person"
+    " WHERE $1::uuid IS NULL OR submission_id = $1::uuid",
+    1};
+static const struct db_stmt st_missing_in_vault = {
+    "verify_missing_in_vault",
+    "SELECT count(*) FROM unnest($1::text[]) u(x) WHERE NOT EXISTS (SELECT 1 FROM"
+    " vault.entry e WHERE e.pseudonym = decode(split_part(u.x, ':', 1), 'hex')"
+    " AND e.key_version = split_part(u.x, ':', 2)::int)",
+    1};
+
 /* Every pseudonym of the current register has its vault entry. */
 static bool check_vault(struct db *reg, struct verify *v)
 {
@@ -192,15 +209,9 @@ static bool check_vault(struct db *reg, struct verify *v)
 		return true;
 	}
 	const char *p[] = {v->only};
-	PGresult *r = PQexecParams(
-	    db_conn(reg),
-	    "SELECT '{' || coalesce(string_agg(DISTINCT encode(pseudonym, 'hex') || ':'"
-	    " || key_version, ','), '') || '}' FROM kpr.current_person"
-	    " WHERE $1::uuid IS NULL OR submission_id = $1::uuid",
-	    1, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "kprctl verify: %s", PQerrorMessage(db_conn(reg)));
-		PQclear(r);
+	PGresult *r = db_exec(reg, &st_current_pseudonyms, p, NULL);
+	if (!r) {
+		fprintf(stderr, "kprctl verify: %s\n", db_last_error(reg));
 		return false;
 	}
 	struct db *vault = kprctl_connect_vault();
@@ -209,15 +220,10 @@ static bool check_vault(struct db *reg, struct verify *v)
 		return false;
 	}
 	const char *vp[] = {PQgetvalue(r, 0, 0)};
-	PGresult *m = PQexecParams(
-	    db_conn(vault),
-	    "SELECT count(*) FROM unnest($1::text[]) u(x) WHERE NOT EXISTS (SELECT 1 FROM"
-	    " vault.entry e WHERE e.pseudonym = decode(split_part(u.x, ':', 1), 'hex')"
-	    " AND e.key_version = split_part(u.x, ':', 2)::int)",
-	    1, NULL, vp, NULL, NULL, 0);
-	bool ok = PQresultStatus(m) == PGRES_TUPLES_OK;
+	PGresult *m = db_exec(vault, &st_missing_in_vault, vp, NULL);
+	bool ok = m != NULL;
 	if (!ok)
-		fprintf(stderr, "kprctl verify: %s", PQerrorMessage(db_conn(vault)));
+		fprintf(stderr, "kprctl verify: %s\n", db_last_error(vault));
 	else if (atoll(PQgetvalue(m, 0, 0)) > 0)
 		difference(v, v->only,
 			   "%s pseudonym(s) of the current register have no vault entry "
