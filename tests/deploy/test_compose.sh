@@ -276,6 +276,35 @@ fb=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" -H "Authorization
   "$URL/api/v1/submissions/${SUB[4601]}/feedback?format=csv")
 check "a feedback file is served after the restart ($fb)" [ "$fb" = 200 ]
 
+# --- 4b. backup and restore of both databases, as the runbook (§12) does them --------
+# (podman exec, not podman-compose exec: podman-compose 1.0.3 writes lines of
+# its own to standard output and does not pass the exit status on)
+dump() { # service db
+  podman exec -i "${P}_$1_1" sh -c \
+    'PGPASSWORD=$(cat /run/secrets/'"${1%-db}"'_admin_password) exec pg_dump -h localhost -U kpr_admin -Fc '"$2" \
+    2>>"$LOG" >"$W/$2.dump"
+}
+restore() { # service db
+  podman exec -i "${P}_$1_1" sh -c \
+    'export PGPASSWORD=$(cat /run/secrets/'"${1%-db}"'_admin_password) PGHOST=localhost PGUSER=kpr_admin
+     dropdb '"$2"' && createdb '"$2"' && pg_restore --exit-on-error -d '"$2" \
+    <"$W/$2.dump" >>"$LOG" 2>&1
+}
+check "pg_dump of the register and of the vault (exec in each database container)" \
+  bash -c "$(declare -f dump); P=$P ROOT=$ROOT W=$W LOG=$LOG; dump register-db kpr_register && dump vault-db kpr_vault &&
+    [ \$(head -c 5 $W/kpr_register.dump) = PGDMP ] && [ \$(head -c 5 $W/kpr_vault.dump) = PGDMP ]"
+t=$SECONDS
+compose stop kprd
+check "restore: both databases dropped and restored from the dumps (kprd stopped)" \
+  bash -c "$(declare -f restore); P=$P ROOT=$ROOT W=$W LOG=$LOG; restore register-db kpr_register && restore vault-db kpr_vault"
+check "kpr-init after the restore: passwords set again, nothing to migrate" \
+  bash -c "out=\$(podman start -a $(cname kpr-init) 2>&1); ! grep -q 'applied now' <<<\"\$out\" && grep -q 'kpr-init: done' <<<\"\$out\""
+compose start kprd
+check "kprd ready on the restored databases ($((SECONDS - t))s)" wait_ready 120
+check "the restored register has its $TOTAL persons" [ "$(SQL_REG "SELECT count(*) FROM kpr.person")" = "$TOTAL" ]
+check "the tokens work on the restored register" \
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" -H "Authorization: Bearer ${TOKEN[1103]}" "$URL/api/v1/submissions?limit=1")" = 200 ]
+
 # --- 5. the vault: its own container and volume; kprd's role cannot read it -----------
 mounts() { podman inspect --format '{{range .Mounts}}{{.Name}}{{.Source}} -> {{.Destination}}{{"\n"}}{{end}}' "$(cname "$1")"; }
 check "vault-data is mounted in vault-db only" bash -c "
