@@ -32,7 +32,7 @@ TEST_SRCS := $(wildcard tests/unit/check_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all deps run check unit integration asan clean format format-check bench bench-validate bench-pseudo fuzz fuzz-build
+.PHONY: all deps run check unit integration asan clean format format-check bench bench-validate bench-pseudo fuzz fuzz-build check-deploy
 
 all: $(BINS) $(TEST_BINS)
 
@@ -95,6 +95,14 @@ asan:
 
 FORMAT_FILES = $(wildcard server/src/*.c server/src/*/*.c server/src/*/*.h server/include/*.h \
                  tools/*/*.c tools/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+
+# docker-compose.yml started for real with podman-compose (tests/deploy/):
+# images from Debian packages, first run, kill -9, down + up. As root; not
+# part of make check or CI (it builds images: minutes).
+check-deploy:
+	@KPR_WITH_PODMAN=1 tools/install-deps
+	@$(MAKE) --no-print-directory $(BUILD)/kpr-gen
+	@tests/deploy/test_compose.sh $(BUILD)
 
 format:
 	clang-format -i $(FORMAT_FILES)
