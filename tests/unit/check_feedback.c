@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "csv.h"
 #include "feedback.h"
 #include "nid.h"
 #include "report.h"
@@ -308,6 +309,57 @@ START_TEST(test_csv_quoting_and_injection)
 	ck_assert_ptr_null(strstr(b.data, ";@"));
 	free(b.data);
 	report_free(r);
+}
+END_TEST
+
+/* The one CSV field writer (csv.h), as the reminder list uses it: the same
+ * quoting and formula guard as the feedback CSV, the value not masked. */
+static char *csv_one(const char *s)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&data, &len);
+	ck_assert_ptr_nonnull(mf);
+	ck_assert(csv_field_write(mf, s));
+	ck_assert_int_eq(fclose(mf), 0);
+	return data;
+}
+
+START_TEST(test_csv_field_writer)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"Oslo", "Oslo"},
+	    {NULL, ""},
+	    {"", ""},
+	    {"Nord-Fron", "Nord-Fron"}, /* only a leading character is guarded */
+	    {"=SUM(A1:A9)", "'=SUM(A1:A9)"},
+	    {"+47", "'+47"},
+	    {"-5", "'-5"},
+	    {"@cmd", "'@cmd"},
+	    {"\tx", "'\tx"},
+	    {"\rx", "\"'\rx\""},
+	    {"a;b", "\"a;b\""},
+	    {"si \"hei\"", "\"si \"\"hei\"\"\""},
+	    {"to\nlinjer", "\"to\nlinjer\""},
+	    {"=HYPERLINK(\"https://x.invalid\";\"klikk\")",
+	     "\"'=HYPERLINK(\"\"https://x.invalid\"\";\"\"klikk\"\")\""},
+	    {"Bø i \xff\x01Telemark", "Bø i \xef\xbf\xbd\xef\xbf\xbdTelemark"},
+	    {"01017012345", "01017012345"}, /* as given: masking is the caller's */
+	};
+	for (size_t i = 0; i < KPR_ARRAY_LEN(cases); i++) {
+		char *got = csv_one(cases[i].in);
+		ck_assert_msg(strcmp(got, cases[i].out) == 0, "case %zu: got «%s», want «%s»", i,
+			      got, cases[i].out);
+		free(got);
+	}
+	FILE *full = fopen("/dev/full", "w");
+	if (full != NULL) {
+		setvbuf(full, NULL, _IONBF, 0);
+		ck_assert(!csv_field_write(full, "x"));
+		fclose(full);
+	}
 }
 END_TEST
 
@@ -954,6 +1006,7 @@ static Suite *feedback_suite(void)
 	tcase_add_test(tc, test_csv_bom_header_crlf);
 	tcase_add_test(tc, test_csv_merged_lines_and_severity);
 	tcase_add_test(tc, test_csv_quoting_and_injection);
+	tcase_add_test(tc, test_csv_field_writer);
 	tcase_add_test(tc, test_xml_valid_and_content);
 	tcase_add_test(tc, test_xml_hostile_strings_stay_valid);
 	tcase_add_test(tc, test_html_escaping_and_sections);
