@@ -763,26 +763,36 @@ static void make_id(char out[12], const char *ddmmyy)
 	}
 }
 
-START_TEST(test_unmasked_id_is_masked_anyway)
+/* A report and metadata holding a valid national ID (*id_out) in every
+ * field, in several shapes, beside a UUID and a ref that only look alike. */
+static struct report *unmasked_report(struct feedback_meta *m, const char **id_out)
 {
-	/* a caller bug must not leak an ID: every candidate (SPEC §3) in every
-	 * field is masked again; everything else is shown as written */
-	char id[12], ref[64], text[160], value[64], fag[64];
+	static char id[12], ref[64], text[200], value[64], fag[64];
 	make_id(id, "150385");
 	snprintf(ref, sizeof ref, "J-%s", id);
 	snprintf(text, sizeof text,
-		 "ref %.6s %s ser ut som et fødselsnummer; forrige innsending "
-		 "00000000-0000-4000-8000-000001234567, journal 1101-0000001",
-		 id, id + 6);
+		 "ref %.6s %s; innsending 00000000-0000-4000-8000-000001234567, "
+		 "journal 1101-0000001, %.6s.%s",
+		 id, id + 6, id, id + 6);
 	snprintf(value, sizeof value, "9%s9", id);
 	snprintf(fag, sizeof fag, "Gerica %s", id);
 	struct report *r = report_new(NULL);
 	ck_assert_ptr_nonnull(r);
 	add(r, "R106", ref, 5, "/Innsending/Person", text, value);
 	ck_assert(report_flush(r));
+	m->fagsystem = fag;
+	m->innsending_id = "kommune-0301-2025-00000012345678"; /* an identifier: in full */
+	*id_out = id;
+	return r;
+}
+
+START_TEST(test_unmasked_id_is_masked_anyway)
+{
+	/* a caller bug must not leak an ID: every candidate (SPEC §3) in every
+	 * field is masked again; everything else is shown as written */
+	const char *id;
 	struct feedback_meta m = meta_full;
-	m.fagsystem = fag;
-	m.innsending_id = "kommune-0301-2025-00000012345678"; /* an identifier: in full */
+	struct report *r = unmasked_report(&m, &id);
 	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
 		struct buf b = render((enum feedback_format)f, &m, r);
 		const char *name = feedback_format_name((enum feedback_format)f);
@@ -867,27 +877,6 @@ static struct report *hostile_report(void)
 	return r;
 }
 
-/* A report and its metadata whose ID-like content must come out masked. */
-static struct report *unmasked_report(struct feedback_meta *m)
-{
-	static char id[12], ref[64], text[200], value[64], fag[64];
-	make_id(id, "150385");
-	snprintf(ref, sizeof ref, "J-%s", id);
-	snprintf(text, sizeof text,
-		 "ref %.6s %s; innsending 00000000-0000-4000-8000-000001234567, "
-		 "journal 1101-0000001, %.6s.%s",
-		 id, id + 6, id, id + 6);
-	snprintf(value, sizeof value, "9%s9", id);
-	snprintf(fag, sizeof fag, "Gerica %s", id);
-	struct report *r = report_new(NULL);
-	ck_assert_ptr_nonnull(r);
-	add(r, "R106", ref, 5, "/Innsending/Person", text, value);
-	ck_assert(report_flush(r));
-	m->fagsystem = fag;
-	m->innsending_id = "kommune-0301-2025-00000012345678";
-	return r;
-}
-
 enum golden_case { G_SAMPLE, G_DRY_RUN, G_FATAL_OFFLINE, G_HOSTILE, G_UNMASKED, G_EMPTY, G_COUNT };
 
 static const char *const golden_names[G_COUNT] = {"sample",  "dry-run",  "fatal-offline",
@@ -916,8 +905,10 @@ static struct report *golden_input(enum golden_case c, struct feedback_meta *m)
 		m->fagsystem_versjon = NULL;
 		m->aargang = 20250;
 		return hostile_report();
-	case G_UNMASKED:
-		return unmasked_report(m);
+	case G_UNMASKED: {
+		const char *id;
+		return unmasked_report(m, &id);
+	}
 	default: {
 		struct report *r = report_new(NULL);
 		ck_assert_ptr_nonnull(r);

@@ -217,3 +217,12 @@ void fb_tallies_free(struct tallies *t)
 	free(t->v);
 	t->v = NULL;
 }
+
+bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct report *r)
+{
+	const struct report_summary *rs = report_summary(r);
+
+	v->st = fb_status_of(m, rs);
+	v->s = fb_summary_shown(rs, v->st->code);
+	return fb_tallies_collect(&v->t, r);
+}

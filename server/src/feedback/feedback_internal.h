@@ -103,6 +103,15 @@ struct tallies {
 bool fb_tallies_collect(struct tallies *t, struct report *r);
 void fb_tallies_free(struct tallies *t);
 
+/* What the XML, HTML and JSON files show before the messages: the status,
+ * the summary as shown and the per-rule tallies (the caller frees v->t). */
+struct fb_view {
+	const struct status_info *st;
+	struct report_summary s;
+	struct tallies t;
+};
+bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct report *r);
+
 static inline const char *sev_code(enum severity s)
 {
 	const char *n = severity_name(s);

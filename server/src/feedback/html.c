@@ -436,16 +436,13 @@ static bool html_details(struct fb_out *o, struct report *r, unsigned long total
 
 bool fb_render_html(struct fb_out *o, const struct feedback_meta *m, struct report *r)
 {
-	const struct report_summary *rs = report_summary(r);
-	const struct status_info *st = fb_status_of(m, rs);
-	struct report_summary s = fb_summary_shown(rs, st->code);
-	struct tallies t;
+	struct fb_view v;
 
-	if (!fb_tallies_collect(&t, r))
+	if (!fb_view_collect(&v, m, r))
 		return false;
 
 	fb_puts(o, html_head);
-	html_title(o, m, st);
+	html_title(o, m, v.st);
 	fb_puts(o,
 		"<header>\n<h1>Tilbakemelding på innsending til KPR</h1>\n"
 		"<p class=\"sub\">Kommunalt pasient- og brukerregister</p>\n<dl class=\"meta\">\n");
@@ -453,12 +450,12 @@ bool fb_render_html(struct fb_out *o, const struct feedback_meta *m, struct repo
 	html_meta_file(o, m);
 	fb_puts(o, "</dl>\n</header>\n<main>\n");
 
-	html_status(o, st, &s);
-	html_summary(o, &s, st->code);
-	html_rules(o, &t);
+	html_status(o, v.st, &v.s);
+	html_summary(o, &v.s, v.st->code);
+	html_rules(o, &v.t);
 
-	unsigned long total = t.messages;
-	fb_tallies_free(&t);
+	unsigned long total = v.t.messages;
+	fb_tallies_free(&v.t);
 	if (!html_details(o, r, total))
 		return false;
 	fb_puts(

@@ -112,17 +112,14 @@ static void json_rules(struct fb_out *o, const struct tallies *t)
 
 bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct report *r)
 {
-	const struct report_summary *rs = report_summary(r);
-	const struct status_info *st = fb_status_of(m, rs);
-	struct report_summary s = fb_summary_shown(rs, st->code);
-	struct tallies t;
+	struct fb_view v;
 
-	if (!fb_tallies_collect(&t, r))
+	if (!fb_view_collect(&v, m, r))
 		return false;
 
 	fb_puts(o,
 		"{\n  \"format\":\"kpr-tilbakemelding\",\"format_version\":1,\n  \"submission\":{");
-	json_submission(o, m, st);
+	json_submission(o, m, v.st);
 	fb_puts(o, "},\n  \"program\":{\"version\":\"" KPR_VERSION
 		   "\",\"ruleset\":\"" KPR_RULESET_VERSION "\"},\n");
 	fb_printf(o,
@@ -131,13 +128,13 @@ bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct repo
 		  "\"registrations_loaded\":%lu,\"registrations_excluded\":%lu,"
 		  "\"fatal\":%s,\"messages\":%lu,"
 		  "\"by_severity\":{\"FATAL\":%lu,\"ERROR\":%lu,\"WARNING\":%lu,\"INFO\":%lu}},\n",
-		  s.persons, s.registrations, s.persons_loaded, s.persons_excluded,
-		  s.registrations_loaded, s.registrations_excluded,
-		  (s.fatal || strcmp(st->code, "rejected") == 0) ? "true" : "false", t.messages,
-		  s.by_severity[SEV_FATAL], s.by_severity[SEV_ERROR], s.by_severity[SEV_WARNING],
-		  s.by_severity[SEV_INFO]);
-	json_rules(o, &t);
-	fb_tallies_free(&t);
+		  v.s.persons, v.s.registrations, v.s.persons_loaded, v.s.persons_excluded,
+		  v.s.registrations_loaded, v.s.registrations_excluded,
+		  (v.s.fatal || strcmp(v.st->code, "rejected") == 0) ? "true" : "false",
+		  v.t.messages, v.s.by_severity[SEV_FATAL], v.s.by_severity[SEV_ERROR],
+		  v.s.by_severity[SEV_WARNING], v.s.by_severity[SEV_INFO]);
+	json_rules(o, &v.t);
+	fb_tallies_free(&v.t);
 
 	struct json_ctx j = {o, true};
 	fb_puts(o, "  \"messages\":[");

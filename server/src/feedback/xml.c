@@ -117,37 +117,34 @@ static void xml_rule(struct fb_out *o, const struct tally *e)
 
 bool fb_render_xml(struct fb_out *o, const struct feedback_meta *m, struct report *r)
 {
-	const struct report_summary *rs = report_summary(r);
-	const struct status_info *st = fb_status_of(m, rs);
-	struct report_summary s = fb_summary_shown(rs, st->code);
-	struct tallies t;
+	struct fb_view v;
 
-	if (!fb_tallies_collect(&t, r))
+	if (!fb_view_collect(&v, m, r))
 		return false;
 
-	xml_root(o, m, st);
+	xml_root(o, m, v.st);
 	fb_printf(o,
 		  "  <Sammendrag personer=\"%lu\" registreringer=\"%lu\""
 		  " personerLastet=\"%lu\" personerUtelatt=\"%lu\""
 		  " registreringerLastet=\"%lu\" registreringerUtelatt=\"%lu\""
 		  " kritiskeFeil=\"%lu\" feil=\"%lu\" advarsler=\"%lu\" informasjon=\"%lu\""
 		  " meldinger=\"%lu\"/>\n",
-		  s.persons, s.registrations, s.persons_loaded, s.persons_excluded,
-		  s.registrations_loaded, s.registrations_excluded, s.by_severity[SEV_FATAL],
-		  s.by_severity[SEV_ERROR], s.by_severity[SEV_WARNING], s.by_severity[SEV_INFO],
-		  t.messages);
+		  v.s.persons, v.s.registrations, v.s.persons_loaded, v.s.persons_excluded,
+		  v.s.registrations_loaded, v.s.registrations_excluded, v.s.by_severity[SEV_FATAL],
+		  v.s.by_severity[SEV_ERROR], v.s.by_severity[SEV_WARNING],
+		  v.s.by_severity[SEV_INFO], v.t.messages);
 
-	if (t.n == 0) {
+	if (v.t.n == 0) {
 		fb_puts(o, "  <Regler/>\n");
 	} else {
 		fb_puts(o, "  <Regler>\n");
-		for (size_t i = 0; i < t.n; i++)
-			xml_rule(o, &t.v[i]);
+		for (size_t i = 0; i < v.t.n; i++)
+			xml_rule(o, &v.t.v[i]);
 		fb_puts(o, "  </Regler>\n");
 	}
-	fb_tallies_free(&t);
+	fb_tallies_free(&v.t);
 
-	if (t.messages == 0) {
+	if (v.t.messages == 0) {
 		fb_puts(o, "  <Meldinger/>\n");
 	} else {
 		fb_puts(o, "  <Meldinger>\n");
