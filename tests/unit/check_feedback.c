@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "csv.h"
 #include "feedback.h"
 #include "nid.h"
 #include "report.h"
@@ -136,31 +137,33 @@ static struct report *fatal_report(void)
 	return r;
 }
 
-static const char *xsd_path(void)
+/* A file of the repository: found from the working directory (the
+ * repository root, or below it) or from the test binary in BUILD/tests/. */
+static const char *repo_file(const char *rel)
 {
-	static const char *candidates[] = {"config/xsd/tilbakemelding.xsd",
-					   "../config/xsd/tilbakemelding.xsd",
-					   "../../config/xsd/tilbakemelding.xsd"};
-	const char *env = getenv("KPR_FEEDBACK_XSD");
-	if (env != NULL)
-		return env;
-	for (size_t i = 0; i < KPR_ARRAY_LEN(candidates); i++) {
-		if (access(candidates[i], R_OK) == 0)
-			return candidates[i];
-	}
-	/* run from elsewhere: the binary lives in BUILD/tests/ of the tree */
 	static char path[PATH_MAX + 64];
+	static const char *ups[] = {"", "../", "../../"};
+	for (size_t i = 0; i < KPR_ARRAY_LEN(ups); i++) {
+		snprintf(path, sizeof(path), "%s%s", ups[i], rel);
+		if (access(path, F_OK) == 0)
+			return path;
+	}
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(path, sizeof(path), "%s/../../config/xsd/tilbakemelding.xsd",
-			 dirname(exe));
-		if (access(path, R_OK) == 0)
+		snprintf(path, sizeof(path), "%s/../../%s", dirname(exe), rel);
+		if (access(path, F_OK) == 0)
 			return path;
 	}
-	ck_abort_msg("config/xsd/tilbakemelding.xsd not found (run from the repository root)");
+	ck_abort_msg("%s not found (run from the repository root)", rel);
 	return NULL;
+}
+
+static const char *xsd_path(void)
+{
+	const char *env = getenv("KPR_FEEDBACK_XSD");
+	return env != NULL ? env : repo_file("config/xsd/tilbakemelding.xsd");
 }
 
 /* Parses b strictly (no network, no entities) and validates it. */
@@ -306,6 +309,57 @@ START_TEST(test_csv_quoting_and_injection)
 	ck_assert_ptr_null(strstr(b.data, ";@"));
 	free(b.data);
 	report_free(r);
+}
+END_TEST
+
+/* The one CSV field writer (csv.h), as the reminder list uses it: the same
+ * quoting and formula guard as the feedback CSV, the value not masked. */
+static char *csv_one(const char *s)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&data, &len);
+	ck_assert_ptr_nonnull(mf);
+	ck_assert(csv_field_write(mf, s));
+	ck_assert_int_eq(fclose(mf), 0);
+	return data;
+}
+
+START_TEST(test_csv_field_writer)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	    {"Oslo", "Oslo"},
+	    {NULL, ""},
+	    {"", ""},
+	    {"Nord-Fron", "Nord-Fron"}, /* only a leading character is guarded */
+	    {"=SUM(A1:A9)", "'=SUM(A1:A9)"},
+	    {"+47", "'+47"},
+	    {"-5", "'-5"},
+	    {"@cmd", "'@cmd"},
+	    {"\tx", "'\tx"},
+	    {"\rx", "\"'\rx\""},
+	    {"a;b", "\"a;b\""},
+	    {"si \"hei\"", "\"si \"\"hei\"\"\""},
+	    {"to\nlinjer", "\"to\nlinjer\""},
+	    {"=HYPERLINK(\"https://x.invalid\";\"klikk\")",
+	     "\"'=HYPERLINK(\"\"https://x.invalid\"\";\"\"klikk\"\")\""},
+	    {"Bø i \xff\x01Telemark", "Bø i \xef\xbf\xbd\xef\xbf\xbdTelemark"},
+	    {"01017012345", "01017012345"}, /* as given: masking is the caller's */
+	};
+	for (size_t i = 0; i < KPR_ARRAY_LEN(cases); i++) {
+		char *got = csv_one(cases[i].in);
+		ck_assert_msg(strcmp(got, cases[i].out) == 0, "case %zu: got «%s», want «%s»", i,
+			      got, cases[i].out);
+		free(got);
+	}
+	FILE *full = fopen("/dev/full", "w");
+	if (full != NULL) {
+		setvbuf(full, NULL, _IONBF, 0);
+		ck_assert(!csv_field_write(full, "x"));
+		fclose(full);
+	}
 }
 END_TEST
 
@@ -709,26 +763,36 @@ static void make_id(char out[12], const char *ddmmyy)
 	}
 }
 
-START_TEST(test_unmasked_id_is_masked_anyway)
+/* A report and metadata holding a valid national ID (*id_out) in every
+ * field, in several shapes, beside a UUID and a ref that only look alike. */
+static struct report *unmasked_report(struct feedback_meta *m, const char **id_out)
 {
-	/* a caller bug must not leak an ID: every candidate (SPEC §3) in every
-	 * field is masked again; everything else is shown as written */
-	char id[12], ref[64], text[160], value[64], fag[64];
+	static char id[12], ref[64], text[200], value[64], fag[64];
 	make_id(id, "150385");
 	snprintf(ref, sizeof ref, "J-%s", id);
 	snprintf(text, sizeof text,
-		 "ref %.6s %s ser ut som et fødselsnummer; forrige innsending "
-		 "00000000-0000-4000-8000-000001234567, journal 1101-0000001",
-		 id, id + 6);
+		 "ref %.6s %s; innsending 00000000-0000-4000-8000-000001234567, "
+		 "journal 1101-0000001, %.6s.%s",
+		 id, id + 6, id, id + 6);
 	snprintf(value, sizeof value, "9%s9", id);
 	snprintf(fag, sizeof fag, "Gerica %s", id);
 	struct report *r = report_new(NULL);
 	ck_assert_ptr_nonnull(r);
 	add(r, "R106", ref, 5, "/Innsending/Person", text, value);
 	ck_assert(report_flush(r));
+	m->fagsystem = fag;
+	m->innsending_id = "kommune-0301-2025-00000012345678"; /* an identifier: in full */
+	*id_out = id;
+	return r;
+}
+
+START_TEST(test_unmasked_id_is_masked_anyway)
+{
+	/* a caller bug must not leak an ID: every candidate (SPEC §3) in every
+	 * field is masked again; everything else is shown as written */
+	const char *id;
 	struct feedback_meta m = meta_full;
-	m.fagsystem = fag;
-	m.innsending_id = "kommune-0301-2025-00000012345678"; /* an identifier: in full */
+	struct report *r = unmasked_report(&m, &id);
 	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
 		struct buf b = render((enum feedback_format)f, &m, r);
 		const char *name = feedback_format_name((enum feedback_format)f);
@@ -788,6 +852,141 @@ START_TEST(test_feedback_path)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* Golden output: every format, byte for byte                             */
+
+/* The files under tests/fixtures/feedback-golden/ pin every byte of every
+ * format for a few reports, so a change of layout or escaping, meant or
+ * not, shows here. The program and rule-set versions are written as
+ * @KPR_VERSION@ and @KPR_RULESET_VERSION@ there, so a release does not
+ * change them. After a deliberate change of the output, regenerate with
+ * KPR_UPDATE_GOLDEN=1 build/tests/check_feedback and read the diff. */
+#define GOLDEN_DIR "tests/fixtures/feedback-golden"
+
+static struct report *hostile_report(void)
+{
+	struct report *r = report_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	add(r, "F002", "a\x01\x7f", 3, "/Innsending/\xff\xfe", "tekst ]]> \r slutt\t\xc3",
+	    "\xed\xa0\x80 surrogat");
+	add(r, "R108", "=HYPERLINK(\"x\")", 4, "/Innsending/Person",
+	    "linje\u2028skille \u2029 og \"sitat\" \\ <b>&amp;</b> 'x'", "\t-1");
+	ck_assert(report_flush(r));
+	add(r, "R304", "\r\nref", 5, NULL, "ukjent regel\x1b[0m", NULL);
+	ck_assert(report_flush(r));
+	return r;
+}
+
+enum golden_case { G_SAMPLE, G_DRY_RUN, G_FATAL_OFFLINE, G_HOSTILE, G_UNMASKED, G_EMPTY, G_COUNT };
+
+static const char *const golden_names[G_COUNT] = {"sample",  "dry-run",  "fatal-offline",
+						  "hostile", "unmasked", "empty"};
+
+static struct report *golden_input(enum golden_case c, struct feedback_meta *m)
+{
+	*m = meta_full;
+	switch (c) {
+	case G_SAMPLE:
+		return sample_report();
+	case G_DRY_RUN:
+		m->status = NULL;
+		m->dry_run = true;
+		m->received_at = NULL;
+		return sample_report();
+	case G_FATAL_OFFLINE:
+		*m = (struct feedback_meta){.processed_at = "2026-01-05T10:00:00Z"};
+		return fatal_report();
+	case G_HOSTILE:
+		m->status = "no-such-status";
+		m->processed_at = "not a time";
+		m->sha256 = "XYZ";
+		m->kommunenummer = "<03&01>";
+		m->kommunenavn = "\"Oslo\" & 'omegn'\n";
+		m->fagsystem_versjon = NULL;
+		m->aargang = 20250;
+		return hostile_report();
+	case G_UNMASKED: {
+		const char *id;
+		return unmasked_report(m, &id);
+	}
+	default: {
+		struct report *r = report_new(NULL);
+		ck_assert_ptr_nonnull(r);
+		report_summary(r)->persons = 1234567;
+		report_summary(r)->persons_loaded = 1234567;
+		m->status = "accepted";
+		m->sha256 = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+		return r;
+	}
+	}
+}
+
+/* Replaces every occurrence of from in b (NUL-terminated) by to. */
+static void buf_replace(struct buf *b, const char *from, const char *to)
+{
+	size_t nf = strlen(from), nt = strlen(to), k = count_occurrences(b->data, from);
+	char *out = malloc(b->len + k * nt + 1), *w = out;
+	ck_assert_ptr_nonnull(out);
+	for (const char *p = b->data, *q; p != NULL; p = q ? q + nf : NULL) {
+		q = strstr(p, from);
+		size_t n = q ? (size_t)(q - p) : strlen(p);
+		memcpy(w, p, n), w += n;
+		if (q)
+			memcpy(w, to, nt), w += nt;
+	}
+	*w = '\0';
+	free(b->data);
+	b->data = out;
+	b->len = (size_t)(w - out);
+}
+
+static void golden_check(const char *name, enum feedback_format f, struct buf *b)
+{
+	char rel[128];
+	snprintf(rel, sizeof rel, GOLDEN_DIR "/%s.%s", name, feedback_extension(f));
+	buf_replace(b, KPR_VERSION, "@KPR_VERSION@");
+	buf_replace(b, KPR_RULESET_VERSION, "@KPR_RULESET_VERSION@");
+	if (getenv("KPR_UPDATE_GOLDEN") != NULL) {
+		char path[PATH_MAX + 64];
+		snprintf(path, sizeof path, "%s/%s.%s", repo_file(GOLDEN_DIR), name,
+			 feedback_extension(f));
+		FILE *w = fopen(path, "wb");
+		ck_assert_msg(w != NULL, "cannot write %s", path);
+		ck_assert_uint_eq(fwrite(b->data, 1, b->len, w), b->len);
+		ck_assert_int_eq(fclose(w), 0);
+		return;
+	}
+	FILE *fp = fopen(repo_file(rel), "rb");
+	ck_assert_msg(fp != NULL, "cannot read %s", rel);
+	char *want = malloc(b->len + 2);
+	ck_assert_ptr_nonnull(want);
+	size_t n = fread(want, 1, b->len + 1, fp);
+	fclose(fp);
+	size_t i = 0;
+	while (i < n && i < b->len && want[i] == b->data[i])
+		i++;
+	ck_assert_msg(i == n && n == b->len,
+		      "%s differs from the golden file at byte %zu (%zu bytes, want %zu):\n"
+		      "got  «%.60s»\nwant «%.60s»",
+		      rel, i, b->len, n, b->data + i, i < n ? want + i : "");
+	free(want);
+}
+
+START_TEST(test_golden_every_format)
+{
+	for (int c = 0; c < G_COUNT; c++) {
+		struct feedback_meta m;
+		struct report *r = golden_input((enum golden_case)c, &m);
+		for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
+			struct buf b = render((enum feedback_format)f, &m, r);
+			golden_check(golden_names[c], (enum feedback_format)f, &b);
+			free(b.data);
+		}
+		report_free(r);
+	}
+}
+END_TEST
+
 static Suite *feedback_suite(void)
 {
 	Suite *s = suite_create("feedback");
@@ -798,6 +997,7 @@ static Suite *feedback_suite(void)
 	tcase_add_test(tc, test_csv_bom_header_crlf);
 	tcase_add_test(tc, test_csv_merged_lines_and_severity);
 	tcase_add_test(tc, test_csv_quoting_and_injection);
+	tcase_add_test(tc, test_csv_field_writer);
 	tcase_add_test(tc, test_xml_valid_and_content);
 	tcase_add_test(tc, test_xml_hostile_strings_stay_valid);
 	tcase_add_test(tc, test_html_escaping_and_sections);
@@ -808,6 +1008,7 @@ static Suite *feedback_suite(void)
 	tcase_add_test(tc, test_no_national_id_in_any_format);
 	tcase_add_test(tc, test_unmasked_id_is_masked_anyway);
 	tcase_add_test(tc, test_write_error_reported);
+	tcase_add_test(tc, test_golden_every_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

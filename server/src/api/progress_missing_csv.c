@@ -4,7 +4,8 @@
  * submission at all for the årgang, as Excel opens it: UTF-8 with BOM,
  * ';'-separated, CRLF, header `kommunenummer;kommunenavn;fylke`.
  * ?include=rejected adds those with only rejected submissions and a fourth
- * column `status` (mangler / avvist).
+ * column `status` (mangler / avvist). Fields are written by the one CSV field
+ * writer (csv.h), so a name that looks like a formula is shown as text.
  * "Missing" is exactly the `missing` state of GET /api/v1/progress: the two
  * share API_PROGRESS_OF_AARGANG and API_PROGRESS_EXPECTED.
  */
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "csv.h"
 #include "db.h"
 
 /* $2 = 't': municipalities whose submissions are all rejected are listed too */
@@ -40,22 +42,6 @@ static void args_free(void *p)
 	free(p);
 }
 
-/* One CSV field: quoted only when it must be (RFC 4180). */
-static void put_field(FILE *out, const char *v)
-{
-	if (!strpbrk(v, ";\"\r\n")) {
-		fputs(v, out);
-		return;
-	}
-	fputc('"', out);
-	for (const char *c = v; *c; c++) {
-		if (*c == '"')
-			fputc('"', out);
-		fputc(*c, out);
-	}
-	fputc('"', out);
-}
-
 static void missing_db(struct http_request *rq, struct db *db)
 {
 	struct missing_args *a = rq->state;
@@ -73,21 +59,22 @@ static void missing_db(struct http_request *rq, struct db *db)
 		(void)http_reply_error(rq, KPR_E_INTERNAL, NULL);
 		return;
 	}
-	fputs("\xEF\xBB\xBF", out);
+	fputs(CSV_UTF8_BOM, out);
 	fputs(a->include_rejected ? "kommunenummer;kommunenavn;fylke;status\r\n"
 				  : "kommunenummer;kommunenavn;fylke\r\n",
 	      out);
 	int ncols = a->include_rejected ? 4 : 3;
+	bool ok = true;
 	for (int i = 0; i < PQntuples(r); i++) {
 		for (int c = 0; c < ncols; c++) {
 			if (c)
 				fputc(';', out);
-			put_field(out, PQgetvalue(r, i, c));
+			ok &= csv_field_write(out, PQgetvalue(r, i, c));
 		}
 		fputs("\r\n", out);
 	}
 	PQclear(r);
-	if (fclose(out) != 0) {
+	if (fclose(out) != 0 || !ok) {
 		free(buf);
 		(void)http_reply_error(rq, KPR_E_INTERNAL, NULL);
 		return;

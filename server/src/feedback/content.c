@@ -1,0 +1,228 @@
+/*
+ * content.c — what every feedback format says alike: the status and its
+ * plain-language label, the summary as shown, metadata normalised to its
+ * type (times, SHA-256), and per-rule tallies with severity names.
+ *
+ * Must not: hold the message list (tallies keep one entry per rule).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feedback_internal.h"
+
+static const struct status_info statuses[] = {
+    {"accepted", "Godkjent"},    {"accepted_with_errors", "Godkjent med feil"},
+    {"rejected", "Avvist"},      {"validated", "Validert (prøvekjøring)"},
+    {"superseded", "Erstattet"},
+};
+
+/* What the file would get (or got) if it were loaded. */
+const char *fb_outcome_of(const struct report_summary *s)
+{
+	if (s->fatal || s->by_severity[SEV_FATAL] > 0)
+		return "rejected";
+	if (s->by_severity[SEV_ERROR] > 0 || s->persons_excluded > 0 ||
+	    s->registrations_excluded > 0)
+		return "accepted_with_errors";
+	return "accepted";
+}
+
+const struct status_info *fb_status_of(const struct feedback_meta *m,
+				       const struct report_summary *s)
+{
+	const char *code = m->status;
+
+	if (code == NULL)
+		code = m->dry_run ? "validated" : fb_outcome_of(s);
+	for (size_t i = 0; i < KPR_ARRAY_LEN(statuses); i++) {
+		if (strcmp(statuses[i].code, code) == 0)
+			return &statuses[i];
+	}
+	/* an unknown status string: say what the report says */
+	code = m->dry_run ? "validated" : fb_outcome_of(s);
+	for (size_t i = 0; i < KPR_ARRAY_LEN(statuses); i++) {
+		if (strcmp(statuses[i].code, code) == 0)
+			return &statuses[i];
+	}
+	return &statuses[2];
+}
+
+/* The summary as the feedback shows it: a rejected file loaded nothing,
+ * whatever the validator counted before the fatal error. */
+struct report_summary fb_summary_shown(const struct report_summary *s, const char *status)
+{
+	struct report_summary v = *s;
+
+	if (strcmp(status, "rejected") == 0 || s->fatal) {
+		v.persons_loaded = 0;
+		v.persons_excluded = v.persons;
+		v.registrations_loaded = 0;
+		v.registrations_excluded = v.registrations;
+	}
+	return v;
+}
+
+/* xs:dateTime from ISO 8601 or PostgreSQL's timestamptz text
+ * ("2026-01-05 09:12:00.123+01"): "2026-01-05T09:12:00.123+01:00".
+ * False when s is not one of those shapes. */
+bool fb_normalise_datetime(const char *s, char *buf, size_t size)
+{
+	int Y, M, D, h, mi, sec = 0, n = 0;
+	char frac[16] = "";
+	char zone[16] = "";
+	const char *p;
+
+	if (s == NULL || size < 40)
+		return false;
+	if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10)
+		return false;
+	p = s + 10;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return false;
+	p++;
+	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) || p[2] != ':' ||
+	    !isdigit((unsigned char)p[3]) || !isdigit((unsigned char)p[4]))
+		return false;
+	h = (p[0] - '0') * 10 + (p[1] - '0');
+	mi = (p[3] - '0') * 10 + (p[4] - '0');
+	p += 5;
+	if (*p == ':') {
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+			return false;
+		sec = (p[1] - '0') * 10 + (p[2] - '0');
+		p += 3;
+		if (*p == '.' || *p == ',') {
+			size_t k = 0;
+			frac[k++] = '.';
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return false;
+			while (isdigit((unsigned char)*p)) {
+				if (k < sizeof(frac) - 1)
+					frac[k++] = *p;
+				p++;
+			}
+			frac[k] = '\0';
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		strcpy(zone, "Z");
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		char sign = *p++;
+		int zh, zm = 0;
+		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+			return false;
+		zh = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		if (*p == ':')
+			p++;
+		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])) {
+			zm = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
+		}
+		if (zh > 14 || zm > 59)
+			return false;
+		snprintf(zone, sizeof(zone), "%c%02u:%02u", sign, (unsigned)zh % 100,
+			 (unsigned)zm % 100);
+	}
+	if (*p != '\0')
+		return false;
+	if (Y < 1 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 59)
+		return false;
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", Y, M, D, h, mi, sec, frac, zone);
+	return true;
+}
+
+/* Lower-case hex of 64 digits, or false. */
+bool fb_normalise_sha256(const char *s, char buf[65])
+{
+	if (s == NULL || strlen(s) != 64)
+		return false;
+	for (size_t i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+		buf[i] = (char)tolower((unsigned char)s[i]);
+	}
+	buf[64] = '\0';
+	return true;
+}
+
+static bool tally_visit(void *ctx, const struct vmsg *m)
+{
+	struct tallies *t = ctx;
+	struct tally *e = NULL;
+	const char *id = m->rule ? m->rule : "";
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].id, id) == 0) {
+			e = &t->v[i];
+			break;
+		}
+	}
+	if (e == NULL) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 64;
+			struct tally *v = realloc(t->v, cap * sizeof(*v));
+			if (v == NULL) {
+				t->oom = true;
+				return false;
+			}
+			t->v = v;
+			t->cap = cap;
+		}
+		e = &t->v[t->n++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->id, sizeof(e->id), "%s", id);
+		e->def = rules_find(id);
+		e->severity = m->severity;
+		e->order = e->def ? (size_t)(e->def - rules_catalogue) : rules_catalogue_len + t->n;
+	}
+	e->messages++;
+	e->occurrences += m->nlines ? m->nlines : 1;
+	t->messages++;
+	return true;
+}
+
+static int tally_cmp(const void *a, const void *b)
+{
+	const struct tally *x = a, *y = b;
+
+	if (x->severity != y->severity)
+		return x->severity < y->severity ? -1 : 1;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* One pass over the messages: per-rule counts, most severe first, then in
+ * catalogue order. */
+bool fb_tallies_collect(struct tallies *t, struct report *r)
+{
+	memset(t, 0, sizeof(*t));
+	if (!report_foreach(r, tally_visit, t)) {
+		if (t->oom)
+			errno = ENOMEM;
+		return false;
+	}
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), tally_cmp);
+	return true;
+}
+
+void fb_tallies_free(struct tallies *t)
+{
+	free(t->v);
+	t->v = NULL;
+}
+
+bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct report *r)
+{
+	const struct report_summary *rs = report_summary(r);
+
+	v->st = fb_status_of(m, rs);
+	v->s = fb_summary_shown(rs, v->st->code);
+	return fb_tallies_collect(&v->t, r);
+}

@@ -1,0 +1,135 @@
+/*
+ * feedback_internal.h — what the feedback renderers share; private to
+ * server/src/feedback/ (the public interface is server/include/feedback.h).
+ *
+ *   output.c   one output stream with a sticky error flag, and the escaping
+ *              engine: UTF-8 repair, the escaping of each format, and SPEC
+ *              §3's masking for display
+ *   content.c  status texts, metadata normalisation, per-rule tallies
+ *   csv.c, xml.c, html.c, json.c   one renderer each
+ *   feedback.c format names, file paths, feedback_write
+ *
+ * Must not be included outside server/src/feedback/.
+ */
+#ifndef FEEDBACK_INTERNAL_H
+#define FEEDBACK_INTERNAL_H
+
+#include <stdio.h>
+
+#include "feedback.h"
+#include "rules.h"
+
+/* ---------------------------------------------------------------------- */
+/* Output with one sticky error flag (output.c)                           */
+
+struct fb_out {
+	FILE *f;
+	bool ok;
+	struct nid_options nid; /* what counts as a national-ID candidate */
+};
+
+void fb_put(struct fb_out *o, const char *s, size_t n);
+void fb_puts(struct fb_out *o, const char *s);
+void fb_putc(struct fb_out *o, char c);
+void fb_printf(struct fb_out *o, const char *fmt, ...) KPR_PRINTF(2, 3);
+
+enum esc {
+	ESC_XML_TEXT, /* element content */
+	ESC_XML_ATTR, /* attribute value in double quotes */
+	ESC_HTML,     /* element content or double-quoted attribute */
+	ESC_JSON,     /* inside a JSON string */
+	ESC_CSV,      /* inside a (possibly quoted) CSV field */
+};
+
+/* Writes s escaped for mode, masking national-ID candidates (SPEC §3). */
+void fb_text(struct fb_out *o, const char *s, enum esc mode);
+
+/* An identifier (submission id, Innsending/@id): shown in full (SPEC §3),
+ * escaped for mode. */
+void fb_identifier(struct fb_out *o, const char *s, enum esc mode);
+
+/* ---------------------------------------------------------------------- */
+/* Shared content: status, metadata normalisation, per-rule tallies        */
+/* (content.c)                                                            */
+
+struct status_info {
+	const char *code;
+	const char *label;
+};
+
+/* What the file would get (or got) if it were loaded. */
+const char *fb_outcome_of(const struct report_summary *s);
+
+/* The status shown: the caller's, or the report's when it gives none or
+ * one this module does not know. */
+const struct status_info *fb_status_of(const struct feedback_meta *m,
+				       const struct report_summary *s);
+
+/* The summary as the feedback shows it: a rejected file loaded nothing,
+ * whatever the validator counted before the fatal error. */
+struct report_summary fb_summary_shown(const struct report_summary *s, const char *status);
+
+/* xs:dateTime from ISO 8601 or PostgreSQL's timestamptz text
+ * ("2026-01-05 09:12:00.123+01"): "2026-01-05T09:12:00.123+01:00".
+ * False when s is not one of those shapes. */
+bool fb_normalise_datetime(const char *s, char *buf, size_t size);
+
+/* Lower-case hex of 64 digits, or false. */
+bool fb_normalise_sha256(const char *s, char buf[65]);
+
+static inline bool has_text(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+struct tally {
+	const struct rule_def *def; /* NULL for an id missing from the catalogue */
+	char id[16];
+	enum severity severity;
+	size_t order;
+	unsigned long messages;    /* merged messages */
+	unsigned long occurrences; /* lines, as by_severity counts them */
+};
+
+struct tallies {
+	struct tally *v;
+	size_t n, cap;
+	unsigned long messages;
+	bool oom;
+};
+
+/* One pass over the messages: per-rule counts, most severe first, then in
+ * catalogue order. */
+bool fb_tallies_collect(struct tallies *t, struct report *r);
+void fb_tallies_free(struct tallies *t);
+
+/* What the XML, HTML and JSON files show before the messages: the status,
+ * the summary as shown and the per-rule tallies (the caller frees v->t). */
+struct fb_view {
+	const struct status_info *st;
+	struct report_summary s;
+	struct tallies t;
+};
+bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct report *r);
+
+static inline const char *sev_code(enum severity s)
+{
+	const char *n = severity_name(s);
+	return n ? n : "ERROR";
+}
+
+static inline const char *sev_nb(enum severity s)
+{
+	const char *n = severity_name_nb(s);
+	return n ? n : "Feil";
+}
+
+/* ---------------------------------------------------------------------- */
+/* The renderers: each writes one whole file; false on an error.          */
+
+bool fb_render_csv(struct fb_out *o, struct report *r);
+bool fb_render_xml(struct fb_out *o, const struct feedback_meta *m, struct report *r);
+bool fb_render_html(struct fb_out *o, const struct feedback_meta *m, struct report *r);
+bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct report *r);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * json.c — the feedback JSON (SPEC §6), streamed: written as the report is
+ * read, one message at a time, so a file of any size takes bounded memory.
+ * Strings go through the same escaping engine as the other formats (UTF-8
+ * repair, SPEC §3 masking), not through jansson: see the README,
+ * "Dependencies and why".
+ */
+#include <string.h>
+
+#include "feedback_internal.h"
+
+static void json_str(struct fb_out *o, const char *s)
+{
+	if (s == NULL) {
+		fb_puts(o, "null");
+		return;
+	}
+	fb_putc(o, '"');
+	fb_text(o, s, ESC_JSON);
+	fb_putc(o, '"');
+}
+
+static void json_member(struct fb_out *o, const char *name, const char *value, bool comma)
+{
+	fb_printf(o, "%s\"%s\":", comma ? "," : "", name);
+	json_str(o, value);
+}
+
+struct json_ctx {
+	struct fb_out *o;
+	bool first;
+};
+
+static bool json_visit(void *ctx, const struct vmsg *m)
+{
+	struct json_ctx *j = ctx;
+	struct fb_out *o = j->o;
+
+	fb_puts(o, j->first ? "\n    {" : ",\n    {");
+	j->first = false;
+	json_member(o, "rule", m->rule, false);
+	json_member(o, "severity", sev_code(m->severity), true);
+	json_member(o, "ref", m->ref ? m->ref : "", true);
+	fb_puts(o, ",\"lines\":[");
+	for (size_t i = 0; i < m->nlines; i++)
+		fb_printf(o, "%s%lu", i ? "," : "", m->lines[i]);
+	fb_putc(o, ']');
+	json_member(o, "path", m->path, true);
+	json_member(o, "text", m->text, true);
+	json_member(o, "value", m->value, true);
+	fb_putc(o, '}');
+	return o->ok;
+}
+
+/* The "submission" object: the metadata, identifiers in full. */
+static void json_submission(struct fb_out *o, const struct feedback_meta *m,
+			    const struct status_info *st)
+{
+	char buf[80];
+	char sha[65];
+
+	fb_puts(o, "\"id\":");
+	if (m->submission_id) {
+		fb_putc(o, '"');
+		fb_identifier(o, m->submission_id, ESC_JSON);
+		fb_putc(o, '"');
+	} else {
+		fb_puts(o, "null");
+	}
+	if (m->innsending_id != NULL) {
+		fb_puts(o, ",\"innsending_id\":\"");
+		fb_identifier(o, m->innsending_id, ESC_JSON);
+		fb_putc(o, '"');
+	} else {
+		json_member(o, "innsending_id", NULL, true);
+	}
+	json_member(o, "kommunenummer", m->kommunenummer, true);
+	json_member(o, "kommunenavn", m->kommunenavn, true);
+	if (m->aargang != 0)
+		fb_printf(o, ",\"aargang\":%d", m->aargang);
+	else
+		fb_puts(o, ",\"aargang\":null");
+	json_member(o, "status", st->code, true);
+	json_member(o, "status_text", st->label, true);
+	fb_printf(o, ",\"dry_run\":%s", m->dry_run ? "true" : "false");
+	json_member(o, "received_at",
+		    fb_normalise_datetime(m->received_at, buf, sizeof(buf)) ? buf : m->received_at,
+		    true);
+	json_member(
+	    o, "processed_at",
+	    fb_normalise_datetime(m->processed_at, buf, sizeof(buf)) ? buf : m->processed_at, true);
+	json_member(o, "sha256", fb_normalise_sha256(m->sha256, sha) ? sha : NULL, true);
+	fb_printf(o, ",\"bytes\":%llu", m->bytes);
+	json_member(o, "fagsystem", m->fagsystem, true);
+	json_member(o, "fagsystem_versjon", m->fagsystem_versjon, true);
+}
+
+static void json_rules(struct fb_out *o, const struct tallies *t)
+{
+	fb_puts(o, "  \"rules\":[");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tally *e = &t->v[i];
+		fb_puts(o, i ? ",\n    {" : "\n    {");
+		json_member(o, "rule", e->id, false);
+		json_member(o, "severity", sev_code(e->severity), true);
+		fb_printf(o, ",\"count\":%lu,\"messages\":%lu", e->occurrences, e->messages);
+		json_member(o, "title", e->def ? e->def->title : NULL, true);
+		fb_putc(o, '}');
+	}
+	fb_puts(o, t->n ? "\n  ],\n" : "],\n");
+}
+
+bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct report *r)
+{
+	struct fb_view v;
+
+	if (!fb_view_collect(&v, m, r))
+		return false;
+
+	fb_puts(o,
+		"{\n  \"format\":\"kpr-tilbakemelding\",\"format_version\":1,\n  \"submission\":{");
+	json_submission(o, m, v.st);
+	fb_puts(o, "},\n  \"program\":{\"version\":\"" KPR_VERSION
+		   "\",\"ruleset\":\"" KPR_RULESET_VERSION "\"},\n");
+	fb_printf(o,
+		  "  \"summary\":{\"persons\":%lu,\"registrations\":%lu,"
+		  "\"persons_loaded\":%lu,\"persons_excluded\":%lu,"
+		  "\"registrations_loaded\":%lu,\"registrations_excluded\":%lu,"
+		  "\"fatal\":%s,\"messages\":%lu,"
+		  "\"by_severity\":{\"FATAL\":%lu,\"ERROR\":%lu,\"WARNING\":%lu,\"INFO\":%lu}},\n",
+		  v.s.persons, v.s.registrations, v.s.persons_loaded, v.s.persons_excluded,
+		  v.s.registrations_loaded, v.s.registrations_excluded,
+		  (v.s.fatal || strcmp(v.st->code, "rejected") == 0) ? "true" : "false",
+		  v.t.messages, v.s.by_severity[SEV_FATAL], v.s.by_severity[SEV_ERROR],
+		  v.s.by_severity[SEV_WARNING], v.s.by_severity[SEV_INFO]);
+	json_rules(o, &v.t);
+	fb_tallies_free(&v.t);
+
+	struct json_ctx j = {o, true};
+	fb_puts(o, "  \"messages\":[");
+	if (!o->ok || !report_foreach(r, json_visit, &j))
+		return false;
+	fb_puts(o, j.first ? "]\n}\n" : "\n  ]\n}\n");
+	return o->ok;
+}
