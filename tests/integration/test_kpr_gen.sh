@@ -222,11 +222,72 @@ EOF
 }
 check "kpr-validate reports exactly the injected rules at the injected refs" same_refs
 
+# ---- the expected outcome, journal refs, second files ----------------------
+# expect in the manifest = what kpr-validate's JSON summary says (status,
+# persons and registrations loaded), for every file, at high rates of every
+# ERROR and WARNING rule (R105/R106 partners included) and for second files
+"$gen" --seed 11 --kommune 4601,1103,5001 --scale 0.1 --inject "$spec" --refs journal \
+	--resubmit 0.67 --out "$tmp/exp" >"$tmp/exp.out" 2>&1
+check "--refs journal --resubmit: exit 0" [ $? -eq 0 ]
+expect_matches() {
+	"$PY" - "$tmp/exp/manifest.json" "$validate" <<'EOF2'
+import json, os, subprocess, sys
+m = json.load(open(sys.argv[1]))
+d = os.path.dirname(sys.argv[1])
+bad = 0
+for f in m["files"]:
+    out = subprocess.run([sys.argv[2], "--test-mode", "--format", "json", os.path.join(d, f["file"])],
+                         capture_output=True, text=True).stdout
+    s = json.loads(out)["summary"]
+    st = "rejected" if s["fatal"] else "accepted_with_errors" if s["by_severity"]["ERROR"] else "accepted"
+    got = (st, s["persons_loaded"], s["registrations_loaded"], s["persons"], s["registrations"])
+    e = f["expect"]
+    want = (e["status"], e["persons_loaded"], e["registrations_loaded"], f["persons"], f["registrations"])
+    if got != want:
+        bad += 1
+        print("    %s: manifest %s, kpr-validate %s" % (f["file"], want, got), file=sys.stderr)
+sys.exit(1 if bad or len(m["files"]) != 5 else 0)
+EOF2
+}
+check "manifest expect = kpr-validate (status, persons and registrations loaded), 3 + 2 files" expect_matches
+second() { # the second file: same persons, its own id, @forrigeId the first's, later
+	local a="$tmp/exp/4601-2025.xml" b="$tmp/exp/4601-2025-2.xml" ida idb
+	[ -f "$b" ] || b=$(ls "$tmp"/exp/*-2.xml | head -1) && a=${b%-2.xml}.xml
+	ida=$(grep -o ' id="[^"]*"' "$a" | head -1 | cut -d'"' -f2)
+	idb=$(grep -o ' id="[^"]*"' "$b" | head -1 | cut -d'"' -f2)
+	[ "$ida" != "$idb" ] && grep -q "forrigeId=\"$ida\"" "$b" &&
+		[ "$(grep -o 'opprettet="[^"]*"' "$b")" \> "$(grep -o 'opprettet="[^"]*"' "$a")" ] &&
+		[ "$(grep -c '^  <Person' "$a")" = "$(grep -c '^  <Person' "$b")" ]
+}
+check "--resubmit: 2 of 3 municipalities get a later second file naming the first" \
+	[ "$(ls "$tmp"/exp/*-2.xml | wc -l)" -eq 2 ]
+check "--resubmit: second file has its own id, forrigeId = the first's, later opprettet" second
+journal_refs() { # every ref one of the two journal shapes, no other
+	! grep -ho '<Person ref="[^"]*"' "$tmp"/exp/*.xml | cut -d'"' -f2 |
+		grep -vqE '^([0-9]{4}-[0-9]{7}|[0-9]{4}/[0-9]{6}-[0-9]{2})$'
+}
+check "--refs journal: refs like 1101-0000001 or 2024/123456-01" journal_refs
+same_persons() { # journal refs change the refs and nothing else
+	"$gen" --seed 42 --kommune 1151 --scale 0.05 --refs journal --out "$tmp/j" >/dev/null 2>&1 &&
+		cmp -s <(grep -v '<Person ref=' "$tmp/a/1151-2025.xml") <(grep -v '<Person ref=' "$tmp/j/1151-2025.xml")
+}
+check "--refs journal: the same persons, other refs" same_persons
+"$gen" --seed 11 --kommune 4601,1103,5001 --scale 0.1 --inject "$spec" --refs journal \
+	--resubmit 0.67 --out "$tmp/exp2" >/dev/null 2>&1
+check "--refs journal --resubmit: same seed, same files and manifest" \
+	same_hashes "$tmp/exp" "$tmp/exp2"
+check "--resubmit 0.1 of 357: 36 second files" bash -c \
+	"'$gen' --all --scale 0.002 --resubmit 0.1 --out '$tmp/r' >/dev/null 2>&1 && [ \$(ls '$tmp'/r/*-2.xml | wc -l) -eq 36 ]"
+
 # ---- usage errors -------------------------------------------------------------
 "$gen" --inject R999=0.1 --out "$tmp/x" >/dev/null 2>&1
 check "unknown rule: exit 2" [ $? -eq 2 ]
 "$gen" --kommune 9999 --out "$tmp/x" >/dev/null 2>&1
 check "unknown kommune: exit 2" [ $? -eq 2 ]
+"$gen" --refs archive --out "$tmp/x" >/dev/null 2>&1
+check "unknown --refs style: exit 2" [ $? -eq 2 ]
+"$gen" --resubmit 1.5 --out "$tmp/x" >/dev/null 2>&1
+check "--resubmit above 1: exit 2" [ $? -eq 2 ]
 check "--help lists the rules" bash -c "'$gen' --help | grep -q R310"
 
 echo "test_kpr_gen: $T_PASS passed, $T_FAIL failed"

@@ -18,43 +18,60 @@
 #include "gen.h"
 
 const struct inj_def inj_defs[INJ_COUNT] = {
-    [INJ_F001] = {"F001", SCOPE_FILE, "file cut off in the middle of a Person (not well-formed)"},
-    [INJ_F002] = {"F002", SCOPE_FILE, "one Vurdering/@dato written DD.MM.YYYY (not xs:date)"},
-    [INJ_F003] = {"F003", SCOPE_FILE, "Avsender/@kommunenummer of another municipality"},
-    [INJ_F004] = {"F004", SCOPE_FILE, "Avsender/@kommunenummer not valid on 31 Dec of the aargang"},
-    [INJ_F005] = {"F005", SCOPE_FILE, "@aargang three years back (not open)"},
-    [INJ_F006] = {"F006", SCOPE_FILE, "no Person at all"},
-    [INJ_F007] = {"F007", SCOPE_FILE, "@forrigeId naming no earlier submission"},
-    [INJ_R101] = {"R101", SCOPE_IDENTITY, "Fnr left out"},
-    [INJ_R102] = {"R102", SCOPE_IDENTITY, "Fnr of 10 or 12 digits, or with a letter"},
-    [INJ_R103] = {"R103", SCOPE_IDENTITY, "Fnr with a wrong second control digit"},
-    [INJ_R104] = {"R104", SCOPE_IDENTITY,
+    [INJ_F001] = {"F001", SCOPE_FILE, LEVEL_FATAL,
+		  "file cut off in the middle of a Person (not well-formed)"},
+    [INJ_F002] = {"F002", SCOPE_FILE, LEVEL_FATAL,
+		  "one Vurdering/@dato written DD.MM.YYYY (not xs:date)"},
+    [INJ_F003] = {"F003", SCOPE_FILE, LEVEL_FATAL,
+		  "Avsender/@kommunenummer of another municipality"},
+    [INJ_F004] = {"F004", SCOPE_FILE, LEVEL_FATAL,
+		  "Avsender/@kommunenummer not valid on 31 Dec of the aargang"},
+    [INJ_F005] = {"F005", SCOPE_FILE, LEVEL_FATAL, "@aargang three years back (not open)"},
+    [INJ_F006] = {"F006", SCOPE_FILE, LEVEL_FATAL, "no Person at all"},
+    [INJ_F007] = {"F007", SCOPE_FILE, LEVEL_WARNING, "@forrigeId naming no earlier submission"},
+    [INJ_R101] = {"R101", SCOPE_IDENTITY, LEVEL_ERROR, "Fnr left out"},
+    [INJ_R102] = {"R102", SCOPE_IDENTITY, LEVEL_ERROR, "Fnr of 10 or 12 digits, or with a letter"},
+    [INJ_R103] = {"R103", SCOPE_IDENTITY, LEVEL_ERROR, "Fnr with a wrong second control digit"},
+    [INJ_R104] = {"R104", SCOPE_IDENTITY, LEVEL_ERROR,
 		  "Fnr with valid control digits but no real date (30/31 Feb)"},
-    [INJ_R105] = {"R105", SCOPE_IDENTITY, "Fnr of the previous clean person repeated"},
-    [INJ_R106] = {"R106", SCOPE_PERSON, "ref of the previous person repeated"},
-    [INJ_R107] = {"R107", SCOPE_PERSON, "Fodselsaar 1-3 years off the ID"},
-    [INJ_R108] = {"R108", SCOPE_PERSON, "Kjonn 0, 3 or 9, or left out"},
-    [INJ_R109] = {"R109", SCOPE_PERSON, "Dodsdato in the year after the aargang"},
-    [INJ_R201] = {"R201", SCOPE_VURDERING, "one Funksjon/@skaar 0, 6, 7 or 8"},
-    [INJ_R202] = {"R202", SCOPE_VURDERING, "a Funksjon code missing, repeated or 18"},
-    [INJ_R203] = {"R203", SCOPE_VURDERING, "Vurdering/@dato after 31 Dec of the aargang"},
-    [INJ_R204] = {"R204", SCOPE_VURDERING, "skaar 9 for 11, 13 or 14"},
-    [INJ_R301] = {"R301", SCOPE_TJENESTE, "Tjeneste/@type not in the code list"},
-    [INJ_R302] = {"R302", SCOPE_TJENESTE, "vedtak before soknad, or slutt before start"},
-    [INJ_R303] = {"R303", SCOPE_TJENESTE, "start after the aargang, or slutt before it"},
-    [INJ_R304] = {"R304", SCOPE_TJENESTE, "timerPerUke negative or timerMedFlere above 168"},
-    [INJ_R305] = {"R305", SCOPE_TJENESTE, "timerMedFlere below timerPerUke"},
-    [INJ_R306] = {"R306", SCOPE_TJENESTE, "avslag with a start, or vedtak without start"},
-    [INJ_R307] = {"R307", SCOPE_TJENESTE, "institution service without orgnr or with a bad one"},
-    [INJ_R308] = {"R308", SCOPE_TJENESTE, "an overlapping second service of the same type"},
-    [INJ_R309] = {"R309", SCOPE_PERSON, "every Vurdering removed from a person who needs one"},
-    [INJ_R310] = {"R310", SCOPE_PERSON,
+    [INJ_R105] = {"R105", SCOPE_IDENTITY, LEVEL_ERROR, "Fnr of the previous clean person repeated"},
+    [INJ_R106] = {"R106", SCOPE_PERSON, LEVEL_ERROR, "ref of the previous person repeated"},
+    [INJ_R107] = {"R107", SCOPE_PERSON, LEVEL_WARNING, "Fodselsaar 1-3 years off the ID"},
+    [INJ_R108] = {"R108", SCOPE_PERSON, LEVEL_ERROR, "Kjonn 0, 3 or 9, or left out"},
+    [INJ_R109] = {"R109", SCOPE_PERSON, LEVEL_WARNING, "Dodsdato in the year after the aargang"},
+    [INJ_R201] = {"R201", SCOPE_VURDERING, LEVEL_ERROR, "one Funksjon/@skaar 0, 6, 7 or 8"},
+    [INJ_R202] = {"R202", SCOPE_VURDERING, LEVEL_ERROR, "a Funksjon code missing, repeated or 18"},
+    [INJ_R203] = {"R203", SCOPE_VURDERING, LEVEL_ERROR,
+		  "Vurdering/@dato after 31 Dec of the aargang"},
+    [INJ_R204] = {"R204", SCOPE_VURDERING, LEVEL_WARNING, "skaar 9 for 11, 13 or 14"},
+    [INJ_R301] = {"R301", SCOPE_TJENESTE, LEVEL_ERROR, "Tjeneste/@type not in the code list"},
+    [INJ_R302] = {"R302", SCOPE_TJENESTE, LEVEL_ERROR,
+		  "vedtak before soknad, or slutt before start"},
+    [INJ_R303] = {"R303", SCOPE_TJENESTE, LEVEL_ERROR,
+		  "start after the aargang, or slutt before it"},
+    [INJ_R304] = {"R304", SCOPE_TJENESTE, LEVEL_ERROR,
+		  "timerPerUke negative or timerMedFlere above 168"},
+    [INJ_R305] = {"R305", SCOPE_TJENESTE, LEVEL_ERROR, "timerMedFlere below timerPerUke"},
+    [INJ_R306] = {"R306", SCOPE_TJENESTE, LEVEL_ERROR,
+		  "avslag with a start, or vedtak without start"},
+    [INJ_R307] = {"R307", SCOPE_TJENESTE, LEVEL_WARNING,
+		  "institution service without orgnr or with a bad one"},
+    [INJ_R308] = {"R308", SCOPE_TJENESTE, LEVEL_WARNING,
+		  "an overlapping second service of the same type"},
+    [INJ_R309] = {"R309", SCOPE_PERSON, LEVEL_WARNING,
+		  "every Vurdering removed from a person who needs one"},
+    [INJ_R310] = {"R310", SCOPE_PERSON, LEVEL_WARNING,
 		  "Vurderinger moved over 12 months before the latest vedtak"},
-    [INJ_R401] = {"R401", SCOPE_DIAGNOSE, "Diagnose with an unknown kodeverk or a malformed kode"},
-    [INJ_R402] = {"R402", SCOPE_PERSON, "Legemiddelgjennomgang without an institution stay"},
-    [INJ_R403] = {"R403", SCOPE_PERSON, "Ernaering removed from a person with service 18-21"},
-    [INJ_R404] = {"R404", SCOPE_PERSON, "Venteliste during ongoing long-term care (21)"},
-    [INJ_R405] = {"R405", SCOPE_PERSON, "IndividuellPlan/Koordinator/Heldogn code out of range"},
+    [INJ_R401] = {"R401", SCOPE_DIAGNOSE, LEVEL_ERROR,
+		  "Diagnose with an unknown kodeverk or a malformed kode"},
+    [INJ_R402] = {"R402", SCOPE_PERSON, LEVEL_WARNING,
+		  "Legemiddelgjennomgang without an institution stay"},
+    [INJ_R403] = {"R403", SCOPE_PERSON, LEVEL_WARNING,
+		  "Ernaering removed from a person with service 18-21"},
+    [INJ_R404] = {"R404", SCOPE_PERSON, LEVEL_WARNING,
+		  "Venteliste during ongoing long-term care (21)"},
+    [INJ_R405] = {"R405", SCOPE_PERSON, LEVEL_ERROR,
+		  "IndividuellPlan/Koordinator/Heldogn code out of range"},
 };
 
 /* ---- calendar ---- */
@@ -151,6 +168,9 @@ struct gen_ctx {
 	int n_org;
 	const char *ref_prefix;
 	int ref_width;
+	struct rng rj;     /* journal refs */
+	bool journal_case; /* "2024/123456-01", else "1101-0000001" */
+	char journal_prefix[8];
 	unsigned long ref_counter;
 	bool omit_fodselsaar;
 	char last_fnr[16];
@@ -584,6 +604,15 @@ static int pick_code14(struct rng *r)
 static void next_ref(struct gen_ctx *g, char out[32])
 {
 	g->ref_counter += 1 + rng_below(&g->r, 3);
+	if (g->cfg->refs == REFS_JOURNAL) {
+		/* from their own stream, so the persons stay the same */
+		if (g->journal_case)
+			snprintf(out, 32, "%d/%06lu-%02d", g->Y - (int)rng_below(&g->rj, 4),
+				 100000 + g->ref_counter, rng_range(&g->rj, 1, 14));
+		else
+			snprintf(out, 32, "%s-%07lu", g->journal_prefix, g->ref_counter);
+		return;
+	}
 	char num[24];
 	int n = snprintf(num, sizeof(num), "%0*lu", g->ref_width, g->ref_counter);
 	snprintf(out, 32, "%s%.*s", g->ref_prefix, n, num);
@@ -1226,19 +1255,24 @@ static bool tjeneste_fault_clean(const struct person *pp, int ti, enum inj_rule 
 }
 
 /* At most one fault per person, so every ref in the manifest names exactly
- * one cause. Draw order: identity, person, Vurdering, Tjeneste, Diagnose. */
-static void inject(struct gen_ctx *g, struct person *pp)
+ * one cause. Draw order: identity, person, Vurdering, Tjeneste, Diagnose.
+ * Returns the rule injected (INJ_COUNT for none); *elem gives the
+ * registrations of the element an ERROR excludes when that is not the
+ * whole person (a Vurdering with its Funksjon elements, one Tjeneste,
+ * Diagnose or coded element). */
+static enum inj_rule inject(struct gen_ctx *g, struct person *pp, unsigned long *elem)
 {
 	const double *rate = g->cfg->rate;
 	struct rng *r = &g->ri;
 
+	*elem = 0;
 	double u = rng_unit(r), acc = 0;
 	for (int k = INJ_R101; k <= INJ_R105; k++) {
 		acc += rate[k];
 		if (u < acc) {
 			if (inject_identity(g, pp, (enum inj_rule)k)) {
 				inj_record(g, (enum inj_rule)k, pp->ref);
-				return;
+				return (enum inj_rule)k;
 			}
 			break;
 		}
@@ -1248,7 +1282,8 @@ static void inject(struct gen_ctx *g, struct person *pp)
 			continue;
 		if (rng_chance(r, rate[k]) && inject_person_rule(g, pp, (enum inj_rule)k)) {
 			inj_record(g, (enum inj_rule)k, pp->ref);
-			return;
+			*elem = k == INJ_R405 ? 1 : 0; /* the one coded element */
+			return (enum inj_rule)k;
 		}
 	}
 	for (int i = 0; i < pp->nv; i++)
@@ -1257,7 +1292,8 @@ static void inject(struct gen_ctx *g, struct person *pp)
 			    vurdering_fault_clean(g, pp, (enum inj_rule)k) &&
 			    inject_vurdering(g, pp, &pp->v[i], (enum inj_rule)k)) {
 				inj_record(g, (enum inj_rule)k, pp->ref);
-				return;
+				*elem = 1 + (unsigned long)pp->v[i].nf;
+				return (enum inj_rule)k;
 			}
 	for (int i = 0; i < pp->nt; i++)
 		for (int k = INJ_R301; k <= INJ_R308; k++)
@@ -1265,14 +1301,48 @@ static void inject(struct gen_ctx *g, struct person *pp)
 			    tjeneste_fault_clean(pp, i, (enum inj_rule)k) &&
 			    inject_tjeneste(g, pp, i, (enum inj_rule)k)) {
 				inj_record(g, (enum inj_rule)k, pp->ref);
-				return;
+				*elem = 1;
+				return (enum inj_rule)k;
 			}
 	for (int i = 0; i < pp->nd; i++)
 		if (rate[INJ_R401] > 0 && rng_chance(r, rate[INJ_R401])) {
 			inject_diagnose(g, pp, i);
 			inj_record(g, INJ_R401, pp->ref);
-			return;
+			*elem = 1;
+			return INJ_R401;
 		}
+	return INJ_COUNT;
+}
+
+/* An ERROR that excludes the whole person (SPEC §3: identity, ref, Kjonn). */
+static bool excludes_person(enum inj_rule rule)
+{
+	return (rule >= INJ_R101 && rule <= INJ_R106) || rule == INJ_R108;
+}
+
+/* A written person as the expected outcome counts it, so that a later
+ * R105 or R106 can exclude it too (both persons of a duplicate go). */
+struct tracked {
+	unsigned long index;
+	unsigned long long loaded; /* registrations counted as loaded */
+	bool excluded, error, warning, valid;
+};
+
+static void exclude_tracked(struct file_result *res, struct tracked *t, struct tracked *other)
+{
+	if (!t->valid || t->excluded)
+		return;
+	res->persons_loaded--;
+	res->registrations_loaded -= t->loaded;
+	if (!t->error)
+		res->persons_error++;
+	if (t->warning)
+		res->persons_warning--;
+	t->excluded = t->error = true;
+	t->warning = false;
+	t->loaded = 0;
+	if (other->valid && other->index == t->index)
+		*other = *t;
 }
 
 /* ---- writing ---- */
@@ -1515,8 +1585,10 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	char path[4096], tmp[4200];
 	char *buf = NULL;
 
+	int innsending = res->innsending == 2 ? 2 : 1;
 	memset(&g, 0, sizeof(g));
 	memset(res, 0, sizeof(*res));
+	res->innsending = innsending;
 	g.cfg = cfg;
 	g.res = res;
 	g.Y = cfg->aargang;
@@ -1528,7 +1600,12 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	uint64_t base = cfg->seed * 0x9e3779b97f4a7c15ULL ^ gen_hash_str(k->nummer) ^
 			(uint64_t)cfg->aargang << 48;
 	rng_seed(&g.r, base);
-	rng_seed(&g.ri, base ^ 0x5bd1e9955bd1e995ULL);
+	/* the second file: the same persons, its faults drawn anew */
+	rng_seed(&g.ri,
+		 base ^ 0x5bd1e9955bd1e995ULL ^ (innsending == 2 ? 0x94d049bb133111ebULL : 0));
+	rng_seed(&g.rj, base ^ 0x7f4a7c159e3779b9ULL);
+	g.journal_case = rng_below(&g.rj, 2) == 1;
+	snprintf(g.journal_prefix, sizeof(g.journal_prefix), "%s", k->nummer);
 	struct rng meta;
 	rng_seed(&meta, base ^ 0x2545f4914f6cdd1dULL);
 
@@ -1551,8 +1628,9 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 		g.n_org = (int)KPR_GEN_LEN(g.orgnr);
 	for (int i = 0; i < g.n_org; i++)
 		make_orgnr(&meta, g.orgnr[i]);
-	int opp_day = rng_range(&meta, 2, 9), opp_h = rng_range(&meta, 7, 15),
-	    opp_m = rng_range(&meta, 0, 59), opp_s = rng_range(&meta, 0, 59);
+	int opp_day = rng_range(&meta, 2, 9) + (innsending == 2 ? 6 : 0),
+	    opp_h = rng_range(&meta, 7, 15), opp_m = rng_range(&meta, 0, 59),
+	    opp_s = rng_range(&meta, 0, 59);
 
 	/* whole-file faults, decided first */
 	bool f[INJ_F007 + 1] = {false};
@@ -1567,7 +1645,7 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	if (f[INJ_F002] && persons > 0)
 		f002_at = rng_below(&g.ri, (uint32_t)persons);
 
-	make_uuid(cfg->seed, k->nummer, "innsending", res->id);
+	make_uuid(cfg->seed, k->nummer, innsending == 2 ? "innsending-2" : "innsending", res->id);
 	snprintf(res->avsender, sizeof(res->avsender), "%s", k->nummer);
 	if (f[INJ_F003] && n_all > 1) {
 		const struct kommune *other = &all[rng_below(&g.ri, (uint32_t)n_all)];
@@ -1593,6 +1671,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 		res->inj.count[INJ_F005] = 1;
 	}
 	char forrige[40] = "";
+	if (innsending == 2)
+		make_uuid(cfg->seed, k->nummer, "innsending", forrige);
 	if (f[INJ_F007]) {
 		make_uuid(cfg->seed, k->nummer, "forrige-ukjent", forrige);
 		snprintf(res->inj.note[INJ_F007], sizeof(res->inj.note[0]), "forrigeId %s",
@@ -1604,8 +1684,9 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 		res->inj.count[INJ_F006] = 1;
 	}
 
-	snprintf(res->file, sizeof(res->file), "%s-%d.xml%s", k->nummer, g.Y,
-		 cfg->gzip ? ".gz" : "");
+	snprintf(res->file, sizeof(res->file), "%s-%d%s.xml%s", k->nummer, g.Y,
+		 innsending == 2 ? "-2" : "", cfg->gzip ? ".gz" : "");
+	snprintf(res->forrige, sizeof(res->forrige), "%s", forrige);
 	snprintf(path, sizeof(path), "%.3900s/%s", cfg->out_dir, res->file);
 	snprintf(tmp, sizeof(tmp), "%.4000s.tmp", path);
 
@@ -1639,6 +1720,7 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 
 	struct person pp;
 	bool truncated = false;
+	struct tracked last = {0}, last_clean = {0}; /* R106's and R105's partners */
 	for (unsigned long i = 0; i < persons; i++) {
 		plan_person(&g, &pp);
 		if (!pp.fnr[0]) {
@@ -1647,6 +1729,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 			goto done;
 		}
 		bool clean_identity = true;
+		enum inj_rule rule = INJ_COUNT;
+		unsigned long elem = 0;
 		if (i == cut_at) {
 			/* F001: write half of this person and stop */
 			out_reserve(&o);
@@ -1662,7 +1746,7 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 		if (cfg->any_inject) {
 			char fnr_before[16];
 			memcpy(fnr_before, pp.fnr, sizeof(fnr_before));
-			inject(&g, &pp);
+			rule = inject(&g, &pp, &elem);
 			clean_identity = memcmp(fnr_before, pp.fnr, sizeof(fnr_before)) == 0;
 		}
 		if (i >= f002_at && !res->inj.count[INJ_F002] && pp.nv > 0) {
@@ -1672,8 +1756,34 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 				 pp.ref);
 		}
 		out_reserve(&o);
-		res->registrations += emit_person(&g, &o, &pp);
+		unsigned long regs = emit_person(&g, &o, &pp);
+		res->registrations += regs;
 		res->persons++;
+		/* the expected outcome: this person, and a duplicate's partner */
+		struct tracked t = {.index = i, .valid = true};
+		bool error = rule < INJ_COUNT && inj_defs[rule].level == LEVEL_ERROR;
+		if (error && excludes_person(rule)) {
+			t.excluded = t.error = true;
+			res->persons_error++;
+			if (rule == INJ_R105)
+				exclude_tracked(res, &last_clean, &last);
+			else if (rule == INJ_R106)
+				exclude_tracked(res, &last, &last_clean);
+		} else {
+			t.loaded = regs - (error ? elem : 0);
+			t.error = error;
+			res->persons_loaded++;
+			res->registrations_loaded += t.loaded;
+			if (error)
+				res->persons_error++;
+			else if (rule < INJ_COUNT)
+				res->persons_warning++;
+			t.warning = !error && rule < INJ_COUNT;
+		}
+		res->has_error = res->has_error || error;
+		last = t;
+		if (clean_identity && (pp.kjonn == 1 || pp.kjonn == 2))
+			last_clean = t;
 		if (clean_identity && (pp.kjonn == 1 || pp.kjonn == 2)) {
 			memcpy(g.last_fnr, pp.fnr, sizeof(g.last_fnr));
 			g.last_kjonn = pp.kjonn;
@@ -1699,6 +1809,13 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	}
 	res->bytes = o.bytes;
 	res->raw_bytes = o.raw_bytes;
+	for (int rr = INJ_F001; rr <= INJ_F007; rr++)
+		if (res->inj.count[rr] && inj_defs[rr].level == LEVEL_FATAL)
+			res->has_fatal = true;
+	if (res->has_fatal) {
+		res->persons_loaded = 0;
+		res->registrations_loaded = 0;
+	}
 	res->ok = true;
 done:
 	free(g.ids);

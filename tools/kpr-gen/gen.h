@@ -172,9 +172,19 @@ enum inj_rule {
 	INJ_COUNT
 };
 
+/* SPEC §3 severities, so the manifest can say what the server should load:
+ * FATAL rejects the file, ERROR excludes the smallest enclosing element
+ * (the whole person for identity, ref and Kjonn), WARNING loads. */
+enum inj_level {
+	LEVEL_FATAL = 0,
+	LEVEL_ERROR,
+	LEVEL_WARNING,
+};
+
 struct inj_def {
 	const char *id;
 	enum inj_scope scope;
+	enum inj_level level;
 	const char *what; /* for --help */
 };
 
@@ -195,6 +205,13 @@ void inj_log_free(struct inj_log *l);
 
 #define GEN_MAX_TYPE 64
 
+/* Person/@ref shapes: each care-records system's own counter (the
+ * default), or journal numbers as archives write them. */
+enum ref_style {
+	REFS_SYSTEM = 0,
+	REFS_JOURNAL, /* "1101-0000001" or "2024/123456-01", one shape per municipality */
+};
+
 struct gen_config {
 	uint64_t seed;
 	int aargang;
@@ -202,6 +219,7 @@ struct gen_config {
 	const char *out_dir;
 	double rate[INJ_COUNT];
 	bool any_inject;
+	enum ref_style refs;
 	/* Service types valid for the årgang, and which are institution
 	 * services (from config/codelists.csv when present, else SPEC §2). */
 	bool type_valid[GEN_MAX_TYPE];
@@ -226,8 +244,10 @@ struct kommune {
 };
 
 struct file_result {
+	int innsending; /* input: 1, or 2 for a municipality's later, second file */
 	char file[64];
 	char id[40];      /* Innsending/@id */
+	char forrige[40]; /* @forrigeId written, "" when none */
 	char avsender[8]; /* kommunenummer written in Avsender (differs under F003/F004) */
 	unsigned long persons;
 	unsigned long long registrations;
@@ -235,12 +255,24 @@ struct file_result {
 	unsigned long long raw_bytes; /* XML bytes (same as bytes unless gzip) */
 	char sha256[65];
 	struct inj_log inj;
+	/* What the server should make of the file (SPEC §3), from the faults
+	 * injected: persons and registrations loaded, persons with an ERROR
+	 * (excluded whole or in part, R105/R106 partners included) and with a
+	 * WARNING only, and whether a FATAL or an ERROR was injected. */
+	unsigned long persons_loaded;
+	unsigned long long registrations_loaded;
+	unsigned long persons_error, persons_warning;
+	bool has_fatal, has_error;
 	bool ok;
 	char error[160];
 };
 
 /* Generates the file of one municipality (with all other municipalities
- * given for F003). Deterministic in (cfg->seed, k->nummer, cfg). */
+ * given for F003); res->innsending (1 or 2) says which of its files.
+ * Deterministic in (cfg->seed, k->nummer, res->innsending, cfg). The
+ * second file holds the same persons (a corrected extract: its faults are
+ * drawn anew), a later opprettet, its own id and @forrigeId naming the
+ * first. */
 void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const struct kommune *all,
 		 size_t n_all, struct file_result *res);
 

@@ -44,6 +44,14 @@ static void usage(FILE *f)
 	    "  --gzip              write .xml.gz\n"
 	    "  --inject R=RATE,..  inject faults; RATE is the probability per applicable\n"
 	    "                      record (see below); 1 forces a file rule\n"
+	    "  --refs STYLE        Person/@ref: system (default; each care-records system's\n"
+	    "                      counter, J-000123, P00001234, CD-0001234) or journal\n"
+	    "                      (journal numbers: 1101-0000001 or 2024/123456-01, one shape\n"
+	    "                      per municipality); the persons are the same either way\n"
+	    "  --resubmit F        a fraction F (0..1) of the municipalities also get a second,\n"
+	    "                      later file DIR/<kommunenummer>-<aargang>-2.xml: the same\n"
+	    "                      persons with faults drawn anew, its own id, opprettet 6\n"
+	    "                      days later, @forrigeId the first file's id\n"
 	    "  --manifest FILE     manifest path (default DIR/manifest.json)\n"
 	    "  --kommuner FILE     municipality list, kommunenummer;kommunenavn;... with a\n"
 	    "                      header (default config/kommuner-2024.csv)\n"
@@ -73,11 +81,19 @@ static void usage(FILE *f)
 		   "both refs, the manifest the later one. R106 repeats the previous ref.\n"
 		   "\n"
 		   "Manifest (JSON, one file object per line): generator, version, seed,\n"
-		   "aargang, scale, gzip, inject (the rates), totals {files, persons,\n"
-		   "registrations, bytes, injected {rule: count}}, and files [{file, kommune,\n"
-		   "kommunenavn, avsender, id, persons, registrations, bytes, sha256,\n"
-		   "injected {rule: {count, refs: [...]} or {count, note}}}]. For F001 the\n"
-		   "persons/registrations count the complete Persons written before the cut.\n");
+		   "aargang, scale, gzip, refs, resubmit, inject (the rates), totals {files,\n"
+		   "persons, registrations, bytes, persons_error, persons_warning, injected\n"
+		   "{rule: count}}, and files [{file, kommune, kommunenavn, avsender,\n"
+		   "innsending (1, or 2 for a second file), id, forrigeId, persons,\n"
+		   "registrations, bytes, sha256, expect, injected {rule: {count, refs: [...]}\n"
+		   "or {count, note}}}]. For F001 the persons/registrations count the complete\n"
+		   "Persons written before the cut. expect is what the server should make of\n"
+		   "the file on its own (SPEC §3): status (rejected on a FATAL, else\n"
+		   "accepted_with_errors on an ERROR, else accepted; a second file makes the\n"
+		   "first superseded), persons_loaded, registrations_loaded, persons_error\n"
+		   "(persons excluded whole or in part, both of a duplicate) and\n"
+		   "persons_warning (persons with a WARNING only).\n"
+		   "Units (enhet) are not generated yet.\n");
 }
 
 /* ---- small CSV helpers ---- */
@@ -404,6 +420,37 @@ static void size_all(struct kommune *k, size_t n, double total)
 	}
 }
 
+/* ---- second files ---- */
+
+static uint64_t resubmit_key(uint64_t seed, const char *nummer)
+{
+	uint64_t x = seed ^ gen_hash_str(nummer) ^ 0x6a09e667f3bcc909ULL;
+	return splitmix64(&x);
+}
+
+static uint64_t key_seed;
+static int by_key(const void *a, const void *b)
+{
+	uint64_t ka = resubmit_key(key_seed, ((const struct kommune *)a)->nummer);
+	uint64_t kb = resubmit_key(key_seed, ((const struct kommune *)b)->nummer);
+	return ka < kb ? -1 : ka > kb;
+}
+
+/* Appends, after the n first files in sel, the municipalities that send a
+ * second file: round(n * fraction) of them, those with the lowest key
+ * derived from the seed and the kommunenummer, in that key order. Returns
+ * how many. */
+static size_t pick_second(struct kommune *sel, size_t n, uint64_t seed, double fraction)
+{
+	size_t m = (size_t)((double)n * fraction + 0.5);
+	if (m == 0)
+		return 0;
+	memcpy(sel + n, sel, n * sizeof(*sel));
+	key_seed = seed;
+	qsort(sel + n, n, sizeof(*sel), by_key);
+	return m;
+}
+
 /* ---- threads ---- */
 
 struct job {
@@ -456,8 +503,14 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static const char *expect_status(const struct file_result *x)
+{
+	return x->has_fatal ? "rejected" : x->has_error ? "accepted_with_errors" : "accepted";
+}
+
 static bool write_manifest(const char *path, const struct gen_config *cfg, double scale,
-			   const struct kommune *sel, const struct file_result *res, size_t n)
+			   double resubmit, const struct kommune *sel,
+			   const struct file_result *res, size_t n)
 {
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%.4000s.tmp", path);
@@ -466,9 +519,11 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 		fprintf(stderr, "kpr-gen: %s: %s\n", tmp, strerror(errno));
 		return false;
 	}
-	unsigned long long persons = 0, regs = 0, bytes = 0;
+	unsigned long long persons = 0, regs = 0, bytes = 0, p_err = 0, p_warn = 0;
 	unsigned long tot[INJ_COUNT] = {0};
 	for (size_t i = 0; i < n; i++) {
+		p_err += res[i].persons_error;
+		p_warn += res[i].persons_warning;
 		persons += res[i].persons;
 		regs += res[i].registrations;
 		bytes += res[i].bytes;
@@ -478,9 +533,10 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 	fprintf(
 	    f,
 	    "{\"generator\": \"kpr-gen\", \"version\": \"%s\", \"seed\": %llu, \"aargang\": %d, "
-	    "\"scale\": %g, \"gzip\": %s,\n",
+	    "\"scale\": %g, \"gzip\": %s, \"refs\": \"%s\", \"resubmit\": %g,\n",
 	    KPR_VERSION, (unsigned long long)cfg->seed, cfg->aargang, scale,
-	    cfg->gzip ? "true" : "false");
+	    cfg->gzip ? "true" : "false", cfg->refs == REFS_JOURNAL ? "journal" : "system",
+	    resubmit);
 	fprintf(
 	    f,
 	    " \"registrations_counted\": \"every element inside a Person, each Funksjon on its own\",\n");
@@ -493,8 +549,9 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 		}
 	fprintf(f,
 		"},\n \"totals\": {\"files\": %zu, \"persons\": %llu, \"registrations\": %llu, "
-		"\"bytes\": %llu, \"injected\": {",
-		n, persons, regs, bytes);
+		"\"bytes\": %llu, \"persons_error\": %llu, \"persons_warning\": %llu, "
+		"\"injected\": {",
+		n, persons, regs, bytes, p_err, p_warn);
 	first = true;
 	for (int r = 0; r < INJ_COUNT; r++)
 		if (tot[r]) {
@@ -508,11 +565,15 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 		json_str(f, x->file);
 		fprintf(f, ", \"kommune\": \"%s\", \"kommunenavn\": ", sel[i].nummer);
 		json_str(f, sel[i].navn);
-		fprintf(
-		    f,
-		    ", \"avsender\": \"%s\", \"id\": \"%s\", \"persons\": %lu, "
-		    "\"registrations\": %llu, \"bytes\": %llu, \"sha256\": \"%s\", \"injected\": {",
-		    x->avsender, x->id, x->persons, x->registrations, x->bytes, x->sha256);
+		fprintf(f,
+			", \"avsender\": \"%s\", \"innsending\": %d, \"id\": \"%s\", "
+			"\"forrigeId\": \"%s\", \"persons\": %lu, \"registrations\": %llu, "
+			"\"bytes\": %llu, \"sha256\": \"%s\", \"expect\": {\"status\": \"%s\", "
+			"\"persons_loaded\": %lu, \"registrations_loaded\": %llu, "
+			"\"persons_error\": %lu, \"persons_warning\": %lu}, \"injected\": {",
+			x->avsender, x->innsending, x->id, x->forrige, x->persons, x->registrations,
+			x->bytes, x->sha256, expect_status(x), x->persons_loaded,
+			x->registrations_loaded, x->persons_error, x->persons_warning);
 		first = true;
 		for (int r = 0; r < INJ_COUNT; r++) {
 			if (!x->inj.count[r])
@@ -589,6 +650,7 @@ int main(int argc, char **argv)
 	const char *codes_path = "config/codelists.csv";
 	bool codes_required = false, verbose = false;
 	int threads = 2;
+	double resubmit = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -657,6 +719,24 @@ int main(int argc, char **argv)
 			NEED_ARG();
 			if (!parse_inject(&cfg, v))
 				return 2;
+		} else if (strcmp(a, "--refs") == 0) {
+			NEED_ARG();
+			if (strcmp(v, "system") == 0)
+				cfg.refs = REFS_SYSTEM;
+			else if (strcmp(v, "journal") == 0)
+				cfg.refs = REFS_JOURNAL;
+			else {
+				fprintf(stderr, "kpr-gen: --refs: system or journal\n");
+				return 2;
+			}
+		} else if (strcmp(a, "--resubmit") == 0) {
+			NEED_ARG();
+			char *end;
+			resubmit = strtod(v, &end);
+			if (*end || !(resubmit >= 0 && resubmit <= 1)) {
+				fprintf(stderr, "kpr-gen: --resubmit: a fraction 0..1\n");
+				return 2;
+			}
 		} else if (strcmp(a, "--manifest") == 0) {
 			NEED_ARG();
 			manifest = v;
@@ -706,7 +786,8 @@ int main(int argc, char **argv)
 	size_all(all, n_all, DEFAULT_PERSONS * scale);
 
 	/* the selection, in list order */
-	struct kommune *sel = calloc(n_all, sizeof(*sel));
+	/* room for a second file of every municipality */
+	struct kommune *sel = calloc(2 * n_all, sizeof(*sel));
 	size_t n_sel = 0;
 	if (!sel) {
 		free(all);
@@ -738,12 +819,16 @@ int main(int argc, char **argv)
 	if (persons_each)
 		for (size_t i = 0; i < n_sel; i++)
 			sel[i].persons = (unsigned long)persons_each;
+	size_t n_first = n_sel, n_second = pick_second(sel, n_first, cfg.seed, resubmit);
+	n_sel += n_second;
 
 	/* date strings from 1 Jan (aargang - 12) to 31 Dec (aargang + 2) */
 	cfg.date_base = gen_days_from_civil(cfg.aargang - 12, 1, 1);
 	cfg.date_count = gen_days_from_civil(cfg.aargang + 2, 12, 31) - cfg.date_base + 1;
 	char *dates = malloc((size_t)cfg.date_count * 10 + 1);
 	struct file_result *res = calloc(n_sel, sizeof(*res));
+	for (size_t i = 0; res && i < n_sel; i++)
+		res[i].innsending = i < n_first ? 1 : 2;
 	size_t *order = calloc(n_sel, sizeof(*order));
 	if (!dates || !res || !order) {
 		fprintf(stderr, "kpr-gen: out of memory\n");
@@ -817,7 +902,7 @@ int main(int argc, char **argv)
 			printf("%s\t%lu persons\t%llu registrations\t%llu bytes\n", res[i].file,
 			       res[i].persons, res[i].registrations, res[i].bytes);
 	}
-	if (rc == 0 && !write_manifest(manifest, &cfg, scale, sel, res, n_sel))
+	if (rc == 0 && !write_manifest(manifest, &cfg, scale, resubmit, sel, res, n_sel))
 		rc = 1;
 	if (rc == 0) {
 		printf("kpr-gen: %zu file%s in %s (seed %llu, aargang %d): %llu persons, %llu "
@@ -833,7 +918,20 @@ int main(int argc, char **argv)
 				if (cfg.rate[r] > 0)
 					printf(" %s=%lu", inj_defs[r].id, tot[r]);
 			printf("\n");
+			unsigned long long pe = 0, pw = 0;
+			for (size_t i = 0; i < n_sel; i++) {
+				pe += res[i].persons_error;
+				pw += res[i].persons_warning;
+			}
+			printf(
+			    "kpr-gen: persons with an error %llu (%.2f%%), with a warning only %llu "
+			    "(%.2f%%)\n",
+			    pe, persons ? 100.0 * (double)pe / (double)persons : 0.0, pw,
+			    persons ? 100.0 * (double)pw / (double)persons : 0.0);
 		}
+		if (n_second)
+			printf("kpr-gen: %zu municipalit%s send a second file\n", n_second,
+			       n_second == 1 ? "y" : "ies");
 		printf("kpr-gen: manifest %s\n", manifest);
 	}
 	for (size_t i = 0; i < n_sel; i++)
