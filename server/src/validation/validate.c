@@ -476,32 +476,32 @@ static void stop(struct vstate *s)
 	}
 }
 
-static void msg_raw(struct vstate *s, const char *rule, const char *ref, unsigned long line,
+static void msg_raw(struct vstate *s, enum rule_id rule, const char *ref, unsigned long line,
 		    const char *path, const char *text, const char *value)
 {
-	const struct rule_def *rd = rules_find(rule);
-	if (rd && rd->severity == SEV_FATAL)
+	const struct rule_def *rd = rules_get(rule);
+	if (rd->severity == SEV_FATAL)
 		s->fatal = true;
-	if (rule[0] == 'F' && (rule[3] == '3' || rule[3] == '4' || rule[3] == '5'))
+	if (rule == RULE_F003 || rule == RULE_F004 || rule == RULE_F005)
 		s->header_fatal = true;
-	else if (s->header_fatal && rule[0] == 'R')
+	else if (s->header_fatal && rd->id[0] == 'R')
 		return;
 	if (!s->r) {
-		if (rd && rd->severity == SEV_FATAL && !s->peek_err[0])
-			snprintf(s->peek_err, sizeof s->peek_err, "%s linje %lu: %s", rule, line,
+		if (rd->severity == SEV_FATAL && !s->peek_err[0])
+			snprintf(s->peek_err, sizeof s->peek_err, "%s linje %lu: %s", rd->id, line,
 				 text);
 		return;
 	}
-	if (!report_add(s->r, rule, ref ? ref : "", line, path, text, value)) {
+	if (!report_add_rule(s->r, rule, ref ? ref : "", line, path, text, value)) {
 		s->internal_error = true;
 		stop(s);
 	}
 }
 
 /* A message about the current person (or file-level outside a person). */
-static void msg(struct vstate *s, const char *rule, unsigned long line, const char *path,
+static void msg(struct vstate *s, enum rule_id rule, unsigned long line, const char *path,
 		const char *value, const char *fmt, ...) KPR_PRINTF(6, 7);
-static void msg(struct vstate *s, const char *rule, unsigned long line, const char *path,
+static void msg(struct vstate *s, enum rule_id rule, unsigned long line, const char *path,
 		const char *value, const char *fmt, ...)
 {
 	char text[512];
@@ -515,9 +515,9 @@ static void msg(struct vstate *s, const char *rule, unsigned long line, const ch
 	msg_raw(s, rule, s->in_person ? s->ref_display : "", line, path, text, value ? val : NULL);
 }
 
-static void msgv(struct vstate *s, const char *rule, unsigned long line, const char *path,
+static void msgv(struct vstate *s, enum rule_id rule, unsigned long line, const char *path,
 		 const char *v, size_t vlen, const char *fmt, ...) KPR_PRINTF(7, 8);
-static void msgv(struct vstate *s, const char *rule, unsigned long line, const char *path,
+static void msgv(struct vstate *s, enum rule_id rule, unsigned long line, const char *path,
 		 const char *v, size_t vlen, const char *fmt, ...)
 {
 	char text[512];
@@ -543,12 +543,12 @@ static void f002(struct vstate *s, unsigned long line, const char *path, const c
 	char val[MAX_VALUE_SHOWN * 4 + 16];
 	if (v)
 		scrub_value(s, v, vlen, val, sizeof val);
-	msg_raw(s, "F002", s->in_person ? s->ref_display : "", line, path, text, v ? val : NULL);
+	msg_raw(s, RULE_F002, s->in_person ? s->ref_display : "", line, path, text, v ? val : NULL);
 	if (s->in_person)
 		s->person_broken = true;
 	if (++s->n_f002 >= MAX_F002) {
 		msg_raw(
-		    s, "F002", "", line, "/Innsending",
+		    s, RULE_F002, "", line, "/Innsending",
 		    "Kontrollen ble avbrutt etter for mange strukturfeil; rett feilene over og send filen på nytt",
 		    NULL);
 		stop(s);
@@ -713,11 +713,11 @@ static void header_innsending(struct vstate *s, const struct attr_val *a, unsign
 			char v[16];
 			snprintf(v, sizeof v, "%d", s->hdr.aargang);
 			if (p->aargang_open_min == p->aargang_open_max)
-				msg(s, "F005", line, "/Innsending/@aargang", v,
+				msg(s, RULE_F005, line, "/Innsending/@aargang", v,
 				    "Årgang %d er ikke åpen for innsending; åpen årgang er %d",
 				    s->hdr.aargang, p->aargang_open_min);
 			else
-				msg(s, "F005", line, "/Innsending/@aargang", v,
+				msg(s, RULE_F005, line, "/Innsending/@aargang", v,
 				    "Årgang %d er ikke åpen for innsending; åpne årganger er %d–%d",
 				    s->hdr.aargang, p->aargang_open_min, p->aargang_open_max);
 		}
@@ -732,7 +732,7 @@ static void header_innsending(struct vstate *s, const struct attr_val *a, unsign
 			const char *path = "/Innsending/@forrigeId";
 			if (!*latest) {
 				msg_raw(
-				    s, "F007", "", line, path,
+				    s, RULE_F007, "", line, path,
 				    "forrigeId er oppgitt, men registeret har ingen tidligere innsending fra kommunen for årgangen",
 				    id);
 			} else if (!s->hdr.forrige_id[0]) {
@@ -740,13 +740,13 @@ static void header_innsending(struct vstate *s, const struct attr_val *a, unsign
 				    text, sizeof text,
 				    "forrigeId mangler, men registeret har en tidligere innsending (%s); en innsending kan mangle",
 				    latest);
-				msg_raw(s, "F007", "", line, path, text, NULL);
+				msg_raw(s, RULE_F007, "", line, path, text, NULL);
 			} else {
 				snprintf(
 				    text, sizeof text,
 				    "forrigeId stemmer ikke med kommunens siste innsending (%s); en innsending kan mangle",
 				    latest);
-				msg_raw(s, "F007", "", line, path, text, id);
+				msg_raw(s, RULE_F007, "", line, path, text, id);
 			}
 		}
 	}
@@ -762,12 +762,12 @@ static void header_avsender(struct vstate *s, const struct attr_val *a, unsigned
 		return;
 	const char *knr = s->hdr.kommunenummer;
 	if (s->p && s->p->auth_kommune && strcmp(s->p->auth_kommune, knr) != 0)
-		msg(s, "F003", line, "/Innsending/Avsender/@kommunenummer", knr,
+		msg(s, RULE_F003, line, "/Innsending/Avsender/@kommunenummer", knr,
 		    "Kommunenummeret i filen (%s) er ikke kommunen du er logget inn som (%s)", knr,
 		    s->p->auth_kommune);
 	if (s->p && s->p->codes && s->hdr.aargang > 0 &&
 	    !kommune_valid_31dec(s->p->codes, knr, s->hdr.aargang))
-		msg(s, "F004", line, "/Innsending/Avsender/@kommunenummer", knr,
+		msg(s, RULE_F004, line, "/Innsending/Avsender/@kommunenummer", knr,
 		    "Kommunenummer %s er ikke en gyldig kommune per 31.12.%d", knr, s->hdr.aargang);
 }
 
@@ -1013,14 +1013,14 @@ static void element_funksjon(struct vstate *s, const struct attr_val *a, unsigne
 	}
 	if (!(skaar >= 0 && skaar < 100 && s->skaar_valid[skaar])) {
 		msgv(
-		    s, "R201", line, path, a[1].v, a[1].len,
+		    s, RULE_R201, line, path, a[1].v, a[1].len,
 		    "Skår for funksjon %ld er ikke en gyldig skår (1, 2, 3, 4, 5 eller 9); vurderingen lastes ikke",
 		    kode);
 		if (vv->st[vi] == 0)
 			vv->st[vi] = 1;
 	} else if (skaar == 9 && (kode == 11 || kode == 13 || kode == 14)) {
 		msgv(
-		    s, "R204", line, path, a[1].v, a[1].len,
+		    s, RULE_R204, line, path, a[1].v, a[1].len,
 		    "Skår 9 (ikke relevant) er brukt for funksjon %ld (%s), som alltid er relevant",
 		    kode,
 		    kode == 11   ? "Toalett"
@@ -1081,7 +1081,7 @@ static void element_vurdering_end(struct vstate *s)
 		}
 		char n[16];
 		snprintf(n, sizeof n, "%lu", s->vurd_nfunk);
-		msg(s, "R202", v->line, path, n,
+		msg(s, RULE_R202, v->line, path, n,
 		    "Vurderingen har ikke nøyaktig de 17 funksjonskodene, hver én gang (%s); vurderingen lastes ikke",
 		    detail);
 		vv->st[vi] = 1;
@@ -1089,12 +1089,12 @@ static void element_vurdering_end(struct vstate *s)
 	/* R203 */
 	if (date_set(v->dato)) {
 		if (s->opprettet_date[0] && strcmp(v->dato, s->opprettet_date) > 0) {
-			msg(s, "R203", v->line, "/Innsending/Person/Vurdering/@dato", v->dato,
+			msg(s, RULE_R203, v->line, "/Innsending/Person/Vurdering/@dato", v->dato,
 			    "Vurderingsdatoen er etter tidspunktet filen ble laget (%s); vurderingen lastes ikke",
 			    s->opprettet_date);
 			vv->st[vi] = 1;
 		} else if (s->y_end[0] && strcmp(v->dato, s->y_end) > 0) {
-			msg(s, "R203", v->line, "/Innsending/Person/Vurdering/@dato", v->dato,
+			msg(s, RULE_R203, v->line, "/Innsending/Person/Vurdering/@dato", v->dato,
 			    "Vurderingsdatoen er etter utgangen av årgang %d; vurderingen lastes ikke",
 			    s->hdr.aargang);
 			vv->st[vi] = 1;
@@ -1139,7 +1139,7 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 	bool known = t->type >= 0 && t->type < 256 ? s->tj_valid[t->type] : false;
 	if (!known && s->hdr.aargang > 0) {
 		snprintf(p, sizeof p, "%s/@type", path);
-		msgv(s, "R301", line, p, a[0].v, a[0].len,
+		msgv(s, RULE_R301, line, p, a[0].v, a[0].len,
 		     "Tjenestetypen finnes ikke i kodelisten for årgang %d; tjenesten lastes ikke",
 		     s->hdr.aargang);
 		err = true;
@@ -1147,27 +1147,27 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 	/* R302 */
 	if (date_set(t->start) && date_set(t->slutt) && strcmp(t->slutt, t->start) < 0) {
 		snprintf(p, sizeof p, "%s/@slutt", path);
-		msg(s, "R302", line, p, t->slutt,
+		msg(s, RULE_R302, line, p, t->slutt,
 		    "Sluttdato er før startdato (%s); tjenesten lastes ikke", t->start);
 		err = true;
 	}
 	if (date_set(t->vedtak) && date_set(t->soknad) && strcmp(t->vedtak, t->soknad) < 0) {
 		snprintf(p, sizeof p, "%s/@vedtak", path);
-		msg(s, "R302", line, p, t->vedtak,
+		msg(s, RULE_R302, line, p, t->vedtak,
 		    "Vedtaksdato er før søknadsdato (%s); tjenesten lastes ikke", t->soknad);
 		err = true;
 	}
 	/* R303 */
 	if (s->y_end[0] && date_set(t->start) && strcmp(t->start, s->y_end) > 0) {
 		snprintf(p, sizeof p, "%s/@start", path);
-		msg(s, "R303", line, p, t->start,
+		msg(s, RULE_R303, line, p, t->start,
 		    "Startdato er etter utgangen av årgang %d; tjenesten lastes ikke",
 		    s->hdr.aargang);
 		err = true;
 	}
 	if (s->y_start[0] && date_set(t->slutt) && strcmp(t->slutt, s->y_start) < 0) {
 		snprintf(p, sizeof p, "%s/@slutt", path);
-		msg(s, "R303", line, p, t->slutt,
+		msg(s, RULE_R303, line, p, t->slutt,
 		    "Sluttdato er før starten av årgang %d; tjenesten lastes ikke", s->hdr.aargang);
 		err = true;
 	}
@@ -1175,14 +1175,14 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 	if (t->has_timer_per_uke && (t->timer_per_uke < 0 || t->timer_per_uke > 168)) {
 		snprintf(p, sizeof p, "%s/@timerPerUke", path);
 		msgv(
-		    s, "R304", line, p, a[6].v, a[6].len,
+		    s, RULE_R304, line, p, a[6].v, a[6].len,
 		    "Timer per uke er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
 		err = true;
 	}
 	if (t->has_timer_med_flere && (t->timer_med_flere < 0 || t->timer_med_flere > 168)) {
 		snprintf(p, sizeof p, "%s/@timerMedFlere", path);
 		msgv(
-		    s, "R304", line, p, a[7].v, a[7].len,
+		    s, RULE_R304, line, p, a[7].v, a[7].len,
 		    "Timer med flere er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
 		err = true;
 	}
@@ -1190,19 +1190,19 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 	if (t->has_timer_per_uke && t->has_timer_med_flere &&
 	    t->timer_med_flere < t->timer_per_uke) {
 		snprintf(p, sizeof p, "%s/@timerMedFlere", path);
-		msgv(s, "R305", line, p, a[7].v, a[7].len,
+		msgv(s, RULE_R305, line, p, a[7].v, a[7].len,
 		     "Timer med flere er lavere enn timer per uke; tjenesten lastes ikke");
 		err = true;
 	}
 	/* R306 */
 	if (t->avslag && date_set(t->start)) {
 		snprintf(p, sizeof p, "%s/@start", path);
-		msg(s, "R306", line, p, t->start,
+		msg(s, RULE_R306, line, p, t->start,
 		    "Tjenesten har avslag=\"true\", men også startdato; tjenesten lastes ikke");
 		err = true;
 	} else if (!t->avslag && date_set(t->vedtak) && !date_set(t->start)) {
 		snprintf(p, sizeof p, "%s/@start", path);
-		msg(s, "R306", line, p, NULL,
+		msg(s, RULE_R306, line, p, NULL,
 		    "Tjenesten har vedtak uten avslag, men mangler startdato; tjenesten lastes ikke");
 		err = true;
 	}
@@ -1220,17 +1220,17 @@ static void element_tjeneste(struct vstate *s, const struct attr_val *a, unsigne
 		snprintf(p, sizeof p, "%s/@orgnr", path);
 		if (id)
 			msgv(
-			    s, "R307", line, p, o, on,
+			    s, RULE_R307, line, p, o, on,
 			    "Organisasjonsnummeret ser ut til å inneholde et fødselsnummer og lagres ikke; oppgi institusjonens organisasjonsnummer (9 siffer)");
 		else if (!orgnr_valid(o, on))
 			msgv(
-			    s, "R307", line, p, o, on,
+			    s, RULE_R307, line, p, o, on,
 			    fits
 				? "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer)"
 				: "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer); det er for langt og lagres ikke");
 	} else if (inst && date_set(t->start) && !t->avslag) {
 		snprintf(p, sizeof p, "%s/@orgnr", path);
-		msg(s, "R307", line, p, NULL,
+		msg(s, RULE_R307, line, p, NULL,
 		    "Institusjonstjeneste (type %d) mangler organisasjonsnummer", t->type);
 	}
 	if (err)
@@ -1276,11 +1276,11 @@ static void element_diagnose(struct vstate *s, const struct attr_val *a, unsigne
 	bool kv_known = (a[0].len == 6 && memcmp(a[0].v, "ICD-10", 6) == 0 && s->icd10_ok) ||
 			(a[0].len == 6 && memcmp(a[0].v, "ICPC-2", 6) == 0 && s->icpc2_ok);
 	if (!kv_known) {
-		msgv(s, "R401", line, "/Innsending/Person/Diagnose/@kodeverk", a[0].v, a[0].len,
+		msgv(s, RULE_R401, line, "/Innsending/Person/Diagnose/@kodeverk", a[0].v, a[0].len,
 		     "Kodeverket er ikke ICD-10 eller ICPC-2; diagnosen lastes ikke");
 		dv->st[dv->n - 1] = 1;
 	} else if (!diag_code_ok(a[0].v, a[0].len, a[1].v, a[1].len, s->icd10_ok, s->icpc2_ok)) {
-		msgv(s, "R401", line, "/Innsending/Person/Diagnose/@kode", a[1].v, a[1].len,
+		msgv(s, RULE_R401, line, "/Innsending/Person/Diagnose/@kode", a[1].v, a[1].len,
 		     "Diagnosekoden har feil form for %s (%s); diagnosen lastes ikke", d->kodeverk,
 		     d->kodeverk[3] == '-' && d->kodeverk[2] == 'D'
 			 ? "bokstav, to sifre, eventuelt punktum og 1–2 sifre"
@@ -1308,7 +1308,7 @@ static void element_svar(struct vstate *s, enum ek k, const struct attr_val *a, 
 		const char *attr = k == E_ERNAERING ? "risiko" : "svar";
 		char p[96];
 		snprintf(p, sizeof p, "%s/@%s", ek_path[k], attr);
-		msgv(s, "R405", line, p, a[0].v, a[0].len,
+		msgv(s, RULE_R405, line, p, a[0].v, a[0].len,
 		     "«%s» i %s må være 1 (ja) eller 2 (nei); elementet lastes ikke", attr,
 		     ek_name[k]);
 		v->st[v->n - 1] = 1;
@@ -1331,7 +1331,7 @@ static void element_kode(struct vstate *s, enum ek k, const struct attr_val *a, 
 	if (!(a[0].i >= 1 && a[0].i <= 4)) {
 		char p[96];
 		snprintf(p, sizeof p, "%s/@kode", ek_path[k]);
-		msgv(s, "R405", line, p, a[0].v, a[0].len,
+		msgv(s, RULE_R405, line, p, a[0].v, a[0].len,
 		     "Koden i %s må være 1, 2, 3 eller 4; elementet lastes ikke", ek_name[k]);
 		v->st[v->n - 1] = 1;
 	}
@@ -1608,7 +1608,7 @@ static void person_cross_rules(struct vstate *s)
 		bool needs_vurd = t->type == 1 || t->type == 2 || t->type == 3 || t->type == 15 ||
 				  (t->type >= 18 && t->type <= 22);
 		if (needs_vurd && date_set(t->start) && !t->avslag && !vurd_in_year)
-			msg(s, "R309", t->line, tpath, NULL,
+			msg(s, RULE_R309, t->line, tpath, NULL,
 			    "Tjeneste type %d er tildelt, men personen har ingen godkjent funksjonsvurdering datert i årgang %d",
 			    t->type, s->hdr.aargang);
 	}
@@ -1642,7 +1642,7 @@ static void person_cross_rules(struct vstate *s)
 			if (strcmp(b->start, a_end) < 0 || strcmp(a->start, b->start) == 0) {
 				char v[32];
 				snprintf(v, sizeof v, "%s", b->start);
-				msg(s, "R308", b->line, tpath, v,
+				msg(s, RULE_R308, b->line, tpath, v,
 				    "Tjeneste type %d overlapper i tid med en annen tjeneste av samme type (linje %lu)",
 				    b->type, a->line);
 			}
@@ -1657,7 +1657,7 @@ static void person_cross_rules(struct vstate *s)
 		char limit[V_DATE_LEN];
 		minus_year(latest_vedtak, limit);
 		if (strcmp(latest_vurd, limit) < 0)
-			msg(s, "R310", latest_vedtak_line, tpath, latest_vurd,
+			msg(s, RULE_R310, latest_vedtak_line, tpath, latest_vurd,
 			    "Siste funksjonsvurdering (%s) er mer enn 12 måneder eldre enn siste vedtak (%s); bistandsbehovet er ikke oppdatert",
 			    latest_vurd, latest_vedtak);
 	}
@@ -1669,7 +1669,7 @@ static void person_cross_rules(struct vstate *s)
 			continue;
 		const struct v_svar *e = VEC_AT(lv, struct v_svar, i);
 		if (!inst_18_21_lmg)
-			msg(s, "R402", e->line, ek_path[E_LEGEMIDDEL], NULL,
+			msg(s, RULE_R402, e->line, ek_path[E_LEGEMIDDEL], NULL,
 			    "Legemiddelgjennomgang er rapportert, men personen har ingen institusjonstjeneste (type 18–21) i årgangen");
 	}
 	/* R403 */
@@ -1680,7 +1680,7 @@ static void person_cross_rules(struct vstate *s)
 			if (!ev->st[i] && in_year(s, VEC_AT(ev, struct v_svar, i)->dato))
 				ern = true;
 		if (!ern)
-			msg(s, "R403", s->person_line, ek_path[E_PERSON], NULL,
+			msg(s, RULE_R403, s->person_line, ek_path[E_PERSON], NULL,
 			    "Personen har tidsbegrenset opphold eller langtidsopphold (type 18–21), men ingen ernæringsvurdering i årgangen");
 	}
 	/* R404 */
@@ -1695,7 +1695,7 @@ static void person_cross_rules(struct vstate *s)
 				continue;
 			if (strcmp(t->start, w->vedtak) <= 0 &&
 			    (!date_set(t->slutt) || strcmp(t->slutt, w->vedtak) >= 0)) {
-				msg(s, "R404", w->line, ek_path[E_VENTELISTE], w->vedtak,
+				msg(s, RULE_R404, w->line, ek_path[E_VENTELISTE], w->vedtak,
 				    "Personen står på venteliste, men har pågående langtidsopphold i institusjon (linje %lu)",
 				    t->line);
 				break;
@@ -1724,22 +1724,22 @@ static void person_end(struct vstate *s)
 		nid_ok = true;
 		break;
 	case NID_MISSING:
-		msg(s, "R101", fl, ek_path[E_FNR], NULL,
+		msg(s, RULE_R101, fl, ek_path[E_FNR], NULL,
 		    "Fødselsnummer mangler; personen lastes ikke");
 		s->person_excluded = true;
 		break;
 	case NID_NOT_11_DIGITS:
-		msg(s, "R102", fl, ek_path[E_FNR], masked,
+		msg(s, RULE_R102, fl, ek_path[E_FNR], masked,
 		    "Fødselsnummeret er ikke 11 sifre; personen lastes ikke");
 		s->person_excluded = true;
 		break;
 	case NID_BAD_CHECKSUM:
-		msg(s, "R103", fl, ek_path[E_FNR], masked,
+		msg(s, RULE_R103, fl, ek_path[E_FNR], masked,
 		    "Fødselsnummeret har ugyldige kontrollsifre; personen lastes ikke");
 		s->person_excluded = true;
 		break;
 	case NID_BAD_DATE:
-		msg(s, "R104", fl, ek_path[E_FNR], masked,
+		msg(s, RULE_R104, fl, ek_path[E_FNR], masked,
 		    s->nidopt.test_mode
 			? "Fødselsnummeret inneholder ingen gyldig dato; personen lastes ikke"
 			: "Fødselsnummeret inneholder ingen gyldig dato (syntetiske testnumre godtas bare i testmodus); personen lastes ikke");
@@ -1752,11 +1752,11 @@ static void person_end(struct vstate *s)
 	snprintf(ppath_ref, sizeof ppath_ref, "%s/@ref", ppath);
 	bool ref_usable = false;
 	if (!s->has_ref || s->ref_len == 0) {
-		msg(s, "R106", s->person_line, ppath_ref, NULL,
+		msg(s, RULE_R106, s->person_line, ppath_ref, NULL,
 		    "Personen mangler ref; personen lastes ikke");
 		s->person_excluded = true;
 	} else if (s->ref_idlike) {
-		msg(s, "R106", s->person_line, ppath_ref, s->ref_display,
+		msg(s, RULE_R106, s->person_line, ppath_ref, s->ref_display,
 		    "ref ser ut til å inneholde et fødselsnummer; bruk kommunens egen referanse (journalnummer). Personen lastes ikke");
 		s->person_excluded = true;
 	} else {
@@ -1775,11 +1775,11 @@ static void person_end(struct vstate *s)
 				blank = false;
 		}
 		if (blank && printable) {
-			msg(s, "R106", s->person_line, ppath_ref, NULL,
+			msg(s, RULE_R106, s->person_line, ppath_ref, NULL,
 			    "Personen mangler ref (bare mellomrom); personen lastes ikke");
 			s->person_excluded = true;
 		} else if (!printable) {
-			msg(s, "R106", s->person_line, ppath_ref, s->ref_display,
+			msg(s, RULE_R106, s->person_line, ppath_ref, s->ref_display,
 			    "ref må være 1–64 tegn uten kontrolltegn; personen lastes ikke");
 			s->person_excluded = true;
 		} else {
@@ -1789,13 +1789,13 @@ static void person_end(struct vstate *s)
 
 	/* R108 */
 	if (!s->has_kjonn) {
-		msg(s, "R108", s->person_line, ek_path[E_KJONN], NULL,
+		msg(s, RULE_R108, s->person_line, ek_path[E_KJONN], NULL,
 		    "Kjønn mangler; personen lastes ikke");
 		s->person_excluded = true;
 	} else if (!s->kjonn_broken && s->kjonn != 1 && s->kjonn != 2) {
 		char v[24];
 		snprintf(v, sizeof v, "%ld", s->kjonn);
-		msg(s, "R108", s->kjonn_line, ek_path[E_KJONN], v,
+		msg(s, RULE_R108, s->kjonn_line, ek_path[E_KJONN], v,
 		    "Kjønn må være 1 (mann) eller 2 (kvinne); personen lastes ikke");
 		s->person_excluded = true;
 	}
@@ -1806,7 +1806,7 @@ static void person_end(struct vstate *s)
 		if (s->has_fodselsaar && s->fodselsaar != info.birth_year) {
 			char v[16];
 			snprintf(v, sizeof v, "%d", s->fodselsaar);
-			msg(s, "R107", s->fodselsaar_line, ek_path[E_FODSELSAAR], v,
+			msg(s, RULE_R107, s->fodselsaar_line, ek_path[E_FODSELSAAR], v,
 			    "Fødselsåret stemmer ikke med fødselsåret i fødselsnummeret (%d)",
 			    info.birth_year);
 		}
@@ -1820,7 +1820,7 @@ static void person_end(struct vstate *s)
 		const char *dpath = ek_path[E_DODSDATO];
 		bool reported = false;
 		if (s->hdr.aargang > 0 && atoi(dd) > s->hdr.aargang) {
-			msg(s, "R109", s->dodsdato_line, dpath, dd,
+			msg(s, RULE_R109, s->dodsdato_line, dpath, dd,
 			    "Dødsdatoen er i et senere år enn årgang %d", s->hdr.aargang);
 			reported = true;
 		}
@@ -1828,7 +1828,7 @@ static void person_end(struct vstate *s)
 		for (size_t i = 0; i < tv->n && !reported; i++) {
 			const struct v_tjeneste *t = VEC_AT(tv, struct v_tjeneste, i);
 			if (tv->st[i] != 2 && date_set(t->start) && strcmp(dd, t->start) < 0) {
-				msg(s, "R109", s->dodsdato_line, dpath, dd,
+				msg(s, RULE_R109, s->dodsdato_line, dpath, dd,
 				    "Dødsdatoen er før starten på en tjeneste (%s, linje %lu)",
 				    t->start, t->line);
 				reported = true;
@@ -1837,7 +1837,7 @@ static void person_end(struct vstate *s)
 		for (size_t i = 0; i < vv->n && !reported; i++) {
 			const struct v_vurdering *v = VEC_AT(vv, struct v_vurdering, i);
 			if (vv->st[i] != 2 && date_set(v->dato) && strcmp(dd, v->dato) < 0) {
-				msg(s, "R109", s->dodsdato_line, dpath, dd,
+				msg(s, RULE_R109, s->dodsdato_line, dpath, dd,
 				    "Dødsdatoen er før en funksjonsvurdering (%s, linje %lu)",
 				    v->dato, v->line);
 				reported = true;
@@ -1846,7 +1846,7 @@ static void person_end(struct vstate *s)
 	}
 
 	if (s->person_too_big) {
-		msg(s, "F006", s->person_line, ppath, NULL,
+		msg(s, RULE_F006, s->person_line, ppath, NULL,
 		    "Personen har flere enn %d elementer; filen avvises", MAX_PERSON_ELEMENTS);
 	}
 
@@ -1876,13 +1876,13 @@ static void person_end(struct vstate *s)
 			    text, sizeof text,
 			    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
 			    s->ref_display, (unsigned long)o->line);
-			msg_raw(s, "R106", s->ref_display, s->person_line, ppath_ref, text,
+			msg_raw(s, RULE_R106, s->ref_display, s->person_line, ppath_ref, text,
 				s->ref_display);
 			snprintf(
 			    text, sizeof text,
 			    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
 			    oref, s->person_line);
-			msg_raw(s, "R106", oref, o->line, ppath_ref, text, oref);
+			msg_raw(s, RULE_R106, oref, o->line, ppath_ref, text, oref);
 			s->person_excluded = true;
 			retract(s, o);
 		}
@@ -1904,14 +1904,14 @@ static void person_end(struct vstate *s)
 			    text, sizeof text,
 			    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
 			    mref, s->person_line, oref, (unsigned long)o->line);
-			msg_raw(s, "R105", s->ref_display, s->fnr_line, ek_path[E_FNR], text,
+			msg_raw(s, RULE_R105, s->ref_display, s->fnr_line, ek_path[E_FNR], text,
 				masked);
 			snprintf(
 			    text, sizeof text,
 			    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
 			    oref, (unsigned long)o->line, mref, s->person_line);
-			msg_raw(s, "R105", prec_ref(s, o)[0] ? oref : "", o->line, ek_path[E_FNR],
-				text, masked);
+			msg_raw(s, RULE_R105, prec_ref(s, o)[0] ? oref : "", o->line,
+				ek_path[E_FNR], text, masked);
 			s->person_excluded = true;
 			retract(s, o);
 		}
@@ -2380,7 +2380,7 @@ static void on_doctype(void *ud, const xmlChar *name, const xmlChar *ext, const 
 	struct vstate *s = ud;
 	if (s->stopped)
 		return;
-	msg(s, "F001", cur_line(s), "/", NULL,
+	msg(s, RULE_F001, cur_line(s), "/", NULL,
 	    "Filen inneholder en dokumenttypedeklarasjon (DOCTYPE); det er ikke tillatt. Fjern DOCTYPE-linjen");
 	stop(s);
 }
@@ -2406,7 +2406,7 @@ static void on_error(void *ud, xmlErrorPtr e)
 	else if (e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY ||
 		 e->code == XML_ERR_TAG_NOT_FINISHED)
 		text = "Filen er ufullstendig eller avkuttet (XML-en slutter for tidlig)";
-	msg_raw(s, "F001", s->in_person ? s->ref_display : "",
+	msg_raw(s, RULE_F001, s->in_person ? s->ref_display : "",
 		e->line > 0 ? (unsigned long)e->line : cur_line(s),
 		s->depth ? ek_path[s->stack[s->depth - 1]] : "/", text, v);
 	stop(s);
@@ -2579,20 +2579,21 @@ static bool run(struct vstate *s, const char *path)
 		if (errnum == Z_ERRNO) {
 			ok = false; /* unreadable file: internal */
 		} else {
-			msg(s, "F001", 1, "/", zm, "Filen er skadet og kan ikke pakkes ut (gzip)");
+			msg(s, RULE_F001, 1, "/", zm,
+			    "Filen er skadet og kan ikke pakkes ut (gzip)");
 		}
 		goto out;
 	}
 	s->bytes = (unsigned long long)n;
 	if (n == 0) {
-		msg(s, "F001", 1, "/", NULL, "Filen er tom");
+		msg(s, RULE_F001, 1, "/", NULL, "Filen er tom");
 		goto out;
 	}
 	char enc[48];
 	const char *enc_err =
 	    check_encoding((const unsigned char *)buf, (size_t)n, enc, sizeof enc);
 	if (enc_err) {
-		msg(s, "F001", 1, "/", enc, "%s", enc_err);
+		msg(s, RULE_F001, 1, "/", enc, "%s", enc_err);
 		goto out;
 	}
 
@@ -2640,7 +2641,7 @@ static bool run(struct vstate *s, const char *path)
 		if (max && s->bytes > max) {
 			char v[32];
 			snprintf(v, sizeof v, "%llu", max);
-			msg(s, "F006", cur_line(s), "/", v,
+			msg(s, RULE_F006, cur_line(s), "/", v,
 			    "Filen er større enn grensen på %llu byte (utpakket); del den ikke opp, men kontakt registeret",
 			    max);
 			stop(s);
@@ -2659,7 +2660,7 @@ static bool run(struct vstate *s, const char *path)
 			if (errnum == Z_ERRNO) {
 				ok = false;
 			} else {
-				msg(s, "F001", cur_line(s), "/", zm,
+				msg(s, RULE_F001, cur_line(s), "/", zm,
 				    "Filen er skadet og kan ikke pakkes ut (gzip)");
 			}
 			stop(s);
@@ -2674,9 +2675,9 @@ static bool run(struct vstate *s, const char *path)
 		clen = n;
 	}
 	if (!s->stopped && !s->ctxt->wellFormed && !s->fatal)
-		msg(s, "F001", cur_line(s), "/", NULL, "Filen er ikke velformet XML");
+		msg(s, RULE_F001, cur_line(s), "/", NULL, "Filen er ikke velformet XML");
 	if (!s->stopped && !s->seen_root && !s->fatal)
-		msg(s, "F001", cur_line(s), "/", NULL, "Filen inneholder ikke noe XML-element");
+		msg(s, RULE_F001, cur_line(s), "/", NULL, "Filen inneholder ikke noe XML-element");
 	xmlFreeParserCtxt(s->ctxt);
 	s->ctxt = NULL;
 out:
@@ -2712,7 +2713,7 @@ bool validate_file(const char *path, const struct validate_params *params,
 	if (ok && !s->fatal && !s->internal_error && s->seen_root && !s->stopped) {
 		struct report_summary *sum = report_summary(r);
 		if (sum->persons == 0)
-			msg(s, "F006", 1, "/Innsending", NULL,
+			msg(s, RULE_F006, 1, "/Innsending", NULL,
 			    "Filen inneholder ingen personer; en innsending skal være et fullstendig uttrekk for årgangen");
 	}
 	if (!report_flush(r))
