@@ -149,18 +149,8 @@ void val_element_vurdering_end(struct vstate *s)
 	}
 }
 
-void val_element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned long line, bool ok)
+static void tjeneste_read(struct v_tjeneste *t, const struct attr_val *a)
 {
-	struct vec *tv = &s->person.pv[PV_TJ];
-	struct v_tjeneste *t = val_person_push(s, tv);
-	if (!t)
-		return;
-	size_t ti = tv->n - 1;
-	t->line = line;
-	if (!ok) {
-		tv->st[ti] = ELEM_BROKEN;
-		return;
-	}
 	t->type = a[0].i > 1000000 ? 1000000 : a[0].i < -1000000 ? -1000000 : (int)a[0].i;
 	if (a[1].present)
 		memcpy(t->soknad, a[1].date, V_DATE_LEN);
@@ -177,85 +167,99 @@ void val_element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned l
 	t->timer_med_flere = a[7].present ? a[7].d : 0;
 	if (a[8].present)
 		val_copy_attr(t->orgnr, sizeof t->orgnr, &a[8]);
+}
 
-	const char *path = val_ek_path[E_TJENESTE];
+/* "/Innsending/Person/Tjeneste/@attr" */
+static const char *tj_path(char p[96], const char *attr)
+{
+	snprintf(p, 96, "%s/@%s", val_ek_path[E_TJENESTE], attr);
+	return p;
+}
+
+/* R302 and R303: the dates in order and within the årgang. True on an
+ * error. */
+static bool tjeneste_dates(struct vstate *s, const struct v_tjeneste *t, unsigned long line)
+{
 	char p[96];
 	bool err = false;
-	/* R301 */
-	bool known = t->type >= 0 && t->type < 256 ? s->codes.tj_valid[t->type] : false;
-	if (!known && s->header.hdr.aargang > 0) {
-		snprintf(p, sizeof p, "%s/@type", path);
-		val_msgv(
-		    s, RULE_R301, line, p, a[0].v, a[0].len,
-		    "Tjenestetypen finnes ikke i kodelisten for årgang %d; tjenesten lastes ikke",
-		    s->header.hdr.aargang);
-		err = true;
-	}
-	/* R302 */
 	if (date_set(t->start) && date_set(t->slutt) && strcmp(t->slutt, t->start) < 0) {
-		snprintf(p, sizeof p, "%s/@slutt", path);
-		val_msg(s, RULE_R302, line, p, t->slutt,
+		val_msg(s, RULE_R302, line, tj_path(p, "slutt"), t->slutt,
 			"Sluttdato er før startdato (%s); tjenesten lastes ikke", t->start);
 		err = true;
 	}
 	if (date_set(t->vedtak) && date_set(t->soknad) && strcmp(t->vedtak, t->soknad) < 0) {
-		snprintf(p, sizeof p, "%s/@vedtak", path);
-		val_msg(s, RULE_R302, line, p, t->vedtak,
+		val_msg(s, RULE_R302, line, tj_path(p, "vedtak"), t->vedtak,
 			"Vedtaksdato er før søknadsdato (%s); tjenesten lastes ikke", t->soknad);
 		err = true;
 	}
-	/* R303 */
-	if (s->header.y_end[0] && date_set(t->start) && strcmp(t->start, s->header.y_end) > 0) {
-		snprintf(p, sizeof p, "%s/@start", path);
-		val_msg(s, RULE_R303, line, p, t->start,
+	const struct vheader *h = &s->header;
+	if (h->y_end[0] && date_set(t->start) && strcmp(t->start, h->y_end) > 0) {
+		val_msg(s, RULE_R303, line, tj_path(p, "start"), t->start,
 			"Startdato er etter utgangen av årgang %d; tjenesten lastes ikke",
-			s->header.hdr.aargang);
+			h->hdr.aargang);
 		err = true;
 	}
-	if (s->header.y_start[0] && date_set(t->slutt) && strcmp(t->slutt, s->header.y_start) < 0) {
-		snprintf(p, sizeof p, "%s/@slutt", path);
-		val_msg(s, RULE_R303, line, p, t->slutt,
+	if (h->y_start[0] && date_set(t->slutt) && strcmp(t->slutt, h->y_start) < 0) {
+		val_msg(s, RULE_R303, line, tj_path(p, "slutt"), t->slutt,
 			"Sluttdato er før starten av årgang %d; tjenesten lastes ikke",
-			s->header.hdr.aargang);
+			h->hdr.aargang);
 		err = true;
 	}
-	/* R304 */
+	return err;
+}
+
+/* R304 and R305: the hours. True on an error. */
+static bool tjeneste_hours(struct vstate *s, const struct v_tjeneste *t, const struct attr_val *a,
+			   unsigned long line)
+{
+	char p[96];
+	bool err = false;
 	if (t->has_timer_per_uke && (t->timer_per_uke < 0 || t->timer_per_uke > 168)) {
-		snprintf(p, sizeof p, "%s/@timerPerUke", path);
 		val_msgv(
-		    s, RULE_R304, line, p, a[6].v, a[6].len,
+		    s, RULE_R304, line, tj_path(p, "timerPerUke"), a[6].v, a[6].len,
 		    "Timer per uke er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
 		err = true;
 	}
 	if (t->has_timer_med_flere && (t->timer_med_flere < 0 || t->timer_med_flere > 168)) {
-		snprintf(p, sizeof p, "%s/@timerMedFlere", path);
 		val_msgv(
-		    s, RULE_R304, line, p, a[7].v, a[7].len,
+		    s, RULE_R304, line, tj_path(p, "timerMedFlere"), a[7].v, a[7].len,
 		    "Timer med flere er negativ eller over 168 (en uke har 168 timer); tjenesten lastes ikke");
 		err = true;
 	}
-	/* R305 */
 	if (t->has_timer_per_uke && t->has_timer_med_flere &&
 	    t->timer_med_flere < t->timer_per_uke) {
-		snprintf(p, sizeof p, "%s/@timerMedFlere", path);
-		val_msgv(s, RULE_R305, line, p, a[7].v, a[7].len,
+		val_msgv(s, RULE_R305, line, tj_path(p, "timerMedFlere"), a[7].v, a[7].len,
 			 "Timer med flere er lavere enn timer per uke; tjenesten lastes ikke");
 		err = true;
 	}
-	/* R306 */
+	return err;
+}
+
+/* R306: a refusal has no start; a decision without refusal has one. True
+ * on an error. */
+static bool tjeneste_avslag(struct vstate *s, const struct v_tjeneste *t, unsigned long line)
+{
+	char p[96];
 	if (t->avslag && date_set(t->start)) {
-		snprintf(p, sizeof p, "%s/@start", path);
-		val_msg(s, RULE_R306, line, p, t->start,
+		val_msg(s, RULE_R306, line, tj_path(p, "start"), t->start,
 			"Tjenesten har avslag=\"true\", men også startdato; tjenesten lastes ikke");
-		err = true;
-	} else if (!t->avslag && date_set(t->vedtak) && !date_set(t->start)) {
-		snprintf(p, sizeof p, "%s/@start", path);
-		val_msg(
-		    s, RULE_R306, line, p, NULL,
-		    "Tjenesten har vedtak uten avslag, men mangler startdato; tjenesten lastes ikke");
-		err = true;
+		return true;
 	}
-	/* R307 (warning) */
+	if (!t->avslag && date_set(t->vedtak) && !date_set(t->start)) {
+		val_msg(
+		    s, RULE_R306, line, tj_path(p, "start"), NULL,
+		    "Tjenesten har vedtak uten avslag, men mangler startdato; tjenesten lastes ikke");
+		return true;
+	}
+	return false;
+}
+
+/* R307 (warning): the institution's organisation number. */
+static void tjeneste_orgnr(struct vstate *s, struct v_tjeneste *t, const struct attr_val *a,
+			   unsigned long line)
+{
+	char p[96];
+	tj_path(p, "orgnr");
 	bool inst = t->type >= 0 && t->type < 256 && s->codes.tj_inst[t->type];
 	if (a[8].present) {
 		/* free text: stored as written when it is not an ID candidate and
@@ -266,7 +270,6 @@ void val_element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned l
 		bool fits = on < sizeof t->orgnr && lex_utf8_len(o, on) <= 64;
 		if (id || !fits)
 			t->orgnr[0] = '\0';
-		snprintf(p, sizeof p, "%s/@orgnr", path);
 		if (id)
 			val_msgv(
 			    s, RULE_R307, line, p, o, on,
@@ -278,10 +281,40 @@ void val_element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned l
 				? "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer)"
 				: "Organisasjonsnummeret er ikke gyldig (9 siffer med kontrollsiffer); det er for langt og lagres ikke");
 	} else if (inst && date_set(t->start) && !t->avslag) {
-		snprintf(p, sizeof p, "%s/@orgnr", path);
 		val_msg(s, RULE_R307, line, p, NULL,
 			"Institusjonstjeneste (type %d) mangler organisasjonsnummer", t->type);
 	}
+}
+
+void val_element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned long line, bool ok)
+{
+	struct vec *tv = &s->person.pv[PV_TJ];
+	struct v_tjeneste *t = val_person_push(s, tv);
+	if (!t)
+		return;
+	size_t ti = tv->n - 1;
+	t->line = line;
+	if (!ok) {
+		tv->st[ti] = ELEM_BROKEN;
+		return;
+	}
+	tjeneste_read(t, a);
+
+	bool err = false;
+	/* R301 */
+	bool known = t->type >= 0 && t->type < 256 ? s->codes.tj_valid[t->type] : false;
+	if (!known && s->header.hdr.aargang > 0) {
+		char p[96];
+		val_msgv(
+		    s, RULE_R301, line, tj_path(p, "type"), a[0].v, a[0].len,
+		    "Tjenestetypen finnes ikke i kodelisten for årgang %d; tjenesten lastes ikke",
+		    s->header.hdr.aargang);
+		err = true;
+	}
+	err |= tjeneste_dates(s, t, line);
+	err |= tjeneste_hours(s, t, a, line);
+	err |= tjeneste_avslag(s, t, line);
+	tjeneste_orgnr(s, t, a, line);
 	if (err)
 		tv->st[ti] = ELEM_EXCLUDED;
 }

@@ -104,6 +104,125 @@ static bool past_deadline(const struct vstate *s)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 > s->p->deadline;
 }
 
+/* The next chunk of decompressed bytes: > 0, 0 at the end, -1 when the
+ * gzip stream is corrupt (F001) or the file unreadable (*ok false). */
+static int read_chunk(struct vstate *s, gzFile gz, char *buf, bool first, bool *ok)
+{
+	int n = gzread(gz, buf, CHUNK_SIZE);
+	if (n >= 0)
+		return n;
+	int errnum = 0;
+	const char *zm = gzerror(gz, &errnum);
+	if (errnum == Z_ERRNO)
+		*ok = false; /* unreadable file: internal */
+	else
+		val_msg(s, RULE_F001, first ? 1 : val_cur_line(s), "/", zm,
+			"Filen er skadet og kan ikke pakkes ut (gzip)");
+	return -1;
+}
+
+/* An empty file or a wrong encoding is F001 before any parsing. */
+static bool first_chunk_ok(struct vstate *s, const char *buf, int n)
+{
+	if (n == 0) {
+		val_msg(s, RULE_F001, 1, "/", NULL, "Filen er tom");
+		return false;
+	}
+	char enc[48];
+	const char *enc_err =
+	    check_encoding((const unsigned char *)buf, (size_t)n, enc, sizeof enc);
+	if (enc_err) {
+		val_msg(s, RULE_F001, 1, "/", enc, "%s", enc_err);
+		return false;
+	}
+	return true;
+}
+
+/* The peek window, the deadline and the size limit, checked before each
+ * chunk. True when the parse must stop (*ok false on a timeout). */
+static bool limit_reached(struct vstate *s, bool *ok)
+{
+	unsigned long long max = s->p ? s->p->max_bytes : 0;
+	if (s->peek && s->input.bytes > VALIDATE_PEEK_MAX_BYTES) {
+		/* the header is not near the start: the worker's full pass,
+		 * bounded by max_bytes, judges the file */
+		snprintf(s->peek_err, sizeof s->peek_err,
+			 "Innsending og Avsender står ikke i filens første %d byte",
+			 VALIDATE_PEEK_MAX_BYTES);
+	} else if (past_deadline(s)) {
+		s->input.timed_out = true;
+		*ok = false;
+	} else if (max && s->input.bytes > max) {
+		char v[32];
+		snprintf(v, sizeof v, "%llu", max);
+		val_msg(
+		    s, RULE_F006, val_cur_line(s), "/", v,
+		    "Filen er større enn grensen på %llu byte (utpakket); del den ikke opp, men kontakt registeret",
+		    max);
+	} else {
+		return false;
+	}
+	val_stop(s);
+	return true;
+}
+
+/* Feeds the parser chunk by chunk, the first one's rest (chunk, clen)
+ * first. False on an internal failure. */
+static bool parse_loop(struct vstate *s, gzFile gz, char *buf, const char *chunk, int clen)
+{
+	bool ok = true;
+	for (;;) {
+		if (limit_reached(s, &ok))
+			break;
+		if (clen > 0 && xmlParseChunk(s->parser.ctxt, chunk, clen, 0) != 0 && !s->stopped) {
+			/* the error callback has reported it */
+			val_stop(s);
+		}
+		if (s->stopped)
+			break;
+		int n = read_chunk(s, gz, buf, false, &ok);
+		if (n < 0) {
+			val_stop(s);
+			break;
+		}
+		if (n == 0) {
+			xmlParseChunk(s->parser.ctxt, NULL, 0, 1);
+			break;
+		}
+		s->input.bytes += (unsigned long long)n;
+		chunk = buf;
+		clen = n;
+	}
+	return ok;
+}
+
+/* Parses the first chunk (buf, n) and the rest of gz. False on an
+ * internal failure. */
+static bool parse(struct vstate *s, gzFile gz, char *buf, int n, const char *path)
+{
+	xmlSAXHandler sax;
+	val_sax_init(&sax);
+	int first = n < 4 ? n : 4;
+	s->parser.ctxt = xmlCreatePushParserCtxt(&sax, s, buf, first, path);
+	if (!s->parser.ctxt)
+		return false;
+	/* NOENT: predefined entities and character references are replaced in
+	 * attribute values, so a ref written "R&amp;D" is "R&D" as written, not
+	 * libxml2's re-escaped "R&#38;D". No other entity can exist: a DOCTYPE
+	 * stops the parser before any declaration is read. */
+	xmlCtxtUseOptions(s->parser.ctxt, XML_PARSE_NONET | XML_PARSE_NOENT);
+	val_intern_names(s);
+	bool ok = parse_loop(s, gz, buf, buf + first, n - first);
+	if (!s->stopped && !s->parser.ctxt->wellFormed && !s->fatal)
+		val_msg(s, RULE_F001, val_cur_line(s), "/", NULL, "Filen er ikke velformet XML");
+	if (!s->stopped && !s->header.seen_root && !s->fatal)
+		val_msg(s, RULE_F001, val_cur_line(s), "/", NULL,
+			"Filen inneholder ikke noe XML-element");
+	xmlFreeParserCtxt(s->parser.ctxt);
+	s->parser.ctxt = NULL;
+	return ok;
+}
+
 /* The engine: parses path, returns false only on an internal failure. */
 bool val_run(struct vstate *s, const char *path)
 {
@@ -117,110 +236,13 @@ bool val_run(struct vstate *s, const char *path)
 		gzclose(gz);
 		return false;
 	}
-	unsigned long long max = s->p ? s->p->max_bytes : 0;
-	int n = gzread(gz, buf, CHUNK_SIZE);
 	bool ok = true;
-	if (n < 0) {
-		int errnum = 0;
-		const char *zm = gzerror(gz, &errnum);
-		if (errnum == Z_ERRNO) {
-			ok = false; /* unreadable file: internal */
-		} else {
-			val_msg(s, RULE_F001, 1, "/", zm,
-				"Filen er skadet og kan ikke pakkes ut (gzip)");
-		}
-		goto out;
+	int n = read_chunk(s, gz, buf, true, &ok);
+	if (n >= 0) {
+		s->input.bytes = (unsigned long long)n;
+		if (first_chunk_ok(s, buf, n))
+			ok = parse(s, gz, buf, n, path);
 	}
-	s->input.bytes = (unsigned long long)n;
-	if (n == 0) {
-		val_msg(s, RULE_F001, 1, "/", NULL, "Filen er tom");
-		goto out;
-	}
-	char enc[48];
-	const char *enc_err =
-	    check_encoding((const unsigned char *)buf, (size_t)n, enc, sizeof enc);
-	if (enc_err) {
-		val_msg(s, RULE_F001, 1, "/", enc, "%s", enc_err);
-		goto out;
-	}
-
-	xmlSAXHandler sax;
-	val_sax_init(&sax);
-	int first = n < 4 ? n : 4;
-	s->parser.ctxt = xmlCreatePushParserCtxt(&sax, s, buf, first, path);
-	if (!s->parser.ctxt) {
-		ok = false;
-		goto out;
-	}
-	/* NOENT: predefined entities and character references are replaced in
-	 * attribute values, so a ref written "R&amp;D" is "R&D" as written, not
-	 * libxml2's re-escaped "R&#38;D". No other entity can exist: a DOCTYPE
-	 * stops the parser before any declaration is read. */
-	xmlCtxtUseOptions(s->parser.ctxt, XML_PARSE_NONET | XML_PARSE_NOENT);
-	val_intern_names(s);
-	const char *chunk = buf + first;
-	int clen = n - first;
-	for (;;) {
-		if (s->peek && s->input.bytes > VALIDATE_PEEK_MAX_BYTES) {
-			/* the header is not near the start: the worker's full pass,
-			 * bounded by max_bytes, judges the file */
-			snprintf(s->peek_err, sizeof s->peek_err,
-				 "Innsending og Avsender står ikke i filens første %d byte",
-				 VALIDATE_PEEK_MAX_BYTES);
-			val_stop(s);
-			break;
-		}
-		if (past_deadline(s)) {
-			s->input.timed_out = true;
-			ok = false;
-			val_stop(s);
-			break;
-		}
-		if (max && s->input.bytes > max) {
-			char v[32];
-			snprintf(v, sizeof v, "%llu", max);
-			val_msg(
-			    s, RULE_F006, val_cur_line(s), "/", v,
-			    "Filen er større enn grensen på %llu byte (utpakket); del den ikke opp, men kontakt registeret",
-			    max);
-			val_stop(s);
-			break;
-		}
-		if (clen > 0 && xmlParseChunk(s->parser.ctxt, chunk, clen, 0) != 0 && !s->stopped) {
-			/* the error callback has reported it */
-			val_stop(s);
-		}
-		if (s->stopped)
-			break;
-		n = gzread(gz, buf, CHUNK_SIZE);
-		if (n < 0) {
-			int errnum = 0;
-			const char *zm = gzerror(gz, &errnum);
-			if (errnum == Z_ERRNO) {
-				ok = false;
-			} else {
-				val_msg(s, RULE_F001, val_cur_line(s), "/", zm,
-					"Filen er skadet og kan ikke pakkes ut (gzip)");
-			}
-			val_stop(s);
-			break;
-		}
-		if (n == 0) {
-			xmlParseChunk(s->parser.ctxt, NULL, 0, 1);
-			break;
-		}
-		s->input.bytes += (unsigned long long)n;
-		chunk = buf;
-		clen = n;
-	}
-	if (!s->stopped && !s->parser.ctxt->wellFormed && !s->fatal)
-		val_msg(s, RULE_F001, val_cur_line(s), "/", NULL, "Filen er ikke velformet XML");
-	if (!s->stopped && !s->header.seen_root && !s->fatal)
-		val_msg(s, RULE_F001, val_cur_line(s), "/", NULL,
-			"Filen inneholder ikke noe XML-element");
-	xmlFreeParserCtxt(s->parser.ctxt);
-	s->parser.ctxt = NULL;
-out:
 	explicit_bzero(buf, CHUNK_SIZE); /* a chunk of the file: national IDs in clear */
 	free(buf);
 	gzclose(gz);
