@@ -46,6 +46,9 @@ void report_free(struct report *r);
 
 /* Adds one message for one line; merging with an identical message of the
  * same person happens inside. Copies every string. */
+bool report_add_rule(struct report *r, enum rule_id rule, const char *ref, unsigned long line,
+		     const char *path, const char *text, const char *value) KPR_WUR;
+/* The same by printable id ("R103"); false when no rule has that id. */
 bool report_add(struct report *r, const char *rule, const char *ref, unsigned long line,
 		const char *path, const char *text, const char *value) KPR_WUR;
 /* Called by the validator when a Person ends: merges and spills its messages. */

@@ -8,7 +8,7 @@
  * Build (see `make fuzz`):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
  *     -Iserver/include $(pkg-config --cflags libxml-2.0) tests/fuzz/fuzz_validate.c \
- *     server/src/validation/validate.c server/src/validation/validate_lex.c server/src/validation/report.c \
+ *     server/src/validation/validate*.c server/src/validation/report.c \
  *     server/src/validation/nid.c server/src/validation/codelist.c server/src/validation/rules.c \
  *     $(pkg-config --libs libxml-2.0 zlib) -lpthread -o build-fuzz/fuzz_validate
  * Run from the repository root:

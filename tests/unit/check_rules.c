@@ -79,6 +79,42 @@ START_TEST(find)
 }
 END_TEST
 
+/* The enum and the table come from one list (rules.def): every enum value
+ * has its entry at its own index, the ids are unique, and the printable id
+ * round-trips. */
+START_TEST(enum_matches_catalogue)
+{
+	ck_assert_uint_eq(rules_catalogue_len, RULE_COUNT);
+	for (int i = 0; i < RULE_COUNT; i++) {
+		enum rule_id id = (enum rule_id)i;
+		const struct rule_def *r = rules_get(id);
+		ck_assert_ptr_eq(r, &rules_catalogue[i]);
+		ck_assert_msg(r->id != NULL && r->title != NULL, "enum value %d has no entry", i);
+		ck_assert_str_eq(rules_id_str(id), r->id);
+		enum rule_id back = RULE_COUNT;
+		ck_assert_msg(rules_id_parse(r->id, &back), "%s does not parse", r->id);
+		ck_assert_int_eq(back, id);
+		for (int j = 0; j < i; j++)
+			ck_assert_msg(strcmp(rules_catalogue[j].id, r->id) != 0, "%s twice", r->id);
+	}
+	/* the enum names are the ids */
+	ck_assert_str_eq(rules_id_str(RULE_F001), "F001");
+	ck_assert_str_eq(rules_id_str(RULE_F007), "F007");
+	ck_assert_str_eq(rules_id_str(RULE_R105), "R105");
+	ck_assert_str_eq(rules_id_str(RULE_R405), "R405");
+	ck_assert_int_eq(RULE_F001, 0);
+	ck_assert_int_eq(RULE_R405, RULE_COUNT - 1);
+	ck_assert_int_eq(rules_get(RULE_F007)->severity, SEV_WARNING);
+	ck_assert_int_eq(rules_get(RULE_R103)->severity, SEV_ERROR);
+
+	enum rule_id unchanged = RULE_R101;
+	ck_assert(!rules_id_parse("R999", &unchanged));
+	ck_assert(!rules_id_parse(NULL, &unchanged));
+	ck_assert(!rules_id_parse("r101", &unchanged));
+	ck_assert_int_eq(unchanged, RULE_R101);
+}
+END_TEST
+
 /* Strict UTF-8 check, independent of the code under test. */
 static bool utf8_ok(const char *s)
 {
@@ -230,6 +266,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, every_spec_rule_once_with_spec_severity);
 	tcase_add_test(tc, sorted_for_binary_search);
 	tcase_add_test(tc, find);
+	tcase_add_test(tc, enum_matches_catalogue);
 	tcase_add_test(tc, rule_texts);
 	tcase_add_test(tc, severity_names);
 	tcase_add_test(tc, docs_up_to_date);

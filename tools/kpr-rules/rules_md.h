@@ -1,5 +1,5 @@
 /*
- * rules_md.h — renders the rule catalogue (server/src/validation/rules.c) as Markdown:
+ * rules_md.h — renders the rule catalogue (server/include/rules.def) as Markdown:
  * the text of docs/rules.md. Header-only so that both the kpr-rules tool and
  * tests/unit/check_rules.c (which fails when docs/rules.md has drifted from
  * the catalogue) use the very same renderer.
@@ -48,11 +48,10 @@ static const char *rules_md_effect(enum severity s)
 /* Writes the whole document; deterministic (no dates, no host names). */
 static void rules_md_write(FILE *out)
 {
-	fputs(
-	    "<!-- Generert fra regelkatalogen i server/src/validation/rules.c av build/kpr-rules.\n"
-	    "     Ikke rediger denne filen for hånd: endre rules.c og kjør\n"
-	    "     tools/gen-rules-md. Testen check_rules feiler hvis filen er utdatert. -->\n\n",
-	    out);
+	fputs("<!-- Generert fra regelkatalogen i server/include/rules.def av build/kpr-rules.\n"
+	      "     Ikke rediger denne filen for hånd: endre rules.def og kjør\n"
+	      "     tools/gen-rules-md. Testen check_rules feiler hvis filen er utdatert. -->\n\n",
+	      out);
 	fputs("# Kontrollregler for innsending til KPR\n\n", out);
 	fprintf(out,
 		"Regelsett %s, %zu regler. Hver melding i tilbakemeldingen oppgir "

@@ -132,10 +132,8 @@ void report_free(struct report *r)
 
 static size_t rule_index(const char *rule)
 {
-	for (size_t i = 0; i < rules_catalogue_len; i++)
-		if (strcmp(rules_catalogue[i].id, rule) == 0)
-			return i;
-	return SIZE_MAX;
+	enum rule_id id;
+	return rules_id_parse(rule, &id) ? (size_t)id : SIZE_MAX;
 }
 
 static uint32_t fnv1a(uint32_t h, const char *s)
@@ -182,9 +180,17 @@ static bool lines_add(struct pmsg *m, unsigned long line)
 bool report_add(struct report *r, const char *rule, const char *ref, unsigned long line,
 		const char *path, const char *text, const char *value)
 {
-	size_t ri = rule_index(rule);
-	if (ri == SIZE_MAX)
+	enum rule_id id;
+	if (!rules_id_parse(rule, &id))
 		return false;
+	return report_add_rule(r, id, ref, line, path, text, value);
+}
+
+bool report_add_rule(struct report *r, enum rule_id id, const char *ref, unsigned long line,
+		     const char *path, const char *text, const char *value)
+{
+	size_t ri = (size_t)id;
+	const char *rule = rules_id_str(id);
 	if (!ref)
 		ref = "";
 	if (!path)

@@ -1,6 +1,6 @@
 /*
  * validate_lex.h — lexical checks of the XSD's simple types, private to the
- * validator (validate.c) and its unit test. Each function takes a value as
+ * validator (validate_*.c) and its unit test. Each function takes a value as
  * the parser delivers it (not NUL-terminated, whitespace not yet collapsed)
  * and answers exactly what libxml2's schema validator answers for
  * config/xsd/innsending.xsd: common forms on a fast path, anything unusual
