@@ -47,7 +47,7 @@ static void feedback_db(struct http_request *rq, struct db *db)
 {
 	struct fb_args *a = rq->state;
 	const char *fmt = feedback_format_name(a->format);
-	const char *p[] = {rq->segment, rq->role == HTTP_ROLE_STAFF ? "" : rq->kommune};
+	const char *p[] = {rq->segment, rq->who.role == AUTH_ROLE_STAFF ? "" : rq->who.kommune};
 	PGresult *r = db ? db_exec(db, &st_find, p, NULL) : NULL;
 	if (!r) {
 		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
@@ -86,10 +86,10 @@ static void feedback_db(struct http_request *rq, struct db *db)
 	if (strcmp(rq->method, "HEAD") != 0) {
 		/* municipality downloads are counted; staff downloads are audited */
 		char tok[24];
-		snprintf(tok, sizeof tok, "%lld", rq->token_id);
+		snprintf(tok, sizeof tok, "%lld", rq->who.token_id);
 		const char *cp[] = {rq->segment, fmt, "municipality", tok};
 		const char *ap[] = {rq->segment, fmt, tok};
-		PGresult *c = rq->role == HTTP_ROLE_MUNICIPALITY
+		PGresult *c = rq->who.role == AUTH_ROLE_MUNICIPALITY
 				  ? db_exec_once(db, &st_count, cp, NULL)
 				  : db_exec_once(db, &st_audit, ap, NULL);
 		if (!c) {
