@@ -132,6 +132,17 @@ struct store_submission_outcome {
 enum db_tx_status store_submission_finish(struct db *db,
 					  const struct store_submission_outcome *o) KPR_WUR;
 
+/* GET .../feedback: what a download needs of a submission the caller may
+ * see (kommune "" for any; *found false otherwise). */
+struct store_served_feedback {
+	char kommune[8];
+	int aargang;    /* 0: none */
+	bool ready;     /* feedback_ready */
+	char token[33]; /* the committed attempt's files (feedback_path); "" before tokens */
+};
+bool store_submission_served_feedback(struct db *db, const char *id, const char *kommune,
+				      struct store_served_feedback *out, bool *found) KPR_WUR;
+
 /* kprctl reprocess: the spool file's name and the status. */
 bool store_submission_find(struct db *db, const char *id, char spool_name[256], char status[32],
 			   bool *found) KPR_WUR;

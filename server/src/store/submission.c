@@ -129,6 +129,12 @@ static const struct db_stmt st_finish = {
     " feedback_token = $21"
     " WHERE id = $1::uuid",
     21};
+static const struct db_stmt st_served_feedback = {
+    "feedback_find",
+    "SELECT kommunenummer, coalesce(aargang::text, ''), feedback_ready,"
+    " coalesce(feedback_token, '') FROM kpr.submission"
+    " WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
+    2};
 static const struct db_stmt st_find = {
     "reprocess_find", "SELECT spool_name, status FROM kpr.submission WHERE id = $1::uuid", 1};
 /* A failed submission waits again; its unique indexes count it again, so
@@ -429,6 +435,25 @@ enum db_tx_status store_submission_finish(struct db *db, const struct store_subm
 			   o->feedback_token};
 	_Static_assert(KPR_ARRAY_LEN(p) == 21, "st_finish takes 21 parameters");
 	return store_step(db, &st_finish, p, NULL);
+}
+
+bool store_submission_served_feedback(struct db *db, const char *id, const char *kommune,
+				      struct store_served_feedback *out, bool *found)
+{
+	const char *p[] = {id, kommune};
+	PGresult *r = db_exec(db, &st_served_feedback, p, NULL);
+	if (!r)
+		return false;
+	*found = PQntuples(r) == 1;
+	memset(out, 0, sizeof *out);
+	if (*found) {
+		snprintf(out->kommune, sizeof out->kommune, "%s", PQgetvalue(r, 0, 0));
+		out->aargang = atoi(PQgetvalue(r, 0, 1));
+		out->ready = PQgetvalue(r, 0, 2)[0] == 't';
+		snprintf(out->token, sizeof out->token, "%s", PQgetvalue(r, 0, 3));
+	}
+	PQclear(r);
+	return true;
 }
 
 bool store_submission_find(struct db *db, const char *id, char spool_name[256], char status[32],
