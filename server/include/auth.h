@@ -21,9 +21,9 @@
 #include "errors.h"
 #include "kpr.h"
 
-struct http_request;
 struct kpr_config;
 struct auth;
+struct MHD_Connection;
 
 #define AUTH_TOKEN_PREFIX    "kpr_"
 #define AUTH_NOTIFY_CHANNEL  "kpr_api_token"
@@ -45,16 +45,29 @@ bool auth_loaded(const struct auth *a);
 void auth_quiesce(struct auth *a);
 void auth_free(struct auth *a);
 
+enum auth_role { AUTH_ROLE_NONE = 0, AUTH_ROLE_MUNICIPALITY, AUTH_ROLE_STAFF };
+
+/* Who a valid token speaks for. */
+struct auth_principal {
+	enum auth_role role;
+	char kommune[8]; /* municipality tokens: the kommunenummer they are bound to */
+	long long token_id;
+};
+
 enum auth_result {
-	AUTH_OK,      /* rq->role, rq->kommune, rq->token_id are filled */
-	AUTH_REFUSED, /* *e says why: 401, 403 or 503 tokens_not_loaded */
+	AUTH_OK,      /* *who is filled */
+	AUTH_REFUSED, /* *e says why: 401 or 503 tokens_not_loaded */
 	AUTH_WAIT,    /* the connection is suspended until a reload; call again when resumed */
 };
 
-/* Checks Authorization: Bearer and the route's role need. Called on the MHD
- * thread; never blocks. After one AUTH_WAIT for a request
- * (rq->auth_waited) it answers from the copy as it then is. */
-enum auth_result auth_request(struct auth *a, struct http_request *rq, enum kpr_error *e) KPR_WUR;
+/* Checks an Authorization header value (NULL: none) against the copy and
+ * says whose token it is; whether that principal may use a route is the
+ * caller's (http.c) to judge. Called on the MHD thread; never blocks.
+ * conn: the request's connection, which may be suspended once for a reload
+ * (AUTH_WAIT); NULL after it waited once: the answer then comes from the
+ * copy as it is. */
+enum auth_result auth_check(struct auth *a, const char *authorization, struct MHD_Connection *conn,
+			    struct auth_principal *who, enum kpr_error *e) KPR_WUR;
 
 /* Token text helpers shared with kprctl. */
 #define AUTH_TOKEN_LEN 47 /* "kpr_" + 43 base64url characters (32 random bytes) */

@@ -12,6 +12,8 @@
 #include <microhttpd.h>
 #include <stdint.h>
 
+#include "app.h" /* rq->app: the process-wide objects handlers need */
+#include "auth.h"
 #include "errors.h"
 #include "kpr.h"
 
@@ -19,7 +21,6 @@ struct kpr_config;
 struct dbpool;
 struct db;
 struct http_request;
-struct app;
 
 enum http_auth_need {
 	HTTP_AUTH_NONE = 0,
@@ -42,8 +43,6 @@ struct http_route {
 	const char *name; /* for logs and metrics: "submission_get" */
 };
 
-enum http_role { HTTP_ROLE_NONE = 0, HTTP_ROLE_MUNICIPALITY, HTTP_ROLE_STAFF };
-
 struct http_request {
 	char id[33]; /* X-Request-Id: 128 random bits, hex */
 	struct MHD_Connection *conn;
@@ -54,12 +53,11 @@ struct http_request {
 	char *segment; /* the {} part of the route, if any */
 	char client_addr[64];
 
-	/* authentication (filled before the handler runs) */
-	enum http_role role;
-	char kommune[8]; /* for municipality tokens */
-	long long token_id;
-	bool auth_done;   /* the token check passed, or the route needs none (http.c) */
-	bool auth_waited; /* suspended once for a token reload (auth.c) */
+	/* authentication (filled before the handler runs): a principal whose
+	 * role the route allows */
+	struct auth_principal who; /* whose token: auth_check() */
+	bool auth_done;            /* the token check passed, or the route needs none (http.c) */
+	bool auth_waited;          /* suspended once for a token reload (http.c, auth.h) */
 
 	/* a deferred response prepared off the MHD thread */
 	struct MHD_Response *response;
@@ -78,19 +76,12 @@ struct http_request {
 	uint64_t started_ns;
 };
 
-/* The process-wide objects handlers need. */
-struct app {
-	struct kpr_config *cfg;
-	struct dbpool *dbpool;
-	struct auth *auth;
-	struct worker_pool *workers;
-	int ready;                 /* live worker threads (atomic) */
-	volatile long queue_depth; /* unfinished jobs, refreshed every second off the MHD threads */
-};
-
 struct http_server;
 
-struct http_server *http_start(struct app *app, char *err, size_t errlen) KPR_WUR;
+/* Serves routes (a static table: api_routes from api.h; http itself knows
+ * no endpoint). */
+struct http_server *http_start(struct app *app, const struct http_route *routes, size_t nroutes,
+			       char *err, size_t errlen) KPR_WUR;
 /* Stops accepting new connections (graceful shutdown, first step). */
 void http_quiesce(struct http_server *s);
 void http_stop(struct http_server *s);

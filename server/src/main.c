@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "app.h"
 #include "auth.h"
 #include "config.h"
 #include "db.h"
@@ -151,7 +153,7 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	http = http_start(&app, err, sizeof err);
+	http = http_start(&app, api_routes, api_routes_len, err, sizeof err);
 	if (!http) {
 		log_error("%s", err);
 		goto out;

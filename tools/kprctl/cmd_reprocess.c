@@ -17,30 +17,8 @@
 
 #include "config.h"
 #include "kprctl.h"
-
-static const struct db_stmt st_find = {
-    "reprocess_find", "SELECT spool_name, status FROM kpr.submission WHERE id = $1::uuid", 1};
-/* The job only, and only when it is not running: see the header. */
-static const struct db_stmt st_requeue_job = {
-    "reprocess_requeue_job",
-    "UPDATE kpr.job SET state = 'queued', attempts = 0, worker = NULL, lease_until = NULL,"
-    "   not_before = NULL, last_error = NULL, updated_at = now()"
-    " WHERE submission_id = $1::uuid AND state = 'done' RETURNING 1",
-    1};
-/* A failed submission waits again; its unique indexes count it again, so
- * this fails (23505) when the same file was sent again meanwhile. */
-static const struct db_stmt st_unfail = {
-    "reprocess_unfail",
-    "UPDATE kpr.submission SET status = 'received', started_at = NULL, processed_at = NULL,"
-    "   feedback_ready = false WHERE id = $1::uuid AND status = 'failed'",
-    1};
-static const struct db_stmt st_same_file = {
-    "reprocess_same_file",
-    "SELECT n.id::text FROM kpr.submission f JOIN kpr.submission n"
-    "  ON n.kommunenummer = f.kommunenummer AND n.dry_run = f.dry_run AND n.id <> f.id"
-    "  AND (n.sha256 = f.sha256 OR n.innsending_id = f.innsending_id)"
-    " WHERE f.id = $1::uuid AND n.status <> 'failed' LIMIT 1",
-    1};
+#include "store_job.h"
+#include "store_submission.h"
 
 struct requeue {
 	const char *id;
@@ -52,24 +30,21 @@ struct requeue {
 static enum db_tx_status requeue_tx(struct db *db, void *arg)
 {
 	struct requeue *rq = arg;
-	const char *p[] = {rq->id};
-	char sqlstate[6];
+	enum db_tx_status rc;
 	if (rq->failed) {
-		PGresult *r = db_exec(db, &st_same_file, p, NULL);
-		if (r && PQntuples(r) == 1)
-			snprintf(rq->duplicate, sizeof rq->duplicate, "%s", PQgetvalue(r, 0, 0));
-		PQclear(r);
-		if (!r || rq->duplicate[0])
+		/* the same file sent again meanwhile counts instead (kept failed) */
+		if (store_submission_same_file(db, rq->id, rq->duplicate) != DB_TX_OK ||
+		    rq->duplicate[0])
 			return DB_TX_FAIL;
-		if (!(r = db_exec(db, &st_unfail, p, sqlstate)))
-			return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-		PQclear(r);
+		/* a failed submission waits again */
+		if ((rc = store_submission_unfail(db, rq->id)) != DB_TX_OK)
+			return rc;
 	}
-	PGresult *r = db_exec(db, &st_requeue_job, p, sqlstate);
-	if (!r)
-		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-	rq->running = PQntuples(r) == 0;
-	PQclear(r);
+	/* the job only, and only when it is not running: see the header */
+	bool requeued = false;
+	if ((rc = store_job_requeue_done(db, rq->id, &requeued)) != DB_TX_OK)
+		return rc;
+	rq->running = !requeued;
 	if (rq->running)
 		return DB_TX_FAIL;
 	return kprctl_audit_submission(db, "reprocess", rq->id) ? DB_TX_OK : DB_TX_FAIL;
@@ -102,18 +77,14 @@ int kprctl_cmd_reprocess(int argc, char **argv)
 	int rc = 1;
 	if (!db)
 		goto out;
-	const char *p[] = {id};
-	PGresult *r = db_exec(db, &st_find, p, NULL);
-	if (!r || PQntuples(r) != 1) {
+	char spool_name[256], status[32];
+	bool found = false;
+	if (!store_submission_find(db, id, spool_name, status, &found) || !found) {
 		fprintf(stderr, "kprctl: no submission %s\n", id);
-		PQclear(r);
 		goto out;
 	}
 	char path[4400];
-	snprintf(path, sizeof path, "%s/%s", cfg->spool_dir, PQgetvalue(r, 0, 0));
-	char status[32];
-	snprintf(status, sizeof status, "%s", PQgetvalue(r, 0, 1));
-	PQclear(r);
+	snprintf(path, sizeof path, "%s/%s", cfg->spool_dir, spool_name);
 	if (!strcmp(status, "superseded")) {
 		fprintf(stderr,
 			"kprctl: %s is superseded; reprocess the current submission instead\n", id);

@@ -14,25 +14,11 @@
 
 #include "api.h"
 #include "config.h"
-#include "db.h"
 #include "feedback.h"
 #include "log.h"
 #include "metrics.h"
-
-static const struct db_stmt st_find = {
-    "feedback_find",
-    "SELECT kommunenummer, coalesce(aargang::text, ''), feedback_ready,"
-    " coalesce(feedback_token, '') FROM kpr.submission"
-    " WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
-    2};
-static const struct db_stmt st_count = {
-    "feedback_count",
-    "INSERT INTO kpr.feedback_download (submission_id, format, role, token_id)"
-    " VALUES ($1::uuid, $2, $3, nullif($4, '0')::bigint)",
-    4};
-
-static const struct db_stmt st_audit = {
-    "feedback_audit", "SELECT kpr.audit_staff_download($1::uuid, $2, $3::bigint)", 3};
+#include "store_download.h"
+#include "store_submission.h"
 
 struct fb_args {
 	enum feedback_format format;
@@ -47,31 +33,24 @@ static void feedback_db(struct http_request *rq, struct db *db)
 {
 	struct fb_args *a = rq->state;
 	const char *fmt = feedback_format_name(a->format);
-	const char *p[] = {rq->segment, rq->role == HTTP_ROLE_STAFF ? "" : rq->kommune};
-	PGresult *r = db ? db_exec(db, &st_find, p, NULL) : NULL;
-	if (!r) {
+	const char *visible = rq->who.role == AUTH_ROLE_STAFF ? "" : rq->who.kommune;
+	struct store_served_feedback sf;
+	bool found = false;
+	if (!db || !store_submission_served_feedback(db, rq->segment, visible, &sf, &found)) {
 		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 		return;
 	}
-	if (PQntuples(r) != 1) {
-		PQclear(r);
+	if (!found) {
 		(void)http_reply_error(rq, KPR_E_NOT_FOUND, NULL);
 		return;
 	}
-	char kommune[8], aargang[8];
-	snprintf(kommune, sizeof kommune, "%s", PQgetvalue(r, 0, 0));
-	snprintf(aargang, sizeof aargang, "%s", PQgetvalue(r, 0, 1));
-	bool ready = PQgetvalue(r, 0, 2)[0] == 't';
-	/* the files of the committed attempt (feedback_path) */
-	char token[FEEDBACK_TOKEN_LEN + 1];
-	snprintf(token, sizeof token, "%s", PQgetvalue(r, 0, 3));
-	PQclear(r);
-	if (!ready) {
+	if (!sf.ready) {
 		(void)http_reply_error(rq, KPR_E_FEEDBACK_NOT_READY, NULL);
 		return;
 	}
 	char path[4200];
-	int fd = feedback_path(path, sizeof path, rq->app->cfg->feedback_dir, rq->segment, token,
+	/* the files of the committed attempt (feedback_path) */
+	int fd = feedback_path(path, sizeof path, rq->app->cfg->feedback_dir, rq->segment, sf.token,
 			       a->format)
 		     ? open(path, O_RDONLY | O_CLOEXEC)
 		     : -1;
@@ -85,26 +64,22 @@ static void feedback_db(struct http_request *rq, struct db *db)
 	}
 	if (strcmp(rq->method, "HEAD") != 0) {
 		/* municipality downloads are counted; staff downloads are audited */
-		char tok[24];
-		snprintf(tok, sizeof tok, "%lld", rq->token_id);
-		const char *cp[] = {rq->segment, fmt, "municipality", tok};
-		const char *ap[] = {rq->segment, fmt, tok};
-		PGresult *c = rq->role == HTTP_ROLE_MUNICIPALITY
-				  ? db_exec_once(db, &st_count, cp, NULL)
-				  : db_exec_once(db, &st_audit, ap, NULL);
-		if (!c) {
+		bool recorded = rq->who.role == AUTH_ROLE_MUNICIPALITY
+				    ? store_download_count(db, rq->segment, fmt, rq->who.token_id)
+				    : store_download_audit(db, rq->segment, fmt, rq->who.token_id);
+		if (!recorded) {
 			/* a download that cannot be counted or audited is not served */
 			close(fd);
 			(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 			return;
 		}
-		PQclear(c);
 	}
 	metrics_add("kpr_feedback_downloads_total", 1);
-	char disp[160];
+	char aargang[16] = "ukjent", disp[160];
+	if (sf.aargang > 0)
+		snprintf(aargang, sizeof aargang, "%d", sf.aargang);
 	snprintf(disp, sizeof disp, "attachment; filename=\"kpr-tilbakemelding-%s-%s-%.8s.%s\"",
-		 kommune, aargang[0] ? aargang : "ukjent", rq->segment,
-		 feedback_extension(a->format));
+		 sf.kommune, aargang, rq->segment, feedback_extension(a->format));
 	(void)http_reply_fd(rq, MHD_HTTP_OK, feedback_content_type(a->format), fd,
 			    (uint64_t)st.st_size, disp);
 }

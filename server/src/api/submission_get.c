@@ -1,28 +1,27 @@
 /*
  * submission_get.c — GET /api/v1/submissions/{id}: status, counts, timings
- * and feedback links. A municipality asking for another's gets 404.
+ * and feedback links. A municipality asking for another's gets 404, never
+ * 403, so ids reveal nothing.
  */
 #include "api.h"
-#include "db.h"
-
-static const struct db_stmt st_get = {"submission_get",
-				      "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission"
-				      " WHERE id = $1::uuid AND ($2 = '' OR kommunenummer = $2)",
-				      2};
+#include "store_submission.h"
 
 static void get_db(struct http_request *rq, struct db *db)
 {
-	const char *p[] = {rq->segment, rq->role == HTTP_ROLE_STAFF ? "" : rq->kommune};
-	PGresult *r = db ? db_exec(db, &st_get, p, NULL) : NULL;
-	if (!r) {
+	const char *kommune = rq->who.role == AUTH_ROLE_STAFF ? "" : rq->who.kommune;
+	struct store_submissions *rows = NULL;
+	if (!db || !store_submission_get(db, rq->segment, kommune, &rows)) {
 		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 		return;
 	}
-	if (PQntuples(r) != 1)
+	if (store_submissions_len(rows) != 1) {
 		(void)http_reply_error(rq, KPR_E_NOT_FOUND, NULL);
-	else
-		(void)http_reply_json(rq, MHD_HTTP_OK, api_submission_json(r, 0));
-	PQclear(r);
+	} else {
+		struct store_submission s;
+		store_submissions_row(rows, 0, &s);
+		(void)http_reply_json(rq, MHD_HTTP_OK, api_submission_json(&s));
+	}
+	store_submissions_free(rows);
 }
 
 enum MHD_Result api_submission_get(struct http_request *rq, const char *upload, size_t *upload_size)

@@ -1,42 +1,37 @@
 /*
  * submission_view.c — the one JSON shape of a submission, shared by the
- * upload answer, GET /submissions/{id} and the list, and the one query that
- * reads it with the caller's visibility applied (a municipality sees only
- * its own; anything else is 404, never 403, so ids reveal nothing).
+ * upload answer, GET /submissions/{id} and the list, from the row the store
+ * reads (store_submission.h); and the id check every {id} route makes.
  */
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "api.h"
-#include "db.h"
 
-static json_t *opt_int(PGresult *r, int row, int col)
+static json_t *opt_int(struct store_opt_int v)
 {
-	return PQgetisnull(r, row, col) ? json_null()
-					: json_integer(atoll(PQgetvalue(r, row, col)));
+	return v.set ? json_integer((json_int_t)v.v) : json_null();
 }
 
-static json_t *opt_str(PGresult *r, int row, int col)
+static json_t *opt_real(struct store_opt_real v)
 {
-	return PQgetisnull(r, row, col) ? json_null() : json_string(PQgetvalue(r, row, col));
+	return v.set ? json_real(v.v) : json_null();
 }
 
-static json_t *opt_real(PGresult *r, int row, int col)
+static json_t *opt_str(const char *s)
 {
-	return PQgetisnull(r, row, col) ? json_null() : json_real(atof(PQgetvalue(r, row, col)));
+	return s ? json_string(s) : json_null();
 }
 
-json_t *api_submission_json(PGresult *r, int row)
+json_t *api_submission_json(const struct store_submission *s)
 {
-	const char *id = PQgetvalue(r, row, 0);
 	char self[128], fb[4][160];
-	snprintf(self, sizeof self, "/api/v1/submissions/%s", id);
+	snprintf(self, sizeof self, "/api/v1/submissions/%s", s->id);
 	static const char *const fmts[] = {"csv", "xml", "html", "json"};
-	bool ready = PQgetvalue(r, row, 25)[0] == 't';
 	json_t *feedback = json_object();
 	for (int i = 0; i < 4; i++) {
 		snprintf(fb[i], sizeof fb[i], "%s/feedback?format=%s", self, fmts[i]);
-		if (ready)
+		if (s->feedback_ready)
 			json_object_set_new(feedback, fmts[i], json_string(fb[i]));
 	}
 	return json_pack(
@@ -46,20 +41,21 @@ json_t *api_submission_json(PGresult *r, int row)
 	    " s:{s:o, s:o, s:o},"
 	    " s:{s:o, s:o}, s:o,"
 	    " s:{s:s, s:o}}",
-	    "id", id, "kommunenummer", PQgetvalue(r, row, 1), "aargang", opt_int(r, row, 2),
-	    "innsending_id", opt_str(r, row, 3), "forrige_id", opt_str(r, row, 4), "sha256",
-	    PQgetvalue(r, row, 5), "bytes", (json_int_t)atoll(PQgetvalue(r, row, 6)), "dry_run",
-	    PQgetvalue(r, row, 7)[0] == 't', "status", PQgetvalue(r, row, 8), "times",
-	    "received_at", opt_str(r, row, 9), "started_at", opt_str(r, row, 10), "processed_at",
-	    opt_str(r, row, 11), "counts", "persons", opt_int(r, row, 12), "registrations",
-	    opt_int(r, row, 13), "persons_loaded", opt_int(r, row, 14), "persons_excluded",
-	    opt_int(r, row, 15), "registrations_loaded", opt_int(r, row, 16),
-	    "registrations_excluded", opt_int(r, row, 17), "messages", "fatal", opt_int(r, row, 18),
-	    "error", opt_int(r, row, 19), "warning", opt_int(r, row, 20), "info",
-	    opt_int(r, row, 21), "timings", "validate_seconds", opt_real(r, row, 22),
-	    "load_seconds", opt_real(r, row, 23), "total_seconds", opt_real(r, row, 24), "sender",
-	    "fagsystem", opt_str(r, row, 27), "fagsystem_versjon", opt_str(r, row, 28),
-	    "superseded_by", opt_str(r, row, 26), "links", "self", self, "feedback", feedback);
+	    "id", s->id, "kommunenummer", s->kommunenummer, "aargang", opt_int(s->aargang),
+	    "innsending_id", opt_str(s->innsending_id), "forrige_id", opt_str(s->forrige_id),
+	    "sha256", s->sha256, "bytes", (json_int_t)s->bytes, "dry_run", s->dry_run, "status",
+	    s->status, "times", "received_at", opt_str(s->received_at), "started_at",
+	    opt_str(s->started_at), "processed_at", opt_str(s->processed_at), "counts", "persons",
+	    opt_int(s->persons), "registrations", opt_int(s->registrations), "persons_loaded",
+	    opt_int(s->persons_loaded), "persons_excluded", opt_int(s->persons_excluded),
+	    "registrations_loaded", opt_int(s->registrations_loaded), "registrations_excluded",
+	    opt_int(s->registrations_excluded), "messages", "fatal", opt_int(s->n_fatal), "error",
+	    opt_int(s->n_error), "warning", opt_int(s->n_warning), "info", opt_int(s->n_info),
+	    "timings", "validate_seconds", opt_real(s->validate_seconds), "load_seconds",
+	    opt_real(s->load_seconds), "total_seconds", opt_real(s->total_seconds), "sender",
+	    "fagsystem", opt_str(s->fagsystem), "fagsystem_versjon", opt_str(s->fagsystem_versjon),
+	    "superseded_by", opt_str(s->superseded_by), "links", "self", self, "feedback",
+	    feedback);
 }
 
 bool api_uuid_valid(const char *s)

@@ -7,19 +7,12 @@
 #include <string.h>
 
 #include "api.h"
-#include "db.h"
-
-static const struct db_stmt st_list = {
-    "submissions_list",
-    "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission"
-    " WHERE ($1 = '' OR kommunenummer = $1) AND ($2 = '' OR aargang = $2::int)"
-    " ORDER BY received_at DESC, id LIMIT $3::int",
-    3};
+#include "store_submission.h"
 
 struct list_args {
-	char kommune[8];
-	char aargang[8];
-	char limit[16];
+	char kommune[8]; /* "" for every one (staff) */
+	int aargang;     /* -1 for every årgang */
+	int limit;
 };
 
 static void list_free(void *p)
@@ -30,16 +23,18 @@ static void list_free(void *p)
 static void list_db(struct http_request *rq, struct db *db)
 {
 	struct list_args *a = rq->state;
-	const char *p[] = {a->kommune, a->aargang, a->limit};
-	PGresult *r = db ? db_exec(db, &st_list, p, NULL) : NULL;
-	if (!r) {
+	struct store_submissions *rows = NULL;
+	if (!db || !store_submission_list(db, a->kommune, a->aargang, a->limit, &rows)) {
 		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 		return;
 	}
 	json_t *items = json_array();
-	for (int i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, api_submission_json(r, i));
-	PQclear(r);
+	for (size_t i = 0; i < store_submissions_len(rows); i++) {
+		struct store_submission s;
+		store_submissions_row(rows, i, &s);
+		json_array_append_new(items, api_submission_json(&s));
+	}
+	store_submissions_free(rows);
 	(void)http_reply_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "submissions", items));
 }
 
@@ -62,18 +57,18 @@ enum MHD_Result api_submissions_list(struct http_request *rq, const char *upload
 	    (l && *l && (!digits(l, 1, 4) || atoi(l) < 1)))
 		return http_reply_error(rq, KPR_E_BAD_PARAMETER,
 					"kommune: 4 digits; aargang: 4 digits; limit: 1-1000");
-	if (rq->role == HTTP_ROLE_MUNICIPALITY) {
-		if (k && *k && strcmp(k, rq->kommune))
+	if (rq->who.role == AUTH_ROLE_MUNICIPALITY) {
+		if (k && *k && strcmp(k, rq->who.kommune))
 			return http_reply_error(rq, KPR_E_NOT_FOUND, NULL);
-		k = rq->kommune;
+		k = rq->who.kommune;
 	}
 	struct list_args *a = calloc(1, sizeof *a);
 	if (!a)
 		return http_reply_error(rq, KPR_E_INTERNAL, NULL);
 	snprintf(a->kommune, sizeof a->kommune, "%s", k ? k : "");
-	snprintf(a->aargang, sizeof a->aargang, "%s", y ? y : "");
+	a->aargang = y && *y ? atoi(y) : -1;
 	int lim = l && *l ? atoi(l) : 100;
-	snprintf(a->limit, sizeof a->limit, "%d", lim > 1000 ? 1000 : lim);
+	a->limit = lim > 1000 ? 1000 : lim;
 	rq->state = a;
 	rq->state_free = list_free;
 	return http_defer(rq, list_db);

@@ -25,6 +25,8 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "spool.h"
+#include "store_job.h"
+#include "store_submission.h"
 #include "validate.h"
 #include "worker.h"
 
@@ -87,35 +89,18 @@ static void new_uuid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
-static const struct db_stmt st_existing = {
-    "upload_existing",
-    "SELECT id::text FROM kpr.submission WHERE kommunenummer = $1 AND dry_run = $2::boolean"
-    " AND (sha256 = $3 OR ($4 <> '' AND innsending_id = $4)) AND status <> 'failed'"
-    " ORDER BY received_at LIMIT 1",
-    4};
-static const struct db_stmt st_insert = {
-    "upload_insert",
-    "WITH s AS (INSERT INTO kpr.submission (id, kommunenummer, aargang, innsending_id, forrige_id,"
-    "  sha256, bytes, content_encoding, spool_name, dry_run, token_id, fagsystem, fagsystem_versjon)"
-    "  VALUES ($1::uuid, $2, nullif($3, '')::int, nullif($4, ''), nullif($5, ''), $6,"
-    "  $7::bigint, $8, $9, $10::boolean, $11::bigint, nullif($12, ''), nullif($13, ''))"
-    "  RETURNING id)"
-    " INSERT INTO kpr.job (submission_id) SELECT id FROM s",
-    13};
-static const struct db_stmt st_get = {
-    "upload_get", "SELECT " API_SUBMISSION_COLUMNS " FROM kpr.submission WHERE id = $1::uuid", 1};
-
 static enum MHD_Result reply_submission(struct http_request *rq, struct db *db, const char *id,
 					unsigned status)
 {
-	const char *p[] = {id};
-	PGresult *r = db_exec(db, &st_get, p, NULL);
-	if (!r || PQntuples(r) != 1) {
-		PQclear(r);
+	struct store_submissions *rows = NULL;
+	if (!store_submission_get(db, id, "", &rows) || store_submissions_len(rows) != 1) {
+		store_submissions_free(rows);
 		return http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 	}
-	struct MHD_Response *resp = http_json_response(api_submission_json(r, 0));
-	PQclear(r);
+	struct store_submission sub;
+	store_submissions_row(rows, 0, &sub);
+	struct MHD_Response *resp = http_json_response(api_submission_json(&sub));
+	store_submissions_free(rows);
 	char loc[96];
 	snprintf(loc, sizeof loc, "/api/v1/submissions/%s", id);
 	if (resp)
@@ -126,20 +111,12 @@ static enum MHD_Result reply_submission(struct http_request *rq, struct db *db, 
 static const char *find_existing(struct db *db, struct http_request *rq, struct upload *u,
 				 char out[40])
 {
-	const char *p[] = {rq->kommune, u->dry_run ? "true" : "false", u->sha256,
-			   u->header_ok ? u->header.id : ""};
-	PGresult *r = db_exec(db, &st_existing, p, NULL);
-	const char *found = NULL;
-	if (r && PQntuples(r) == 1) {
-		snprintf(out, 40, "%s", PQgetvalue(r, 0, 0));
-		found = out;
-	}
-	PQclear(r);
-	return found;
+	bool found = false;
+	if (!store_submission_find_existing(db, rq->who.kommune, u->dry_run, u->sha256,
+					    u->header_ok ? u->header.id : "", out, &found))
+		return NULL;
+	return found ? out : NULL;
 }
-
-static const struct db_stmt st_own = {"upload_own",
-				      "SELECT 1 FROM kpr.submission WHERE id = $1::uuid", 1};
 
 /* The INSERT's answer was lost with the connection: it may have committed.
  * Asks a new session whether our own id is there. The file stays in the
@@ -150,10 +127,9 @@ static bool insert_landed(struct http_request *rq, struct db *db, const char *id
 {
 	if (!db_ensure(db))
 		return false;
-	const char *p[] = {id};
-	PGresult *r = db_exec(db, &st_own, p, NULL);
-	bool found = r && PQntuples(r) == 1;
-	PQclear(r);
+	bool found = false;
+	if (!store_submission_exists(db, id, &found))
+		found = false;
 	rlog_warn(rq->id, "the outcome of recording submission %s was unknown: %s", id,
 		  found ? "it was recorded"
 			: "not recorded now; its file is left to the reconciler");
@@ -165,8 +141,8 @@ static void accepted(struct http_request *rq, struct db *db, struct upload *u, c
 	failpoint("upload.after_insert");
 	metrics_add("kpr_uploads_total", 1);
 	metrics_add("kpr_upload_bytes_total", spool_bytes(u->spool));
-	rlog_info(rq->id, "received submission %s from %s: %s bytes%s%s", u->id, rq->kommune, bytes,
-		  u->gzip ? " (gzip)" : "", u->dry_run ? " (dry run)" : "");
+	rlog_info(rq->id, "received submission %s from %s: %s bytes%s%s", u->id, rq->who.kommune,
+		  bytes, u->gzip ? " (gzip)" : "", u->dry_run ? " (dry run)" : "");
 	struct worker_pool *workers = rq->app->workers;
 	(void)reply_submission(rq, db, u->id, MHD_HTTP_ACCEPTED); /* rq may be gone after this */
 	worker_pool_notify(workers);
@@ -194,28 +170,26 @@ static void finish_upload(struct http_request *rq, struct db *db)
 		(void)reply_submission(rq, db, existing, MHD_HTTP_OK);
 		return; /* the new spool file is removed with the request state */
 	}
-	char bytes[24], aargang[16] = "", token[24];
+	char bytes[24];
 	snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)spool_bytes(u->spool));
-	snprintf(token, sizeof token, "%lld", rq->token_id);
-	if (u->header_ok && u->header.aargang > 0)
-		snprintf(aargang, sizeof aargang, "%d", u->header.aargang);
-	const char *p[] = {u->id,
-			   rq->kommune,
-			   aargang,
-			   u->header_ok ? u->header.id : "",
-			   u->header_ok ? u->header.forrige_id : "",
-			   u->sha256,
-			   bytes,
-			   u->gzip ? "gzip" : "identity",
-			   name,
-			   u->dry_run ? "true" : "false",
-			   token,
-			   u->header_ok ? u->header.fagsystem : "",
-			   u->header_ok ? u->header.fagsystem_versjon : ""};
+	const struct v_header *h = u->header_ok ? &u->header : NULL;
+	struct store_new_submission ns = {
+	    .id = u->id,
+	    .kommunenummer = rq->who.kommune,
+	    .aargang = h && h->aargang > 0 ? h->aargang : 0,
+	    .innsending_id = h ? h->id : "",
+	    .forrige_id = h ? h->forrige_id : "",
+	    .sha256 = u->sha256,
+	    .bytes = (unsigned long long)spool_bytes(u->spool),
+	    .gzip = u->gzip,
+	    .spool_name = name,
+	    .dry_run = u->dry_run,
+	    .token_id = rq->who.token_id,
+	    .fagsystem = h ? h->fagsystem : "",
+	    .fagsystem_versjon = h ? h->fagsystem_versjon : "",
+	};
 	char sqlstate[6];
-	PGresult *r = db_exec_once(db, &st_insert, p, sqlstate);
-	if (r) {
-		PQclear(r);
+	if (store_job_enqueue(db, &ns, sqlstate)) {
 		spool_keep(u->spool); /* recorded: the file now belongs to the submission */
 		accepted(rq, db, u, bytes);
 		return;
@@ -226,7 +200,7 @@ static void finish_upload(struct http_request *rq, struct db *db)
 		return;
 	}
 	if (sqlstate[0] == '\0') {
-		/* connection lost: never re-sent (db_exec_once) */
+		/* connection lost: never re-sent (store_job_enqueue) */
 		spool_keep(u->spool);
 		if (insert_landed(rq, db, u->id)) {
 			accepted(rq, db, u, bytes);
@@ -284,7 +258,7 @@ static enum MHD_Result first_call(struct http_request *rq)
 					"the spool is short of space");
 	/* rate limit (ratelimit.h): uploads per municipality; counted here, once
 	 * every other header check has passed and the body is about to be read */
-	int wait = ratelimit_take(ratelimit_shared(RATELIMIT_UPLOADS), rq->kommune,
+	int wait = ratelimit_take(ratelimit_shared(RATELIMIT_UPLOADS), rq->who.kommune,
 				  cfg->upload_rate_limit, cfg->upload_rate_window);
 	if (wait > 0)
 		return http_reply_error_retry(rq, KPR_E_RATE_LIMITED, wait);

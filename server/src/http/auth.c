@@ -25,7 +25,6 @@
 
 #include "config.h"
 #include "db.h"
-#include "http.h"
 #include "log.h"
 
 /* Reloads asked for by waiting requests (unknown tokens) come at most this
@@ -37,7 +36,7 @@
 struct token_entry {
 	unsigned char hash[32];
 	long long id;
-	enum http_role role;
+	enum auth_role role;
 	char kommune[8];
 	time_t expires; /* 0: never */
 };
@@ -126,8 +125,8 @@ static struct token_set *set_from_result(PGresult *r)
 		memcpy(t->hash, h, 32);
 		PQfreemem(h);
 		t->id = atoll(PQgetvalue(r, i, 1));
-		t->role = !strcmp(PQgetvalue(r, i, 2), "staff") ? HTTP_ROLE_STAFF
-								: HTTP_ROLE_MUNICIPALITY;
+		t->role = !strcmp(PQgetvalue(r, i, 2), "staff") ? AUTH_ROLE_STAFF
+								: AUTH_ROLE_MUNICIPALITY;
 		snprintf(t->kommune, sizeof t->kommune, "%s", PQgetvalue(r, i, 3));
 		t->expires = (time_t)atoll(PQgetvalue(r, i, 4));
 		s->n++;
@@ -621,7 +620,7 @@ bool auth_parse_bearer(const char *h, const char **token, size_t *len)
 
 /* Every entry is compared so timing says nothing about which matched. */
 static bool lookup(const struct token_set *s, const unsigned char hash[32], time_t now,
-		   struct http_request *rq)
+		   struct auth_principal *who)
 {
 	bool found = false;
 	for (size_t i = 0; s && i < s->n; i++) {
@@ -629,9 +628,9 @@ static bool lookup(const struct token_set *s, const unsigned char hash[32], time
 		if (CRYPTO_memcmp(t->hash, hash, 32) == 0 && !found &&
 		    (t->expires == 0 || t->expires > now)) {
 			found = true;
-			rq->role = t->role;
-			rq->token_id = t->id;
-			snprintf(rq->kommune, sizeof rq->kommune, "%s", t->kommune);
+			who->role = t->role;
+			who->token_id = t->id;
+			snprintf(who->kommune, sizeof who->kommune, "%s", t->kommune);
 		}
 	}
 	return found;
@@ -639,7 +638,7 @@ static bool lookup(const struct token_set *s, const unsigned char hash[32], time
 
 /* Suspends the request until the next reload (or its deadline); false when
  * no reload is coming soon (no connection, stopping, too many waiting). */
-static bool wait_for_reload(struct auth *a, struct http_request *rq)
+static bool wait_for_reload(struct auth *a, struct MHD_Connection *conn)
 {
 	pthread_mutex_lock(&a->mu);
 	bool can = a->reload_coming && !a->quiescing && a->nwaiters < AUTH_MAX_WAITERS;
@@ -647,16 +646,15 @@ static bool wait_for_reload(struct auth *a, struct http_request *rq)
 	struct waiter *w = can ? malloc(sizeof *w) : NULL;
 	if (!w)
 		return false;
-	w->conn = rq->conn;
+	w->conn = conn;
 	w->deadline_ms = now_ms() + AUTH_WAIT_MS;
-	rq->auth_waited = true;
 	/* suspended before anyone can resume it */
-	MHD_suspend_connection(rq->conn);
+	MHD_suspend_connection(conn);
 	pthread_mutex_lock(&a->mu);
 	if (a->quiescing || !a->reload_coming) {
 		pthread_mutex_unlock(&a->mu);
 		free(w);
-		MHD_resume_connection(rq->conn);
+		MHD_resume_connection(conn);
 		return true; /* called again at once, then answered from the copy */
 	}
 	w->next = a->waiting;
@@ -668,37 +666,31 @@ static bool wait_for_reload(struct auth *a, struct http_request *rq)
 	return true;
 }
 
-enum auth_result auth_request(struct auth *a, struct http_request *rq, enum kpr_error *e)
+enum auth_result auth_check(struct auth *a, const char *authorization, struct MHD_Connection *conn,
+			    struct auth_principal *who, enum kpr_error *e)
 {
 	const char *tok;
 	size_t len;
 	*e = KPR_E_UNAUTHENTICATED;
+	memset(who, 0, sizeof *who);
 	/* a missing or malformed token is wrong whatever the database holds */
-	if (!auth_parse_bearer(http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION), &tok, &len))
+	if (!auth_parse_bearer(authorization, &tok, &len))
 		return AUTH_REFUSED;
 	unsigned char hash[32];
 	auth_token_hash(tok, len, hash);
 	pthread_mutex_lock(&a->mu);
 	bool loaded = a->set != NULL;
-	bool found = lookup(a->set, hash, time(NULL), rq);
+	bool found = lookup(a->set, hash, time(NULL), who);
 	bool stale = a->stale;
 	pthread_mutex_unlock(&a->mu);
 	OPENSSL_cleanse(hash, sizeof hash);
 	/* unknown (perhaps issued a moment ago), or a notified change (perhaps
 	 * its revocation) not loaded yet: wait once for a reload */
-	if ((!found || stale) && !rq->auth_waited && wait_for_reload(a, rq))
+	if ((!found || stale) && conn && wait_for_reload(a, conn))
 		return AUTH_WAIT;
 	if (!loaded) {
 		*e = KPR_E_TOKENS_NOT_LOADED;
 		return AUTH_REFUSED;
 	}
-	if (!found)
-		return AUTH_REFUSED;
-	enum http_auth_need need = rq->route->auth;
-	if ((need == HTTP_AUTH_STAFF && rq->role != HTTP_ROLE_STAFF) ||
-	    (need == HTTP_AUTH_MUNICIPALITY && rq->role != HTTP_ROLE_MUNICIPALITY)) {
-		*e = KPR_E_FORBIDDEN;
-		return AUTH_REFUSED;
-	}
-	return AUTH_OK;
+	return found ? AUTH_OK : AUTH_REFUSED;
 }

@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "acceptor.h"
-#include "api.h"
 #include "auth.h"
 #include "config.h"
 #include "dbpool.h"
@@ -40,6 +39,8 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct acceptor *acceptor; /* behind a load balancer (PROXY protocol) only */
 	struct app *app;
+	const struct http_route *routes; /* the route table (api/routes.c, given by main.c) */
+	size_t nroutes;
 	char *cert_pem, *key_pem;
 };
 
@@ -420,12 +421,13 @@ no:
 	return false;
 }
 
-static enum MHD_Result route_request(struct http_request *rq, const char *method)
+static enum MHD_Result route_request(const struct http_server *s, struct http_request *rq,
+				     const char *method)
 {
 	bool path_known = false;
 	const char *m = strcmp(method, "HEAD") ? method : "GET";
-	for (size_t i = 0; i < api_routes_len; i++) {
-		const struct http_route *r = &api_routes[i];
+	for (size_t i = 0; i < s->nroutes; i++) {
+		const struct http_route *r = &s->routes[i];
 		char *seg = NULL;
 		if (!http_route_match(r->pattern, rq->path, &seg))
 			continue;
@@ -460,11 +462,26 @@ static void auth_failure_count(struct http_request *rq, enum kpr_error e)
 		      c->auth_failure_limit, c->auth_failure_window);
 }
 
+/* Whether a principal's role may use a route: a wrong role is 403. */
+static bool role_allowed(enum http_auth_need need, enum auth_role role)
+{
+	switch (need) {
+	case HTTP_AUTH_NONE:
+	case HTTP_AUTH_ANY:
+		return true;
+	case HTTP_AUTH_STAFF:
+		return role == AUTH_ROLE_STAFF;
+	case HTTP_AUTH_MUNICIPALITY:
+		return role == AUTH_ROLE_MUNICIPALITY;
+	}
+	return false;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version, const char *upload,
 				 size_t *upload_size, void **con_cls)
 {
-	(void)cls;
+	const struct http_server *s = cls;
 	(void)url;
 	(void)version;
 	struct http_request *rq = *con_cls;
@@ -501,17 +518,25 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (!rq->route) {
 		snprintf(rq->method, sizeof rq->method, "%s", method);
-		if (route_request(rq, method) != MHD_YES || !rq->route)
+		if (route_request(s, rq, method) != MHD_YES || !rq->route)
 			return rq->responded ? MHD_YES : MHD_NO;
 	}
 	if (!rq->auth_done) {
 		if (rq->route->auth != HTTP_AUTH_NONE) {
 			enum kpr_error e;
-			enum auth_result ar = auth_request(rq->app->auth, rq, &e);
+			enum auth_result ar = auth_check(
+			    rq->app->auth, http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION),
+			    rq->auth_waited ? NULL : rq->conn, &rq->who, &e);
 			/* suspended until the token cache reloads (auth.h); MHD then
 			 * repeats this first, headers-only call */
-			if (ar == AUTH_WAIT)
+			if (ar == AUTH_WAIT) {
+				rq->auth_waited = true;
 				return MHD_YES;
+			}
+			if (ar == AUTH_OK && !role_allowed(rq->route->auth, rq->who.role)) {
+				ar = AUTH_REFUSED;
+				e = KPR_E_FORBIDDEN;
+			}
 			if (ar == AUTH_REFUSED && e == KPR_E_TOKENS_NOT_LOADED)
 				return http_reply_error_retry(rq, e, AUTH_RETRY_SECONDS);
 			if (ar != AUTH_OK) {
@@ -591,13 +616,16 @@ static bool start_acceptor(struct http_server *s, char *err, size_t errlen)
 	return s->acceptor != NULL;
 }
 
-struct http_server *http_start(struct app *app, char *err, size_t errlen)
+struct http_server *http_start(struct app *app, const struct http_route *routes, size_t nroutes,
+			       char *err, size_t errlen)
 {
 	const struct kpr_config *c = app->cfg;
 	struct http_server *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
 	s->app = app;
+	s->routes = routes;
+	s->nroutes = nroutes;
 	s->cert_pem = slurp(c->tls_cert_file, err, errlen);
 	s->key_pem = s->cert_pem ? slurp(c->tls_key_file, err, errlen) : NULL;
 	if (!s->key_pem) {

@@ -29,6 +29,7 @@
 
 #include "codelist.h"
 #include "config.h"
+#include "copy_rows.h"
 #include "db.h"
 #include "failpoint.h"
 #include "feedback.h"
@@ -37,20 +38,12 @@
 #include "metrics.h"
 #include "pseudo.h"
 #include "report.h"
+#include "store_job.h"
+#include "store_kommune.h"
+#include "store_rows.h"
+#include "store_submission.h"
 #include "validate.h"
 #include "vault.h"
-
-enum copy_table { T_PERSON = 0, T_VURDERING, T_TJENESTE, T_DIAGNOSE, T_REGISTRERING, T_COUNT };
-
-static const char *const copy_sql[T_COUNT] = {
-    "COPY kpr.person (submission_id, ref, pseudonym, key_version, kjonn, fodselsaar,"
-    " fodselsaar_oppgitt, dodsdato, line) FROM STDIN",
-    "COPY kpr.vurdering (submission_id, ref, dato, skaar, line) FROM STDIN",
-    "COPY kpr.tjeneste (submission_id, ref, type, soknad, vedtak, start, slutt, avslag,"
-    " timer_per_uke, timer_med_flere, orgnr, line) FROM STDIN",
-    "COPY kpr.diagnose (submission_id, ref, kodeverk, kode, line) FROM STDIN",
-    "COPY kpr.registrering (submission_id, ref, element, kode, dato, line) FROM STDIN",
-};
 
 struct ingest {
 	const struct kpr_config *cfg;
@@ -75,7 +68,7 @@ struct job {
 	struct nid_options nid; /* the validator's: what the feedback masks */
 	long long bytes;
 	bool dry_run;
-	FILE *copy[T_COUNT];
+	struct copy_rows rows; /* the register rows, COPY text */
 	char **retracted;
 	size_t nretracted;
 	bool failed; /* a vault or I/O error: the job is retried */
@@ -161,79 +154,10 @@ void ingest_free(struct ingest *in)
 	free(in);
 }
 
-/* COPY text format: backslash, tab, newline and carriage return escaped. */
-static void put_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
-static void put_opt(FILE *f, const char *s)
-{
-	if (s && *s)
-		put_text(f, s);
-	else
-		fputs("\\N", f);
-}
-
-static void put_key(FILE *f, const struct job *j, const char *ref)
-{
-	fputs(j->sub_id, f);
-	fputc('\t', f);
-	put_text(f, ref);
-	fputc('\t', f);
-}
-
-static void put_hours(FILE *f, bool has, double v)
-{
-	if (has)
-		fprintf(f, "%.1f", v);
-	else
-		fputs("\\N", f);
-}
-
-static void put_registrering(FILE *f, const struct job *j, const char *ref, const char *element,
-			     int kode, const char *dato, unsigned long line)
-{
-	put_key(f, j, ref);
-	fprintf(f, "%s\t", element);
-	if (kode > 0)
-		fprintf(f, "%d\t", kode);
-	else
-		fputs("\\N\t", f);
-	put_opt(f, dato);
-	fprintf(f, "\t%lu\n", line);
-}
-
-/* Free text from the file as the register may hold it: as written, or not at
- * all (NULL) when it carries a national-ID candidate (SPEC §3). The
- * validator already refuses or drops such values; this is the loader's own
- * guarantee, so no column outside the vault can ever hold an ID. */
-static const char *storable(const struct job *j, const char *s)
-{
-	return s && nid_has_candidate(s, strlen(s), &j->nid) ? NULL : s;
-}
-
 static bool on_person(void *ctx, const struct v_person *p)
 {
 	struct job *j = ctx;
-	if (!storable(j, p->ref)) {
+	if (!copy_rows_storable(&j->nid, p->ref)) {
 		/* a ref is the person's key: it cannot be dropped, only refused */
 		rlog_error(j->sub_id, "a ref carrying a national-ID candidate reached the loader; "
 				      "refusing to load the file");
@@ -250,75 +174,11 @@ static bool on_person(void *ctx, const struct v_person *p)
 		return true;
 	char hex[PSEUDO_HEX_LEN + 1];
 	pseudo_to_hex(&ps, hex);
-	FILE *f = j->copy[T_PERSON];
-	put_key(f, j, p->ref);
-	fprintf(f, "\\\\x%s\t%d\t%d\t%d\t%s\t", hex, ps.key_version, p->kjonn, p->fodselsaar,
-		p->fodselsaar_given ? "t" : "f");
-	put_opt(f, p->dodsdato);
-	fprintf(f, "\t%lu\n", p->line);
-
-	f = j->copy[T_VURDERING];
-	for (size_t i = 0; i < p->n_vurderinger; i++) {
-		const struct v_vurdering *v = &p->vurderinger[i];
-		put_key(f, j, p->ref);
-		fprintf(f, "%s\t{", v->dato);
-		for (int k = 0; k < V_FUNKSJON_COUNT; k++)
-			fprintf(f, k ? ",%u" : "%u", v->skaar[k]);
-		fprintf(f, "}\t%lu\n", v->line);
+	if (!copy_rows_person(&j->rows, p, hex, ps.key_version)) {
+		j->failed = true;
+		j->fault = io_fault(errno);
+		return false;
 	}
-	f = j->copy[T_TJENESTE];
-	for (size_t i = 0; i < p->n_tjenester; i++) {
-		const struct v_tjeneste *t = &p->tjenester[i];
-		put_key(f, j, p->ref);
-		fprintf(f, "%d\t", t->type);
-		put_opt(f, t->soknad);
-		fputc('\t', f);
-		put_opt(f, t->vedtak);
-		fputc('\t', f);
-		put_opt(f, t->start);
-		fputc('\t', f);
-		put_opt(f, t->slutt);
-		fprintf(f, "\t%s\t", t->avslag ? "t" : "f");
-		put_hours(f, t->has_timer_per_uke, t->timer_per_uke);
-		fputc('\t', f);
-		put_hours(f, t->has_timer_med_flere, t->timer_med_flere);
-		fputc('\t', f);
-		put_opt(f, storable(j, t->orgnr));
-		fprintf(f, "\t%lu\n", t->line);
-	}
-	f = j->copy[T_DIAGNOSE];
-	for (size_t i = 0; i < p->n_diagnoser; i++) {
-		put_key(f, j, p->ref);
-		put_text(f, p->diagnoser[i].kodeverk);
-		fputc('\t', f);
-		put_text(f, p->diagnoser[i].kode);
-		fprintf(f, "\t%lu\n", p->diagnoser[i].line);
-	}
-	f = j->copy[T_REGISTRERING];
-	for (size_t i = 0; i < p->n_heldogn; i++)
-		put_registrering(f, j, p->ref, "Heldogn", p->heldogn[i].kode, p->heldogn[i].dato,
-				 p->heldogn[i].line);
-	for (size_t i = 0; i < p->n_legemiddel; i++)
-		put_registrering(f, j, p->ref, "Legemiddelgjennomgang", p->legemiddel[i].kode,
-				 p->legemiddel[i].dato, p->legemiddel[i].line);
-	for (size_t i = 0; i < p->n_ernaering; i++)
-		put_registrering(f, j, p->ref, "Ernaering", p->ernaering[i].kode,
-				 p->ernaering[i].dato, p->ernaering[i].line);
-	for (size_t i = 0; i < p->n_individuell_plan; i++)
-		put_registrering(f, j, p->ref, "IndividuellPlan", p->individuell_plan[i].kode, NULL,
-				 p->individuell_plan[i].line);
-	for (size_t i = 0; i < p->n_koordinator; i++)
-		put_registrering(f, j, p->ref, "Koordinator", p->koordinator[i].kode, NULL,
-				 p->koordinator[i].line);
-	for (size_t i = 0; i < p->n_venteliste; i++)
-		put_registrering(f, j, p->ref, "Venteliste", 0, p->venteliste[i].vedtak,
-				 p->venteliste[i].line);
-	for (int t = 0; t < T_COUNT; t++)
-		if (ferror(j->copy[t])) {
-			j->failed = true;
-			j->fault = io_fault(errno);
-			return false;
-		}
 	return true;
 }
 
@@ -338,133 +198,11 @@ static bool on_retract(void *ctx, const char *ref)
 
 static void job_cleanup(struct job *j)
 {
-	for (int t = 0; t < T_COUNT; t++)
-		if (j->copy[t])
-			fclose(j->copy[t]);
+	copy_rows_close(&j->rows);
 	for (size_t i = 0; i < j->nretracted; i++)
 		free(j->retracted[i]);
 	free(j->retracted);
 	report_free(j->report);
-}
-
-static const struct db_stmt st_load = {
-    "ingest_load",
-    "SELECT kommunenummer, spool_name, sha256, bytes, dry_run,"
-    " kpr.oslo_time(received_at), coalesce(feedback_token, ''), feedback_ready"
-    " FROM kpr.submission WHERE id = $1::uuid",
-    1};
-/* The processed time shown in the feedback is the one stored: one clock. */
-static const struct db_stmt st_now = {"ingest_now", "SELECT kpr.oslo_time(clock_timestamp(), true)",
-				      0};
-static const struct db_stmt st_start = {
-    "ingest_start",
-    "UPDATE kpr.submission SET status = 'processing', started_at = now()"
-    " WHERE id = $1::uuid AND status IN ('received', 'processing')",
-    1};
-static const struct db_stmt st_latest = {
-    "ingest_latest",
-    "SELECT coalesce(innsending_id, '') FROM kpr.submission WHERE kommunenummer = $1"
-    " AND aargang = $2::int AND NOT dry_run AND id <> $3::uuid"
-    " AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $3::uuid)"
-    " AND status <> 'received' ORDER BY received_at DESC LIMIT 1",
-    3};
-static const struct db_stmt st_kommunenavn = {
-    "ingest_kommunenavn", "SELECT navn FROM kpr.kommune WHERE kommunenummer = $1", 1};
-/* Submissions of one municipality and årgang finish one at a time, and
- * the newest received is current whatever order the workers finish in. */
-static const struct db_stmt st_lock_kommune = {
-    "ingest_lock_kommune",
-    "SELECT pg_advisory_xact_lock(hashtext('kpr.current:' || $1 || ':' || $2))", 2};
-static const struct db_stmt st_newer = {
-    "ingest_newer",
-    "SELECT id::text FROM kpr.submission WHERE kommunenummer = $2 AND aargang = $3::int"
-    " AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
-    " AND received_at > (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)"
-    " ORDER BY received_at DESC LIMIT 1",
-    3};
-static const struct db_stmt st_supersede = {
-    "ingest_supersede",
-    "UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
-    " superseded_by = $1::uuid WHERE kommunenummer = $2 AND aargang = $3::int"
-    " AND status IN ('accepted', 'accepted_with_errors') AND id <> $1::uuid"
-    " AND received_at <= (SELECT received_at FROM kpr.submission WHERE id = $1::uuid)",
-    3};
-static const struct db_stmt st_superseded_by = {
-    "ingest_superseded_by",
-    "UPDATE kpr.submission SET status = 'superseded', superseded_at = now(),"
-    " superseded_by = $2::uuid WHERE id = $1::uuid",
-    2};
-static const struct db_stmt st_finish = {
-    "ingest_finish",
-    "UPDATE kpr.submission SET status = $2, processed_at = $20::timestamptz, aargang = $3::int,"
-    " innsending_id = coalesce(innsending_id, nullif($4, '')), forrige_id = nullif($5, ''),"
-    " fagsystem = nullif($6, ''), fagsystem_versjon = nullif($7, ''),"
-    " persons = $8::int, registrations = $9::bigint, persons_loaded = $10::int,"
-    " persons_excluded = $11::int, registrations_loaded = $12::bigint,"
-    " registrations_excluded = $13::bigint, n_fatal = $14::int, n_error = $15::int,"
-    " n_warning = $16::int, n_info = $17::int, validate_seconds = $18::float8,"
-    " load_seconds = $19::float8,"
-    " total_seconds = extract(epoch from clock_timestamp() - started_at), feedback_ready = true,"
-    " feedback_token = $21"
-    " WHERE id = $1::uuid",
-    21};
-static const struct db_stmt st_job_done = {
-    "ingest_job_done",
-    "UPDATE kpr.job SET state = 'done', lease_until = NULL, updated_at = now()"
-    " WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running' RETURNING 1",
-    2};
-static const struct db_stmt st_job_ours = {
-    "ingest_job_ours",
-    "SELECT 1 FROM kpr.job WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running'",
-    2};
-static const struct db_stmt st_committed = {
-    "ingest_committed",
-    "SELECT 1 FROM kpr.submission s JOIN kpr.job j ON j.submission_id = s.id"
-    " WHERE s.id = $1::uuid AND s.processed_at = $2::timestamptz AND j.state = 'done'",
-    2};
-/* Removes rows of this submission: one person's ($2 = its ref), or all of
- * them ($2 NULL) when a reprocessed submission replaces its earlier rows.
- * Children first: the loader, not a foreign key, keeps them together. */
-static const struct db_stmt st_delete_children = {
-    "ingest_delete_children",
-    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
-    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
-    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
-    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2))"
-    " SELECT 1",
-    2};
-static const struct db_stmt st_delete_persons = {
-    "ingest_delete_persons",
-    "DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)", 2};
-
-static bool copy_one(struct db *db, enum copy_table t, FILE *f)
-{
-	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
-		return false;
-	PGconn *c = db_conn(db);
-	PGresult *r = PQexec(c, copy_sql[t]);
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		log_error("COPY start failed: %s", PQerrorMessage(c));
-		PQclear(r);
-		return false;
-	}
-	PQclear(r);
-	char buf[1 << 16];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		if (PQputCopyData(c, buf, (int)n) != 1)
-			return false;
-	}
-	if (PQputCopyEnd(c, ferror(f) ? "read error" : NULL) != 1)
-		return false;
-	r = PQgetResult(c);
-	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-	if (!ok)
-		log_error("COPY failed: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	while ((r = PQgetResult(c)))
-		PQclear(r);
-	return ok;
 }
 
 static const char *final_status(const struct job *j, const struct report_summary *s)
@@ -486,114 +224,96 @@ struct finish_ctx {
 	bool not_ours;  /* the job was no longer this worker's */
 };
 
-/* One statement of the finishing transaction. On failure: the runner's
- * verdict (retry on serialization failure or lost connection). The result
- * is kept in *keep when asked for, cleared otherwise. */
-static enum db_tx_status step(struct db *db, const struct db_stmt *st, const char *const *p,
-			      PGresult **keep)
+/* The outcome the final transaction records, from the report. */
+static struct store_submission_outcome outcome_of(const struct finish_ctx *fc)
 {
-	char sqlstate[6];
-	PGresult *r = db_exec(db, st, p, sqlstate);
-	if (!r)
-		return db_sqlstate_retryable(sqlstate) ? DB_TX_RETRY : DB_TX_FAIL;
-	if (keep)
-		*keep = r;
-	else
-		PQclear(r);
-	return DB_TX_OK;
+	const struct job *j = fc->j;
+	const struct report_summary *s = report_summary(j->report);
+	const struct v_header *h = &j->vres.header;
+	return (struct store_submission_outcome){
+	    .id = j->sub_id,
+	    /* never two current submissions (unique index): a newer one stays current */
+	    .status = fc->newer[0] ? "superseded" : fc->status,
+	    .aargang = h->aargang > 0 ? h->aargang : 0,
+	    .innsending_id = h->id,
+	    .forrige_id = h->forrige_id,
+	    .fagsystem = copy_rows_storable(&j->nid, h->fagsystem),
+	    .fagsystem_versjon = copy_rows_storable(&j->nid, h->fagsystem_versjon),
+	    .persons = s->persons,
+	    .registrations = s->registrations,
+	    .persons_loaded = fc->load_rows ? s->persons_loaded : 0,
+	    .persons_excluded = s->persons_excluded,
+	    .registrations_loaded = fc->load_rows ? s->registrations_loaded : 0,
+	    .registrations_excluded = s->registrations_excluded,
+	    .n_fatal = s->by_severity[SEV_FATAL],
+	    .n_error = s->by_severity[SEV_ERROR],
+	    .n_warning = s->by_severity[SEV_WARNING],
+	    .n_info = s->by_severity[SEV_INFO],
+	    .validate_seconds = j->validate_seconds,
+	    .load_seconds = fc->load_seconds,
+	    .processed_at = j->processed_at,
+	    .feedback_token = j->fb_token,
+	};
 }
 
-static enum db_tx_status delete_rows(struct db *db, const char *sub_id, const char *ref)
+/* The COPY work: this submission's earlier rows out, the new ones in, the
+ * retracted persons out again, and the previous current submission
+ * superseded unless a newer one is current. */
+static enum db_tx_status load_rows_tx(struct db *db, struct finish_ctx *fc)
 {
-	const char *p[] = {sub_id, ref};
-	enum db_tx_status rc = step(db, &st_delete_children, p, NULL);
-	return rc == DB_TX_OK ? step(db, &st_delete_persons, p, NULL) : rc;
+	struct job *j = fc->j;
+	int aargang = j->vres.header.aargang;
+	enum db_tx_status rc;
+	for (int t = 0; t < STORE_ROWS_TABLE_COUNT; t++)
+		if ((rc = store_rows_copy(db, (enum store_rows_table)t, j->rows.f[t])) != DB_TX_OK)
+			return rc;
+	for (size_t i = 0; i < j->nretracted; i++)
+		if ((rc = store_rows_delete(db, j->sub_id, j->retracted[i])) != DB_TX_OK)
+			return rc;
+	if ((rc = store_submission_lock_current(db, j->kommune, aargang)) != DB_TX_OK ||
+	    (rc = store_submission_newer_current(db, j->sub_id, j->kommune, aargang, fc->newer)) !=
+		DB_TX_OK)
+		return rc;
+	if (!fc->newer[0])
+		return store_submission_supersede_older(db, j->sub_id, j->kommune, aargang);
+	return DB_TX_OK;
 }
 
 static enum db_tx_status finish_tx(struct db *db, void *arg)
 {
 	struct finish_ctx *fc = arg;
 	struct job *j = fc->j;
-	const struct report_summary *s = report_summary(j->report);
-	const struct v_header *h = &j->vres.header;
 	enum db_tx_status rc;
-	PGresult *r;
 	double t0 = now_s();
+	bool ours = false;
 	fc->newer[0] = '\0';
 	/* a worker that lost its lease learns it here, before the COPY work;
 	 * the fence that counts is the job update at the end */
-	const char *pj[] = {j->sub_id, fc->worker_id};
-	if ((rc = step(db, &st_job_ours, pj, &r)) != DB_TX_OK)
+	if ((rc = store_job_ours(db, j->sub_id, fc->worker_id, &ours)) != DB_TX_OK)
 		return rc;
-	fc->not_ours = PQntuples(r) != 1;
-	PQclear(r);
+	fc->not_ours = !ours;
 	if (fc->not_ours)
 		return DB_TX_FAIL;
 	/* a reprocessed submission replaces its own earlier rows, or, when it
 	 * is no longer loaded, leaves none behind */
-	if (!j->dry_run && (rc = delete_rows(db, j->sub_id, NULL)) != DB_TX_OK)
+	if (!j->dry_run && (rc = store_rows_delete(db, j->sub_id, NULL)) != DB_TX_OK)
 		return rc;
-	if (fc->load_rows) {
-		for (int t = 0; t < T_COUNT; t++)
-			if (!copy_one(db, (enum copy_table)t, j->copy[t]))
-				return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL
-									      : DB_TX_RETRY;
-		for (size_t i = 0; i < j->nretracted; i++)
-			if ((rc = delete_rows(db, j->sub_id, j->retracted[i])) != DB_TX_OK)
-				return rc;
-		char aargang[16];
-		snprintf(aargang, sizeof aargang, "%d", h->aargang);
-		const char *lp[] = {j->kommune, aargang};
-		const char *p[] = {j->sub_id, j->kommune, aargang};
-		if ((rc = step(db, &st_lock_kommune, lp, NULL)) != DB_TX_OK ||
-		    (rc = step(db, &st_newer, p, &r)) != DB_TX_OK)
-			return rc;
-		if (PQntuples(r) == 1)
-			snprintf(fc->newer, sizeof fc->newer, "%s", PQgetvalue(r, 0, 0));
-		PQclear(r);
-		if (!fc->newer[0] && (rc = step(db, &st_supersede, p, NULL)) != DB_TX_OK)
-			return rc;
-	}
+	if (fc->load_rows && (rc = load_rows_tx(db, fc)) != DB_TX_OK)
+		return rc;
 	fc->load_seconds = now_s() - t0;
-	char v[21][32];
-	const char *p[21];
-	snprintf(v[2], 32, "%d", h->aargang);
-	snprintf(v[7], 32, "%lu", s->persons);
-	snprintf(v[8], 32, "%lu", s->registrations);
-	snprintf(v[9], 32, "%lu", fc->load_rows ? s->persons_loaded : 0);
-	snprintf(v[10], 32, "%lu", s->persons_excluded);
-	snprintf(v[11], 32, "%lu", fc->load_rows ? s->registrations_loaded : 0);
-	snprintf(v[12], 32, "%lu", s->registrations_excluded);
-	for (int k = 0; k < SEV_COUNT; k++)
-		snprintf(v[13 + k], 32, "%lu", s->by_severity[k]);
-	snprintf(v[17], 32, "%.3f", j->validate_seconds);
-	snprintf(v[18], 32, "%.3f", fc->load_seconds);
-	for (int k = 0; k < 21; k++)
-		p[k] = v[k];
-	p[19] = j->processed_at;
-	p[20] = j->fb_token;
-	p[0] = j->sub_id;
-	/* never two current submissions (unique index): a newer one stays current */
-	p[1] = fc->newer[0] ? "superseded" : fc->status;
-	p[2] = h->aargang > 0 ? v[2] : NULL;
-	p[3] = h->id;
-	p[4] = h->forrige_id;
-	p[5] = storable(j, h->fagsystem);
-	p[6] = storable(j, h->fagsystem_versjon);
-	if ((rc = step(db, &st_finish, p, NULL)) != DB_TX_OK)
+	struct store_submission_outcome o = outcome_of(fc);
+	if ((rc = store_submission_finish(db, &o)) != DB_TX_OK)
 		return rc;
-	if (fc->newer[0]) {
-		/* a file received later finished first: it stays current */
-		const char *sp[] = {j->sub_id, fc->newer};
-		if ((rc = step(db, &st_superseded_by, sp, NULL)) != DB_TX_OK)
-			return rc;
-	}
+	/* a file received later finished first: it stays current */
+	if (fc->newer[0] &&
+	    (rc = store_submission_superseded_by(db, j->sub_id, fc->newer)) != DB_TX_OK)
+		return rc;
 	/* the fence: the job is finished only while it is still ours (the
 	 * row lock is held from here to the COMMIT, so briefly) */
-	if ((rc = step(db, &st_job_done, pj, &r)) != DB_TX_OK)
+	bool done = false;
+	if ((rc = store_job_done(db, j->sub_id, fc->worker_id, &done)) != DB_TX_OK)
 		return rc;
-	fc->not_ours = PQntuples(r) != 1;
-	PQclear(r);
+	fc->not_ours = !done;
 	if (fc->not_ours)
 		return DB_TX_FAIL;
 	failpoint("job.before_commit");
@@ -674,19 +394,12 @@ static bool write_one(const char *path, enum feedback_format f, const struct fee
 static bool write_feedback(struct job *j, struct db *reg)
 {
 	const struct kpr_config *cfg = j->in->cfg;
-	char navn[128] = "";
-	const char *p[] = {j->kommune};
-	PGresult *r = db_exec(reg, &st_kommunenavn, p, NULL);
-	if (r && PQntuples(r) == 1)
-		snprintf(navn, sizeof navn, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	r = db_exec(reg, &st_now, NULL, NULL);
-	if (!r || PQntuples(r) != 1) {
-		PQclear(r);
+	char navn[128];
+	bool named = false;
+	if (!store_kommune_name(reg, j->kommune, navn, sizeof navn, &named))
+		named = false; /* the feedback goes without the name */
+	if (!store_submission_clock(reg, j->processed_at))
 		return false;
-	}
-	snprintf(j->processed_at, sizeof j->processed_at, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
 	unsigned char rnd[FEEDBACK_TOKEN_LEN / 2];
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
 		return false;
@@ -697,7 +410,7 @@ static bool write_feedback(struct job *j, struct db *reg)
 	    .submission_id = j->sub_id,
 	    .innsending_id = h->id[0] ? h->id : NULL,
 	    .kommunenummer = j->kommune,
-	    .kommunenavn = navn[0] ? navn : NULL,
+	    .kommunenavn = named && navn[0] ? navn : NULL,
 	    .aargang = h->aargang,
 	    .status = final_status(j, report_summary(j->report)),
 	    .received_at = j->received_at,
@@ -749,21 +462,17 @@ static void count_rules(struct report *r)
 
 static bool load_job(struct job *j, struct db *reg)
 {
-	const char *p[] = {j->sub_id};
-	PGresult *r = db_exec(reg, &st_load, p, NULL);
-	if (!r || PQntuples(r) != 1) {
-		PQclear(r);
+	struct store_submission_work w;
+	if (!store_submission_work(reg, j->sub_id, &w))
 		return false;
-	}
-	snprintf(j->kommune, sizeof j->kommune, "%s", PQgetvalue(r, 0, 0));
-	snprintf(j->spool_name, sizeof j->spool_name, "%s", PQgetvalue(r, 0, 1));
-	snprintf(j->sha256, sizeof j->sha256, "%s", PQgetvalue(r, 0, 2));
-	j->bytes = atoll(PQgetvalue(r, 0, 3));
-	j->dry_run = PQgetvalue(r, 0, 4)[0] == 't';
-	snprintf(j->received_at, sizeof j->received_at, "%s", PQgetvalue(r, 0, 5));
-	snprintf(j->prev_token, sizeof j->prev_token, "%s", PQgetvalue(r, 0, 6));
-	j->prev_ready = PQgetvalue(r, 0, 7)[0] == 't';
-	PQclear(r);
+	snprintf(j->kommune, sizeof j->kommune, "%s", w.kommune);
+	snprintf(j->spool_name, sizeof j->spool_name, "%s", w.spool_name);
+	snprintf(j->sha256, sizeof j->sha256, "%s", w.sha256);
+	j->bytes = w.bytes;
+	j->dry_run = w.dry_run;
+	snprintf(j->received_at, sizeof j->received_at, "%s", w.received_at);
+	snprintf(j->prev_token, sizeof j->prev_token, "%s", w.feedback_token);
+	j->prev_ready = w.feedback_ready;
 	return true;
 }
 
@@ -786,26 +495,18 @@ static void find_latest(struct job *j, struct db *reg, const char *path, char la
 	latest[0] = '\0';
 	if (!validate_peek_header(path, &peek, err, sizeof err) || peek.aargang <= 0)
 		return;
-	char ag[16];
-	snprintf(ag, sizeof ag, "%d", peek.aargang);
-	const char *lp[] = {j->kommune, ag, j->sub_id};
-	PGresult *r = db_exec(reg, &st_latest, lp, NULL);
-	if (r && PQntuples(r) == 1)
-		snprintf(latest, 80, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
+	if (!store_submission_latest_innsending(reg, j->kommune, peek.aargang, j->sub_id, latest))
+		latest[0] = '\0'; /* F007 then finds no earlier submission */
 }
 
 /* The validation pass: rows to the COPY files, IDs to the vault batches. */
 static bool validate_job(struct job *j, const char *path, const char *latest, double deadline)
 {
 	const struct kpr_config *cfg = j->in->cfg;
-	for (int t = 0; t < T_COUNT; t++) {
-		j->copy[t] = tmpfile();
-		if (!j->copy[t]) {
-			j->fault = io_fault(errno);
-			log_error("job %s: no temporary file: %s", j->sub_id, strerror(errno));
-			return false;
-		}
+	if (!copy_rows_open(&j->rows, j->sub_id, &j->nid)) {
+		j->fault = io_fault(errno);
+		log_error("job %s: no temporary file: %s", j->sub_id, strerror(errno));
+		return false;
 	}
 	config_read_lock(); /* one consistent set of reloadable values per job */
 	struct validate_params vp = {
@@ -830,11 +531,10 @@ static bool validate_job(struct job *j, const char *path, const char *latest, do
 	else if (!ok && !j->failed && access(path, R_OK) != 0)
 		j->fault = FAULT_SPOOL_MISSING;
 	/* the COPY files are complete: a full disk shows here, not mid-COPY */
-	for (int t = 0; ok && t < T_COUNT; t++)
-		if (fflush(j->copy[t]) != 0) {
-			j->fault = io_fault(errno);
-			ok = false;
-		}
+	if (ok && !copy_rows_flush(&j->rows)) {
+		j->fault = io_fault(errno);
+		ok = false;
+	}
 	if (!ok || j->failed) {
 		rlog_warn(j->sub_id, "validation pass failed (%s); will retry",
 			  ingest_fault_name(j->fault ? j->fault : FAULT_INTERNAL));
@@ -869,12 +569,9 @@ enum finish_loss { FINISH_FAILED, FINISH_LEASE_LOST, FINISH_COMMITTED_EARLIER };
  * rollback, so that our own uncommitted writes cannot answer. */
 static enum finish_loss after_lost_job(struct job *j, struct db *reg)
 {
-	const char *pc[] = {j->sub_id, j->processed_at};
-	PGresult *r = db_exec(reg, &st_committed, pc, NULL);
-	if (!r)
+	bool landed = false;
+	if (!store_job_committed(reg, j->sub_id, j->processed_at, &landed))
 		return FINISH_FAILED;
-	bool landed = PQntuples(r) == 1;
-	PQclear(r);
 	return landed ? FINISH_COMMITTED_EARLIER : FINISH_LEASE_LOST;
 }
 
@@ -890,10 +587,8 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	vault_discard(in->vault); /* nothing of an earlier attempt is sent */
 	if (!load_job(&j, reg))
 		return transient(in, reg);
-	{
-		PGresult *r = db_exec(reg, &st_start, (const char *[]){sub_id}, NULL);
-		PQclear(r);
-	}
+	if (!store_submission_start(reg, sub_id))
+		rlog_debug(sub_id, "status not set to processing (database unavailable)");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", cfg->spool_dir, j.spool_name);
 	char latest[80];

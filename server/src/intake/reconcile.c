@@ -23,6 +23,8 @@
 #include "feedback.h"
 #include "log.h"
 #include "spool.h"
+#include "store_job.h"
+#include "store_submission.h"
 
 struct reconciler {
 	const struct kpr_config *cfg;
@@ -31,43 +33,6 @@ struct reconciler {
 	pthread_cond_t cv;
 	bool stopping;
 };
-
-static const struct db_stmt st_requeue = {
-    "reconcile_requeue",
-    "WITH missing AS ("
-    "  INSERT INTO kpr.job (submission_id) SELECT s.id FROM kpr.submission s"
-    "  WHERE s.status IN ('received', 'processing')"
-    "    AND NOT EXISTS (SELECT 1 FROM kpr.job j WHERE j.submission_id = s.id)"
-    "  ON CONFLICT DO NOTHING RETURNING 1),"
-    " stale AS ("
-    "  UPDATE kpr.job j SET state = 'queued', worker = NULL, lease_until = NULL,"
-    "   not_before = NULL, updated_at = now()"
-    "  FROM kpr.submission s WHERE s.id = j.submission_id AND j.state = 'done'"
-    "   AND s.status IN ('received', 'processing') RETURNING 1)"
-    " SELECT (SELECT count(*) FROM missing) + (SELECT count(*) FROM stale)",
-    0};
-/* What may happen to the spool file of one submission: 'keep', 'processed'
- * (final, its job done), 'failed_expired'. No row: the file has none. */
-static const struct db_stmt st_spool_fate = {
-    "reconcile_spool_fate",
-    "SELECT CASE"
-    "  WHEN j.state IS DISTINCT FROM 'done' THEN 'keep'"
-    "  WHEN s.status = 'failed' AND s.processed_at < now() - make_interval(days => $2::int)"
-    "   THEN 'failed_expired'"
-    "  WHEN s.status IN ('accepted', 'accepted_with_errors', 'rejected', 'superseded',"
-    "   'validated') THEN 'processed'"
-    "  ELSE 'keep' END"
-    " FROM kpr.submission s LEFT JOIN kpr.job j ON j.submission_id = s.id"
-    " WHERE s.id = $1::uuid",
-    2};
-/* What a feedback file's submission says: the committed token, the status,
- * whether feedback is served, and the job's state ('' without a job). */
-static const struct db_stmt st_feedback_fate = {
-    "reconcile_feedback_fate",
-    "SELECT coalesce(s.feedback_token, ''), s.status, s.feedback_ready, coalesce(j.state, '')"
-    " FROM kpr.submission s LEFT JOIN kpr.job j ON j.submission_id = s.id"
-    " WHERE s.id = $1::uuid",
-    1};
 
 /* The reloadable settings one pass uses, read once under the config lock. */
 struct pass {
@@ -116,24 +81,25 @@ static bool remove_at(int dfd, const char *name)
 static bool spool_one(const struct pass *ps, struct db *db, int dfd, const struct fileinfo *f,
 		      struct reconcile_counts *c)
 {
-	char days[16];
-	snprintf(days, sizeof days, "%d", ps->retention_days);
-	const char *p[] = {f->id, days};
-	PGresult *r = db_exec(db, &st_spool_fate, p, NULL);
-	if (!r)
+	enum store_spool_fate fate;
+	if (!store_submission_spool_fate(db, f->id, ps->retention_days, &fate))
 		return false;
-	const char *fate = PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : NULL;
-	if (!fate) {
+	switch (fate) {
+	case STORE_SPOOL_NO_ROW:
 		if (f->age >= ps->safe_age && remove_at(dfd, f->name))
 			c->spool_orphans++;
-	} else if (!strcmp(fate, "processed")) {
+		break;
+	case STORE_SPOOL_PROCESSED:
 		if (!ps->keep_processed && remove_at(dfd, f->name))
 			c->spool_processed++;
-	} else if (!strcmp(fate, "failed_expired")) {
+		break;
+	case STORE_SPOOL_FAILED_EXPIRED:
 		if (remove_at(dfd, f->name))
 			c->spool_failed++;
+		break;
+	case STORE_SPOOL_KEEP:
+		break;
 	}
-	PQclear(r);
 	return true;
 }
 
@@ -203,22 +169,18 @@ static bool feedback_name(const char *name, struct fb_name *n)
 static bool feedback_one(const struct pass *ps, struct db *db, int dfd, const char *file,
 			 const struct fb_name *n, long age, struct reconcile_counts *c)
 {
-	const char *p[] = {n->id};
-	PGresult *r = db_exec(db, &st_feedback_fate, p, NULL);
-	if (!r)
+	struct store_feedback_fate fate;
+	if (!store_submission_feedback_fate(db, n->id, &fate))
 		return false;
-	bool row = PQntuples(r) == 1;
 	bool remove = false, failed = false;
-	if (!row) {
+	if (!fate.row) {
 		remove = age >= ps->safe_age;
-	} else if (!strcmp(PQgetvalue(r, 0, 1), "failed")) {
+	} else if (fate.failed) {
 		remove = failed = true;
-	} else if (!strcmp(PQgetvalue(r, 0, 3), "done")) {
-		bool current = n->complete && PQgetvalue(r, 0, 2)[0] == 't' &&
-			       !strcmp(n->token, PQgetvalue(r, 0, 0));
+	} else if (fate.job_done) {
+		bool current = n->complete && fate.feedback_ready && !strcmp(n->token, fate.token);
 		remove = !current;
 	}
-	PQclear(r);
 	if (remove && remove_at(dfd, file))
 		(*(failed ? &c->feedback_failed : &c->feedback_stale))++;
 	return true;
@@ -254,11 +216,8 @@ bool reconcile_once(const struct kpr_config *cfg, struct db *db, struct reconcil
 	c->partial = spool_sweep_incoming(cfg->spool_dir, (int)ps.safe_age);
 	if (!db_ensure(db))
 		return false;
-	PGresult *r = db_exec(db, &st_requeue, NULL, NULL);
-	if (!r)
+	if (!store_job_requeue_orphans(db, &c->requeued))
 		return false;
-	c->requeued = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
 	return reconcile_spool(&ps, db, c) && reconcile_feedback(&ps, db, c);
 }
 

@@ -18,10 +18,11 @@
 
 #include "config.h"
 #include "db.h"
-#include "http.h"
+#include "app.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "store_job.h"
 
 struct worker {
 	struct worker_pool *pool;
@@ -43,54 +44,6 @@ struct worker_pool {
 	volatile bool stopping;
 };
 
-static const struct db_stmt st_claim = {
-    "job_claim",
-    "UPDATE kpr.job SET state = 'running', attempts = attempts + 1, worker = $1,"
-    " lease_until = now() + make_interval(secs => $2::int), claimed_at = now(),"
-    " not_before = NULL, updated_at = now()"
-    " WHERE submission_id = (SELECT submission_id FROM kpr.job"
-    "   WHERE (state = 'queued' AND (not_before IS NULL OR not_before <= now()))"
-    "      OR (state = 'running' AND lease_until < now())"
-    /* a claiming thread holds no job: one still running under its id was
-	 * released while the database was away and is taken back here */
-    "      OR (state = 'running' AND worker = $1)"
-    "   ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
-    " RETURNING submission_id::text, attempts",
-    2};
-static const struct db_stmt st_release = {
-    "job_release",
-    "UPDATE kpr.job SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = now(),"
-    " attempts = attempts - CASE WHEN $3::boolean THEN 1 ELSE 0 END,"
-    " not_before = now() + make_interval(secs => $4::int),"
-    " last_error = coalesce(nullif($5, ''), last_error)"
-    " WHERE submission_id = $1::uuid AND state = 'running' AND worker = $2",
-    5};
-static const struct db_stmt st_heartbeat = {
-    "job_heartbeat",
-    "UPDATE kpr.job SET lease_until = now() + make_interval(secs => $2::int), updated_at = now()"
-    " WHERE state = 'running' AND left(worker, length($1) + 1) = $1 || ':'"
-    /* a job past its wall-clock limit is no longer renewed: if its worker
-	 * is stuck, the lease runs out and the job is claimed again, which
-	 * counts an attempt */
-    "   AND claimed_at > now() - make_interval(secs => $3::int)",
-    3};
-static const struct db_stmt st_depth = {"job_depth",
-					"SELECT count(*) FROM kpr.job WHERE state <> 'done'", 0};
-static const struct db_stmt st_give_up = {
-    "job_give_up",
-    "WITH j AS (UPDATE kpr.job SET state = 'done', lease_until = NULL, not_before = NULL,"
-    "  attempts = $2::int, last_error = coalesce(nullif($3, ''), last_error), updated_at = now()"
-    /* fenced like every job write: only while the job is still this worker's */
-    "  WHERE submission_id = $1::uuid AND state = 'running' AND worker = $4"
-    "  RETURNING submission_id)"
-    /* a reprocessed submission keeps its final status (and stays current) */
-    " , s AS (UPDATE kpr.submission SET status = 'failed', processed_at = now(),"
-    "  feedback_ready = false"
-    "  WHERE id = (SELECT submission_id FROM j) AND status IN ('received', 'processing')"
-    "  RETURNING 1)"
-    " SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM s)",
-    4};
-
 static void sleep_or_stop(struct worker_pool *p, int ms)
 {
 	struct timespec ts;
@@ -105,31 +58,6 @@ static void sleep_or_stop(struct worker_pool *p, int ms)
 	if (!p->stopping)
 		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 	pthread_mutex_unlock(&p->mu);
-}
-
-/* Claims one job: true and the submission id when there was one. */
-static bool claim(struct worker *w, struct db *db, char sub_id[40], int *attempts)
-{
-	char lease[16];
-	snprintf(lease, sizeof lease, "%d",
-		 w->pool->app->cfg->job_lease_seconds); /* not reloaded */
-	const char *params[] = {w->id, lease};
-	PGresult *r = db_exec(db, &st_claim, params, NULL);
-	if (!r)
-		return false;
-	bool got = PQntuples(r) == 1;
-	if (got) {
-		snprintf(sub_id, 40, "%s", PQgetvalue(r, 0, 0));
-		*attempts = atoi(PQgetvalue(r, 0, 1));
-	}
-	PQclear(r);
-	return got;
-}
-
-static void exec_quietly(struct db *db, const struct db_stmt *s, const char *const *params)
-{
-	PGresult *r = db_exec(db, s, params, NULL);
-	PQclear(r);
 }
 
 struct job_limits {
@@ -160,14 +88,8 @@ static int backoff_seconds(const struct job_limits *l, int attempts)
 static void give_up(struct worker *w, struct db *db, const char *sub, int attempts,
 		    const char *fault)
 {
-	char n[16];
-	snprintf(n, sizeof n, "%d", attempts);
-	const char *params[] = {sub, n, fault, w->id};
-	PGresult *r = db_exec(db, &st_give_up, params, NULL);
-	bool ours = r && PQntuples(r) == 1 && atoi(PQgetvalue(r, 0, 0)) == 1;
-	bool marked = ours && atoi(PQgetvalue(r, 0, 1)) == 1;
-	PQclear(r);
-	if (!ours) {
+	bool ours = false, marked = false;
+	if (!store_job_give_up(db, sub, w->id, attempts, fault, &ours, &marked) || !ours) {
 		rlog_warn(sub, "not giving up: the job is no longer this worker's");
 		return;
 	}
@@ -205,10 +127,6 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 		return;
 	}
 	int delay = counted ? backoff_seconds(&l, attempts) : 2;
-	char d[16];
-	snprintf(d, sizeof d, "%d", delay);
-	const char *params[] = {sub, w->id, counted ? "false" : "true", d,
-				counted ? ingest_fault_name(fault) : ""};
 	if (counted) {
 		char labels[48];
 		snprintf(labels, sizeof labels, "fault=\"%s\"", ingest_fault_name(fault));
@@ -216,8 +134,9 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 		rlog_warn(sub, "attempt %d of %d failed (%s); retrying in %d s", attempts,
 			  l.max_attempts, ingest_fault_name(fault), delay);
 	}
-	if (db_ensure(db))
-		exec_quietly(db, &st_release, params);
+	if (db_ensure(db) && !store_job_release(db, sub, w->id, !counted, delay,
+						counted ? ingest_fault_name(fault) : ""))
+		rlog_warn(sub, "cannot release the job; its lease runs out instead");
 	sleep_or_stop(p, counted ? 200 : 2000);
 }
 
@@ -244,7 +163,10 @@ static void *worker_main(void *arg)
 			sleep_or_stop(p, 1000);
 			continue;
 		}
-		if (!claim(w, db, sub, &attempts)) {
+		bool claimed = false;
+		if (!store_job_claim(db, w->id, cfg->job_lease_seconds /* not reloaded */, sub,
+				     &attempts, &claimed) ||
+		    !claimed) {
 			sleep_or_stop(p, 300);
 			continue;
 		}
@@ -263,8 +185,6 @@ static void *heartbeat_main(void *arg)
 	const struct kpr_config *cfg = p->app->cfg;
 	struct db *db =
 	    db_new(cfg->register_dsn, cfg->register_password_file, "register/heartbeat");
-	char lease[16];
-	snprintf(lease, sizeof lease, "%d", cfg->job_lease_seconds);
 	/* every second: the queue depth uploads are judged by; every third of a
 	 * lease: renew this process's leases */
 	int every = cfg->job_lease_seconds / 3;
@@ -272,17 +192,13 @@ static void *heartbeat_main(void *arg)
 		sleep_or_stop(p, 1000);
 		if (p->stopping || !db || !db_ensure(db))
 			continue;
-		PGresult *r = db_exec(db, &st_depth, NULL, NULL);
-		if (r) {
-			p->app->queue_depth = atol(PQgetvalue(r, 0, 0));
-			PQclear(r);
-		}
-		if (tick % every == 0) {
-			char limit[16];
-			snprintf(limit, sizeof limit, "%d", job_limits(cfg).time_limit);
-			const char *params[] = {p->process_id, lease, limit};
-			exec_quietly(db, &st_heartbeat, params);
-		}
+		long depth;
+		if (store_job_depth(db, &depth))
+			p->app->queue_depth = depth;
+		if (tick % every == 0 &&
+		    !store_job_heartbeat(db, p->process_id, cfg->job_lease_seconds,
+					 job_limits(cfg).time_limit))
+			log_warn("heartbeat: leases not renewed (database unavailable)");
 	}
 	db_free(db);
 	return NULL;
