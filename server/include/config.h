@@ -89,14 +89,26 @@ extern const size_t config_keys_len;
 struct kpr_config *config_load(const char *path, char *err, size_t errlen) KPR_WUR;
 void config_free(struct kpr_config *c);
 
-/* Readers of reloadable keys on other threads take a consistent snapshot
- * between these calls (a reload may change several keys together). */
-void config_read_lock(void);
-void config_read_unlock(void);
-
-/* Copies the reloadable keys of fresh into live under the write lock; logs
- * keys that changed but need a restart. */
-void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh);
+/* The published configuration. kprd publishes a copy of what it loaded at
+ * start; a reload (SIGHUP) publishes a new copy, swapped in at once, with
+ * the reloadable keys of the file as it now is. A published copy is never
+ * written to, so a reader holding one sees one consistent set of values
+ * (a reload may change several keys together) without any lock: an HTTP
+ * request holds one from its first call to its completion, a job from its
+ * claim to its end. The struct loaded at start (app->cfg) keeps the keys
+ * that only a restart changes (paths, ports, pool sizes); reloadable keys
+ * are read from a published copy only. */
+bool config_publish(const struct kpr_config *c) KPR_WUR;
+/* The current copy, held until config_release (never NULL once published). */
+const struct kpr_config *config_acquire(void);
+/* Accepts NULL. The last user of a superseded copy frees it. */
+void config_release(const struct kpr_config *c);
+/* Drops the current copy (at exit, after every user has released it). */
+void config_unpublish(void);
+/* Publishes the current copy with the reloadable keys of fresh; logs each
+ * key that changed, and those that need a restart. False (and nothing
+ * changed) when out of memory. */
+bool config_apply_reload(const struct kpr_config *fresh) KPR_WUR;
 
 /* Reads a secret file (first line, trailing newline stripped); refuses files
  * readable by group or others. Returns a malloc'd string or NULL with err. */

@@ -47,6 +47,10 @@ struct http_request {
 	char id[33]; /* X-Request-Id: 128 random bits, hex */
 	struct MHD_Connection *conn;
 	struct app *app;
+	/* the published configuration as the request began (config.h): every
+	 * reloadable value a request reads comes from here, so one request sees
+	 * one consistent set; released in the completion callback */
+	const struct kpr_config *cfg;
 	const struct http_route *route;
 	char method[8];
 	char *path;

@@ -95,6 +95,11 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 0;
 	}
+	if (!config_publish(cfg)) {
+		fprintf(stderr, "kprd: out of memory\n");
+		config_free(cfg);
+		return 1;
+	}
 
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -173,9 +178,10 @@ int main(int argc, char **argv)
 				    err);
 				continue;
 			}
-			config_apply_reload(cfg, fresh);
+			bool applied = config_apply_reload(fresh);
 			config_free(fresh);
-			log_info("configuration reloaded");
+			if (applied)
+				log_info("configuration reloaded");
 			continue;
 		}
 		log_info("signal %d: shutting down (no new connections; finishing work)", sig);
@@ -191,6 +197,7 @@ out:
 	http_stop(http); /* no connection is suspended any more */
 	dbpool_free(app.dbpool);
 	auth_free(app.auth);
+	config_unpublish();
 	config_free(cfg);
 	log_info("kprd stopped");
 	return rc;

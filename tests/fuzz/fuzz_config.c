@@ -98,6 +98,8 @@ static void init(void)
 		abort();
 	}
 	check_invariants(live);
+	if (!config_publish(live))
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -115,8 +117,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_invariants(c);
-	config_apply_reload(live, c);
-	check_invariants(live);
+	if (!config_apply_reload(c))
+		abort();
+	const struct kpr_config *now = config_acquire();
+	check_invariants(now);
+	config_release(now);
 	config_free(c);
 	return 0;
 }

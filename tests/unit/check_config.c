@@ -4,6 +4,7 @@
  * permissions, and config/kprd.conf.example matching the table.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "check_main.h"
 #include "config.h"
+#include "log.h"
 
 static char dir[] = "/tmp/kpr-check-config-XXXXXX";
 static char path[512];
@@ -171,10 +173,74 @@ START_TEST(reload_applies_only_reloadable_keys)
 	write_conf(text);
 	struct kpr_config *fresh = config_load(path, err, sizeof err);
 	ck_assert_ptr_nonnull(fresh);
-	config_apply_reload(live, fresh);
-	ck_assert_int_eq(live->queue_limit, 7); /* reloadable */
-	ck_assert_int_eq(live->port, 8443);     /* needs a restart */
+	ck_assert(config_publish(live));
+	const struct kpr_config *before = config_acquire(); /* a reader mid-request */
+	ck_assert(config_apply_reload(fresh));
+	const struct kpr_config *after = config_acquire();
+	ck_assert_int_eq(after->queue_limit, 7); /* reloadable */
+	ck_assert_int_eq(after->port, 8443);     /* needs a restart */
+	/* the copy a reader holds never changes under it */
+	ck_assert_ptr_ne(before, after);
+	ck_assert_int_eq(before->queue_limit, live->queue_limit);
+	ck_assert_str_eq(before->spool_dir, live->spool_dir);
+	/* nor is the configuration loaded at start written to */
+	ck_assert_int_ne(live->queue_limit, 7);
+	config_release(before); /* its last user: freed (valgrind and ASan check) */
+	config_release(after);
+	config_unpublish();
 	config_free(fresh);
+	config_free(live);
+}
+END_TEST
+
+/* Readers on other threads while reloads swap copies: each reader's copy
+ * stays consistent (two keys a reload always changes together), and every
+ * copy is freed once (ASan and valgrind would see a use after free). */
+struct reload_race {
+	int rounds;
+};
+
+static void *reader(void *arg)
+{
+	struct reload_race *rr = arg;
+	for (int i = 0; i < rr->rounds; i++) {
+		const struct kpr_config *c = config_acquire();
+		ck_assert_int_eq(c->upload_rate_limit, c->upload_rate_window);
+		config_release(c);
+	}
+	return NULL;
+}
+
+START_TEST(reload_swaps_while_readers_read)
+{
+	char err[512], text[2048];
+	write_conf(minimal);
+	struct kpr_config *live = config_load(path, err, sizeof err);
+	ck_assert_ptr_nonnull(live);
+	live->upload_rate_limit = live->upload_rate_window = 1;
+	ck_assert(config_publish(live));
+	log_set_level(LOG_LVL_ERROR); /* each reload logs its keys */
+	struct reload_race rr = {20000};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, reader, &rr), 0);
+	for (int n = 2; n < 60; n++) {
+		snprintf(text, sizeof text,
+			 "%s[intake]\nupload_rate_limit = %d\nupload_rate_window = %d\n", minimal,
+			 n, n);
+		write_conf(text);
+		struct kpr_config *fresh = config_load(path, err, sizeof err);
+		ck_assert_msg(fresh != NULL, "%s", err);
+		ck_assert(config_apply_reload(fresh));
+		config_free(fresh);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	const struct kpr_config *c = config_acquire();
+	ck_assert_int_eq(c->upload_rate_limit, 59);
+	config_release(c);
+	log_set_level(LOG_LVL_INFO);
+	config_unpublish();
 	config_free(live);
 }
 END_TEST
@@ -231,6 +297,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, missing_required_key);
 	tcase_add_test(tc, sizes_and_quotes);
 	tcase_add_test(tc, reload_applies_only_reloadable_keys);
+	tcase_add_test(tc, reload_swaps_while_readers_read);
 	tcase_add_test(tc, secret_files_must_be_private);
 	tcase_add_test(tc, example_matches_table);
 	suite_add_tcase(s, tc);

@@ -50,7 +50,7 @@ static void feedback_db(struct http_request *rq, struct db *db)
 	}
 	char path[4200];
 	/* the files of the committed attempt (feedback_path) */
-	int fd = feedback_path(path, sizeof path, rq->app->cfg->feedback_dir, rq->segment, sf.token,
+	int fd = feedback_path(path, sizeof path, rq->cfg->feedback_dir, rq->segment, sf.token,
 			       a->format)
 		     ? open(path, O_RDONLY | O_CLOEXEC)
 		     : -1;

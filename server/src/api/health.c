@@ -15,7 +15,7 @@ enum MHD_Result api_healthz(struct http_request *rq, const char *upload, size_t 
 	(void)upload;
 	(void)upload_size;
 	json_t *body = json_pack("{s:s, s:s, s:b}", "status", "ok", "version", KPR_VERSION,
-				 "test_mode", rq->app->cfg->test_mode);
+				 "test_mode", rq->cfg->test_mode);
 	return http_reply_json(rq, MHD_HTTP_OK, body);
 }
 

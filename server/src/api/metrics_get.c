@@ -88,11 +88,9 @@ static void render_db(FILE *f, PGresult *r)
  * the queue limit and 507 under the spool's free-space floor. */
 static void render_limits(FILE *f, const struct kpr_config *cfg)
 {
-	config_read_lock();
 	int queue_limit = cfg->queue_limit;
 	long long min_free = cfg->spool_min_free_bytes;
-	config_read_unlock();
-	long long free_b = spool_free_bytes(cfg->spool_dir); /* spool_dir needs a restart */
+	long long free_b = spool_free_bytes(cfg->spool_dir);
 	metrics_write_family(f, "kpr_queue_limit", "gauge",
 			     "intake.queue_limit: at this queue depth uploads get 503 queue_full.");
 	fprintf(f, "kpr_queue_limit %d\n", queue_limit);
@@ -118,7 +116,7 @@ static void metrics_db(struct http_request *rq, struct db *db)
 		return;
 	}
 	metrics_render(f);
-	render_limits(f, rq->app->cfg);
+	render_limits(f, rq->cfg);
 	render_db(f, r);
 	PQclear(r);
 	fclose(f);

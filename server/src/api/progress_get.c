@@ -150,7 +150,7 @@ bool api_progress_aargang(struct http_request *rq, int *aargang)
 {
 	const char *y = http_query(rq, "aargang");
 	if (!y || !*y) {
-		*aargang = rq->app->cfg->aargang_open_max;
+		*aargang = rq->cfg->aargang_open_max;
 		return true;
 	}
 	if (strlen(y) != 4 || strspn(y, "0123456789") != 4)
@@ -348,7 +348,7 @@ static void progress_db(struct http_request *rq, struct db *db)
 	struct progress_args *a = rq->state;
 	/* one snapshot: the totals, the days and the rows agree with each other */
 	if (!db || !db_transaction(db, "REPEATABLE READ READ ONLY", read_tx, a,
-				   rq->app->cfg->db_retry_limit, rq->id)) {
+				   rq->cfg->db_retry_limit, rq->id)) {
 		(void)http_reply_error(rq, KPR_E_DATABASE_UNAVAILABLE, NULL);
 		return;
 	}

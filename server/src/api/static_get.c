@@ -66,9 +66,9 @@ static enum MHD_Result serve(struct http_request *rq, const char *name)
 	const char *ctype = content_type(name);
 	if (!name_safe(name) || !ctype)
 		return http_reply_error(rq, KPR_E_NOT_FOUND, NULL);
-	int dfd = open(rq->app->cfg->static_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = open(rq->cfg->static_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
-		rlog_error(rq->id, "static_dir %s: %s", rq->app->cfg->static_dir, strerror(errno));
+		rlog_error(rq->id, "static_dir %s: %s", rq->cfg->static_dir, strerror(errno));
 		return http_reply_error(rq, KPR_E_NOT_FOUND, NULL);
 	}
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -212,7 +212,7 @@ static void finish_upload(struct http_request *rq, struct db *db)
 
 static enum MHD_Result first_call(struct http_request *rq)
 {
-	const struct kpr_config *cfg = rq->app->cfg;
+	const struct kpr_config *cfg = rq->cfg;
 	if (!media_type_is_xml(http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return http_reply_error(rq, KPR_E_UNSUPPORTED_MEDIA_TYPE, NULL);
 	const char *ce = http_header(rq, MHD_HTTP_HEADER_CONTENT_ENCODING);
@@ -320,7 +320,7 @@ enum MHD_Result api_submissions_post(struct http_request *rq, const char *upload
 		return first_call(rq);
 	if (!u->spool)
 		return MHD_NO; /* refused already; http.c answers the rest */
-	const struct kpr_config *cfg = rq->app->cfg;
+	const struct kpr_config *cfg = rq->cfg;
 	char d[128];
 	if (*upload_size > 0) {
 		size_t n = *upload_size;

@@ -444,59 +444,153 @@ static bool value_equal(const struct config_key *k, const void *a, const void *b
 	return true;
 }
 
-static pthread_rwlock_t reload_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* The published configuration: an immutable copy, counted by its users. A
+ * reload publishes a new one; the old one is freed when its last user
+ * releases it. Nothing is ever written to a published copy. */
+struct snapshot {
+	struct kpr_config c; /* first: a snapshot is handed out as its config */
+	unsigned long users;
+};
 
-void config_read_lock(void)
+static pthread_mutex_t snap_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *snap;
+
+static void snapshot_free(struct snapshot *s)
 {
-	pthread_rwlock_rdlock(&reload_lock);
+	if (!s)
+		return;
+	for (size_t i = 0; i < config_keys_len; i++)
+		if (config_keys[i].type == CFG_STR)
+			free(*(char **)((char *)&s->c + config_keys[i].offset));
+	free(s->c.path);
+	free(s);
 }
 
-void config_read_unlock(void)
+/* A deep copy of c. */
+static struct snapshot *snapshot_copy(const struct kpr_config *c)
 {
-	pthread_rwlock_unlock(&reload_lock);
-}
-
-void config_apply_reload(struct kpr_config *live, const struct kpr_config *fresh)
-{
-	pthread_rwlock_wrlock(&reload_lock);
+	struct snapshot *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->c = *c;
+	bool ok = true;
 	for (size_t i = 0; i < config_keys_len; i++) {
-		const struct config_key *k = &config_keys[i];
-		void *dst = (char *)live + k->offset;
-		const void *src = (const char *)fresh + k->offset;
-		if (value_equal(k, dst, src))
+		if (config_keys[i].type != CFG_STR)
 			continue;
-		if (!k->reloadable) {
-			log_warn(
-			    "config reload: %s.%s changed but takes effect only after a restart",
-			    k->section, k->name);
-			continue;
-		}
-		log_info("config reload: %s.%s changed", k->section, k->name);
-		switch (k->type) {
-		case CFG_STR: {
-			char *s = strdup(*(char *const *)src);
-			if (s) {
-				/* readers of reloadable strings hold the read lock */
-				free(*(char **)dst);
-				*(char **)dst = s;
-			}
-			break;
-		}
-		case CFG_BOOL:
-			*(bool *)dst = *(const bool *)src;
-			break;
-		case CFG_INT:
-			*(int *)dst = *(const int *)src;
-			break;
-		case CFG_SIZE:
-			*(long long *)dst = *(const long long *)src;
-			break;
-		}
+		char **f = (char **)((char *)&s->c + config_keys[i].offset);
+		*f = *f ? strdup(*f) : NULL;
+		ok = ok && (*f || !*(char *const *)((const char *)c + config_keys[i].offset));
 	}
+	s->c.path = c->path ? strdup(c->path) : NULL;
+	if (!ok || (c->path && !s->c.path)) {
+		snapshot_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool config_publish(const struct kpr_config *c)
+{
+	struct snapshot *n = snapshot_copy(c);
+	if (!n)
+		return false;
+	pthread_mutex_lock(&snap_mu);
+	struct snapshot *old = snap;
+	snap = n;
+	bool drop = old && old->users == 0;
+	pthread_mutex_unlock(&snap_mu);
+	if (drop)
+		snapshot_free(old);
+	return true;
+}
+
+const struct kpr_config *config_acquire(void)
+{
+	pthread_mutex_lock(&snap_mu);
+	struct snapshot *s = snap;
+	if (s)
+		s->users++;
+	pthread_mutex_unlock(&snap_mu);
+	return s ? &s->c : NULL;
+}
+
+void config_release(const struct kpr_config *c)
+{
+	if (!c)
+		return;
+	struct snapshot *s = (struct snapshot *)(void *)c;
+	pthread_mutex_lock(&snap_mu);
+	bool drop = --s->users == 0 && s != snap;
+	pthread_mutex_unlock(&snap_mu);
+	if (drop)
+		snapshot_free(s);
+}
+
+void config_unpublish(void)
+{
+	pthread_mutex_lock(&snap_mu);
+	struct snapshot *s = snap;
+	snap = NULL;
+	bool drop = s && s->users == 0;
+	pthread_mutex_unlock(&snap_mu);
+	if (drop)
+		snapshot_free(s);
+}
+
+/* One key of fresh into next, when it may change without a restart. */
+static void reload_key(const struct config_key *k, struct kpr_config *next,
+		       const struct kpr_config *fresh)
+{
+	void *dst = (char *)next + k->offset;
+	const void *src = (const char *)fresh + k->offset;
+	if (value_equal(k, dst, src))
+		return;
+	if (!k->reloadable) {
+		log_warn("config reload: %s.%s changed but takes effect only after a restart",
+			 k->section, k->name);
+		return;
+	}
+	log_info("config reload: %s.%s changed", k->section, k->name);
+	switch (k->type) {
+	case CFG_STR: {
+		char *s = strdup(*(char *const *)src);
+		if (s) { /* next is not published yet: nobody reads it */
+			free(*(char **)dst);
+			*(char **)dst = s;
+		}
+		break;
+	}
+	case CFG_BOOL:
+		*(bool *)dst = *(const bool *)src;
+		break;
+	case CFG_INT:
+		*(int *)dst = *(const int *)src;
+		break;
+	case CFG_SIZE:
+		*(long long *)dst = *(const long long *)src;
+		break;
+	}
+}
+
+bool config_apply_reload(const struct kpr_config *fresh)
+{
+	const struct kpr_config *cur = config_acquire();
+	struct snapshot *n = cur ? snapshot_copy(cur) : NULL;
+	if (!n) {
+		config_release(cur);
+		log_warn("config reload: out of memory; keeping the current values");
+		return false;
+	}
+	for (size_t i = 0; i < config_keys_len; i++)
+		reload_key(&config_keys[i], &n->c, fresh);
 	enum log_level l;
-	if (log_level_parse(live->log_level, &l))
+	if (log_level_parse(n->c.log_level, &l))
 		log_set_level(l);
-	pthread_rwlock_unlock(&reload_lock);
+	pthread_mutex_lock(&snap_mu);
+	snap = n;
+	pthread_mutex_unlock(&snap_mu);
+	config_release(cur); /* the superseded copy goes with its last user */
+	return true;
 }
 
 char *config_read_secret(const char *path, char *err, size_t errlen)

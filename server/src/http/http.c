@@ -77,6 +77,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	new_request_id(rq->id);
 	rq->conn = conn;
 	rq->app = s->app;
+	rq->cfg = config_acquire();
 	rq->started_ns = now_ns();
 	/* the path only: query strings are parsed by MHD and never logged */
 	size_t plen = strcspn(uri, "?");
@@ -120,6 +121,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		MHD_destroy_response(rq->response);
 	free(rq->segment);
 	free(rq->path);
+	config_release(rq->cfg);
 	free(rq);
 	*con_cls = NULL;
 }
@@ -132,9 +134,9 @@ void http_add_common_headers(struct http_request *rq, struct MHD_Response *resp)
 	if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	if (rq->app && rq->app->cfg->hsts_max_age > 0) {
+	if (rq->cfg && rq->cfg->hsts_max_age > 0) {
 		char v[64];
-		snprintf(v, sizeof v, "max-age=%d", rq->app->cfg->hsts_max_age);
+		snprintf(v, sizeof v, "max-age=%d", rq->cfg->hsts_max_age);
 		MHD_add_response_header(resp, "Strict-Transport-Security", v);
 	}
 }
@@ -308,9 +310,9 @@ enum MHD_Result http_reply_error_now(struct http_request *rq, enum kpr_error e, 
 	struct tm tm;
 	if (gmtime_r(&now, &tm))
 		strftime(date, sizeof date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-	if (rq->app && rq->app->cfg->hsts_max_age > 0)
+	if (rq->cfg && rq->cfg->hsts_max_age > 0)
 		snprintf(hsts, sizeof hsts, "Strict-Transport-Security: max-age=%d\r\n",
-			 rq->app->cfg->hsts_max_age);
+			 rq->cfg->hsts_max_age);
 	const char *reason = MHD_get_reason_phrase_for(d->http_status);
 	/* the headers http_add_common_headers adds, and the JSON error body */
 	int len =
@@ -448,14 +450,14 @@ static enum MHD_Result route_request(const struct http_server *s, struct http_re
  * (a browser's first request) or a valid token of the wrong role does not. */
 static int auth_lockout_wait(struct http_request *rq)
 {
-	const struct kpr_config *c = rq->app->cfg;
+	const struct kpr_config *c = rq->cfg;
 	return ratelimit_wait(ratelimit_shared(RATELIMIT_AUTH_FAILURES), rq->client_addr,
 			      c->auth_failure_limit, c->auth_failure_window);
 }
 
 static void auth_failure_count(struct http_request *rq, enum kpr_error e)
 {
-	const struct kpr_config *c = rq->app->cfg;
+	const struct kpr_config *c = rq->cfg;
 	if (e != KPR_E_UNAUTHENTICATED || !http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION))
 		return;
 	ratelimit_hit(ratelimit_shared(RATELIMIT_AUTH_FAILURES), rq->client_addr,

@@ -55,6 +55,7 @@ struct ingest {
 /* State of one job. */
 struct job {
 	struct ingest *in;
+	const struct kpr_config *cfg; /* the published configuration as the job began */
 	const char *sub_id;
 	char kommune[8];
 	char spool_name[256];
@@ -502,13 +503,12 @@ static void find_latest(struct job *j, struct db *reg, const char *path, char la
 /* The validation pass: rows to the COPY files, IDs to the vault batches. */
 static bool validate_job(struct job *j, const char *path, const char *latest, double deadline)
 {
-	const struct kpr_config *cfg = j->in->cfg;
+	const struct kpr_config *cfg = j->cfg; /* one consistent set of values per job */
 	if (!copy_rows_open(&j->rows, j->sub_id, &j->nid)) {
 		j->fault = io_fault(errno);
 		log_error("job %s: no temporary file: %s", j->sub_id, strerror(errno));
 		return false;
 	}
-	config_read_lock(); /* one consistent set of reloadable values per job */
 	struct validate_params vp = {
 	    .codes = j->in->codes,
 	    .auth_kommune = j->kommune,
@@ -520,7 +520,6 @@ static bool validate_job(struct job *j, const char *path, const char *latest, do
 	    .max_bytes = (unsigned long long)cfg->max_xml_bytes,
 	    .deadline = deadline,
 	};
-	config_read_unlock();
 	j->nid = (struct nid_options){.test_mode = vp.test_mode, .allow_2032 = vp.allow_2032};
 	struct validate_sink sink = {on_person, on_retract, j};
 	double tv = now_s();
@@ -587,16 +586,15 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	vault_discard(in->vault); /* nothing of an earlier attempt is sent */
 	if (!load_job(&j, reg))
 		return transient(in, reg);
+	j.cfg = config_acquire(); /* released at out: */
 	if (!store_submission_start(reg, sub_id))
 		rlog_debug(sub_id, "status not set to processing (database unavailable)");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", cfg->spool_dir, j.spool_name);
 	char latest[80];
 	find_latest(&j, reg, path, latest);
-	config_read_lock();
-	bool keep_file = cfg->keep_processed_files;
-	int retry_limit = cfg->db_retry_limit;
-	config_read_unlock();
+	bool keep_file = j.cfg->keep_processed_files;
+	int retry_limit = j.cfg->db_retry_limit;
 
 	j.report = report_new(NULL);
 	if (!j.report || !validate_job(&j, path, latest, deadline))
@@ -660,5 +658,6 @@ failed:
 out:
 	vault_discard(in->vault);
 	job_cleanup(&j);
+	config_release(j.cfg);
 	return outcome;
 }

@@ -209,10 +209,12 @@ static bool reconcile_feedback(const struct pass *ps, struct db *db, struct reco
 bool reconcile_once(const struct kpr_config *cfg, struct db *db, struct reconcile_counts *c)
 {
 	memset(c, 0, sizeof *c);
-	config_read_lock();
-	struct pass ps = {cfg, (long)cfg->reconcile_safe_age_minutes * 60,
-			  cfg->failed_file_retention_days, cfg->keep_processed_files};
-	config_read_unlock();
+	/* the published configuration's reloadable values, else (a tool or a
+	 * test that publishes none) cfg's */
+	const struct kpr_config *snap = config_acquire(), *r = snap ? snap : cfg;
+	struct pass ps = {cfg, (long)r->reconcile_safe_age_minutes * 60,
+			  r->failed_file_retention_days, r->keep_processed_files};
+	config_release(snap);
 	c->partial = spool_sweep_incoming(cfg->spool_dir, (int)ps.safe_age);
 	if (!db_ensure(db))
 		return false;
@@ -242,9 +244,9 @@ static void *reconciler_main(void *arg)
 	pthread_mutex_lock(&rc->mu);
 	while (!rc->stopping) {
 		pthread_mutex_unlock(&rc->mu);
-		config_read_lock();
-		int interval = rc->cfg->reconcile_interval_seconds;
-		config_read_unlock();
+		const struct kpr_config *snap = config_acquire();
+		int interval = (snap ? snap : rc->cfg)->reconcile_interval_seconds;
+		config_release(snap);
 		struct reconcile_counts c;
 		if (db && reconcile_once(rc->cfg, db, &c))
 			log_counts(&c);

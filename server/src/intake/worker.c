@@ -68,10 +68,10 @@ struct job_limits {
 
 static struct job_limits job_limits(const struct kpr_config *cfg)
 {
-	config_read_lock();
-	struct job_limits l = {cfg->job_max_attempts, cfg->job_retry_backoff_seconds,
-			       cfg->job_time_limit_seconds};
-	config_read_unlock();
+	const struct kpr_config *snap = config_acquire(), *c = snap ? snap : cfg;
+	struct job_limits l = {c->job_max_attempts, c->job_retry_backoff_seconds,
+			       c->job_time_limit_seconds};
+	config_release(snap);
 	return l;
 }
 
