@@ -18,7 +18,6 @@ bool api_progress_aargang(struct http_request *rq, int *aargang);
 
 /* The one JSON shape of a submission (upload answer, GET, list). */
 json_t *api_submission_json(const struct store_submission *s);
-bool api_uuid_valid(const char *s);
 
 extern const struct http_route api_routes[];
 extern const size_t api_routes_len;

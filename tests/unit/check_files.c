@@ -1,7 +1,7 @@
 /*
- * check_files.c — the shared helpers for hex and files (core/hex.c,
- * core/files.c): known answers for hex and SHA-256, random tokens of the
- * right shape and not repeated, durable writes that replace or refuse to,
+ * check_files.c — the shared helpers for hex, UUIDs and files (core/hex.c,
+ * core/uuid.c, core/files.c): known answers for hex and SHA-256, random
+ * tokens and UUIDs of the right shape and not repeated, durable writes that replace or refuse to,
  * leave no temporary file and keep the mode, and whole-file reads bounded
  * by their limit.
  */
@@ -16,6 +16,7 @@
 #include "check_main.h"
 #include "files.h"
 #include "hex.h"
+#include "uuid.h"
 
 START_TEST(test_hex_encode)
 {
@@ -47,6 +48,26 @@ START_TEST(test_hex_random)
 	ck_assert_str_ne(a, b);
 	char big[200];
 	ck_assert(!hex_random(big, 65)); /* more than it serves at once */
+}
+END_TEST
+
+START_TEST(test_uuid)
+{
+	char a[UUID_LEN + 1], b[UUID_LEN + 1];
+	ck_assert(uuid_new(a));
+	ck_assert(uuid_new(b));
+	ck_assert_str_ne(a, b);
+	ck_assert(uuid_valid(a));
+	ck_assert_int_eq(a[14], '4');                 /* version 4 */
+	ck_assert_ptr_nonnull(strchr("89ab", a[19])); /* RFC 9562 variant */
+	ck_assert(uuid_valid("0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b"));
+	ck_assert(!uuid_valid("0B7E4C2A-9D1F-4E33-8A55-1C2D3E4F5A6B")); /* kprd writes lower case */
+	ck_assert(!uuid_valid("0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6"));
+	ck_assert(!uuid_valid("0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6bb"));
+	ck_assert(!uuid_valid("0b7e4c2a+9d1f-4e33-8a55-1c2d3e4f5a6b"));
+	ck_assert(!uuid_valid(NULL));
+	ck_assert(uuid_prefix_valid("0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b.xml.gz"));
+	ck_assert(!uuid_prefix_valid("0b7e4c2a-9d1f-4e33-8a55"));
 }
 END_TEST
 
@@ -130,6 +151,7 @@ static Suite *files_suite(void)
 	tcase_add_test(tc, test_hex_encode);
 	tcase_add_test(tc, test_sha256_known_answer);
 	tcase_add_test(tc, test_hex_random);
+	tcase_add_test(tc, test_uuid);
 	tcase_add_test(tc, test_write_durable);
 	tcase_add_test(tc, test_read_all_bounded);
 	suite_add_tcase(s, tc);

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "store_download.h"
 #include "store_submission.h"
+#include "uuid.h"
 
 struct fb_args {
 	enum feedback_format format;
@@ -88,7 +89,7 @@ enum MHD_Result api_feedback_get(struct http_request *rq, const char *upload, si
 {
 	(void)upload;
 	(void)upload_size;
-	if (!api_uuid_valid(rq->segment))
+	if (!uuid_valid(rq->segment))
 		return http_reply_error(rq, KPR_E_NOT_FOUND, NULL);
 	const char *f = http_query(rq, "format");
 	enum feedback_format fmt = FEEDBACK_CSV;

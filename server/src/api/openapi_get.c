@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "api.h"
+#include "hex.h"
 
 /* The bytes of docs/openapi.yaml, between two symbols. The path is relative to
  * the directory make runs in (the project root). */
@@ -47,8 +48,7 @@ static void etag_compute(void)
 		return;
 	}
 	etag[0] = '"';
-	for (int i = 0; i < 16; i++)
-		snprintf(etag + 1 + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, 16, etag + 1);
 	etag[33] = '"';
 	etag[34] = '\0';
 }

@@ -5,6 +5,7 @@
  */
 #include "api.h"
 #include "store_submission.h"
+#include "uuid.h"
 
 static void get_db(struct http_request *rq, struct db *db)
 {
@@ -28,7 +29,7 @@ enum MHD_Result api_submission_get(struct http_request *rq, const char *upload, 
 {
 	(void)upload;
 	(void)upload_size;
-	if (!api_uuid_valid(rq->segment))
+	if (!uuid_valid(rq->segment))
 		return http_reply_error(rq, KPR_E_NOT_FOUND, NULL);
 	return http_defer(rq, get_db);
 }

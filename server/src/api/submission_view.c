@@ -57,19 +57,3 @@ json_t *api_submission_json(const struct store_submission *s)
 	    "superseded_by", opt_str(s->superseded_by), "links", "self", self, "feedback",
 	    feedback);
 }
-
-bool api_uuid_valid(const char *s)
-{
-	if (!s || strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		char c = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return false;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			return false;
-		}
-	}
-	return true;
-}

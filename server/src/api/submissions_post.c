@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "api.h"
@@ -29,6 +28,7 @@
 #include "store_submission.h"
 #include "validate.h"
 #include "worker.h"
+#include "uuid.h"
 
 struct upload {
 	struct spool_file *spool;
@@ -79,14 +79,8 @@ static bool media_type_is_xml(const char *ct)
 
 static void new_uuid(char out[37])
 {
-	unsigned char b[16];
-	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+	if (!uuid_new(out))
 		abort(); /* the kernel's CSPRNG does not fail once seeded */
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
 }
 
 static enum MHD_Result reply_submission(struct http_request *rq, struct db *db, const char *id,

@@ -34,6 +34,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "hex.h"
+#include "files.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -64,8 +66,7 @@ static void new_request_id(char out[33])
 		memcpy(b, &t, sizeof t);
 		memcpy(b + 8, &t, sizeof t);
 	}
-	for (size_t i = 0; i < sizeof b; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	hex_encode(b, sizeof b, out);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -568,27 +569,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("libmicrohttpd: %s", buf);
 }
 
+/* A PEM file (certificate or key): small, read whole. */
 static char *slurp(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size > 1 << 20) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 fd < 0 ? strerror(errno) : "too large");
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		snprintf(err, errlen, "%s: short read", path);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	size_t len;
+	return files_read_all(path, 1 << 20, &len, err, errlen);
 }
 
 /* The acceptor's handoff: from here on the connection is libmicrohttpd's,

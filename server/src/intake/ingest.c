@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +43,8 @@
 #include "store_submission.h"
 #include "validate.h"
 #include "vault.h"
+#include "files.h"
+#include "hex.h"
 
 struct ingest {
 	const struct kpr_config *cfg;
@@ -401,11 +402,8 @@ static bool write_feedback(struct job *j, struct db *reg)
 		named = false; /* the feedback goes without the name */
 	if (!store_submission_clock(reg, j->processed_at))
 		return false;
-	unsigned char rnd[FEEDBACK_TOKEN_LEN / 2];
-	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+	if (!hex_random(j->fb_token, FEEDBACK_TOKEN_LEN / 2))
 		return false;
-	for (size_t i = 0; i < sizeof rnd; i++)
-		snprintf(j->fb_token + 2 * i, 3, "%02x", rnd[i]);
 	const struct v_header *h = &j->vres.header;
 	struct feedback_meta m = {
 	    .submission_id = j->sub_id,
@@ -440,14 +438,10 @@ static bool write_feedback(struct job *j, struct db *reg)
 		}
 	}
 	/* the names are durable before the transaction that points at them */
-	int dfd = open(cfg->feedback_dir, O_RDONLY | O_DIRECTORY);
-	if (dfd < 0 || fsync(dfd) != 0) {
+	if (!files_fsync_dir(cfg->feedback_dir)) {
 		j->fault = io_fault(errno);
-		if (dfd >= 0)
-			close(dfd);
 		return false;
 	}
-	close(dfd);
 	return true;
 }
 

@@ -25,6 +25,7 @@
 #include "spool.h"
 #include "store_job.h"
 #include "store_submission.h"
+#include "uuid.h"
 
 struct reconciler {
 	const struct kpr_config *cfg;
@@ -48,21 +49,10 @@ struct fileinfo {
 	long age; /* seconds since the last modification */
 };
 
-/* Does name start with a lower-case UUID (as kprd writes them)? */
-static bool uuid_prefix(const char *name)
-{
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (!name[i] || (dash ? name[i] != '-' : !strchr("0123456789abcdef", name[i])))
-			return false;
-	}
-	return true;
-}
-
 /* "<uuid>.xml", "<uuid>.xml.gz": a final spool name; the id goes to id. */
 static bool spool_name(const char *name, char id[37])
 {
-	if (!uuid_prefix(name) || (strcmp(name + 36, ".xml") && strcmp(name + 36, ".xml.gz")))
+	if (!uuid_prefix_valid(name) || (strcmp(name + 36, ".xml") && strcmp(name + 36, ".xml.gz")))
 		return false;
 	memcpy(id, name, 36);
 	id[36] = '\0';
@@ -144,7 +134,7 @@ static bool is_extension(const char *s)
 
 static bool feedback_name(const char *name, struct fb_name *n)
 {
-	if (!uuid_prefix(name) || name[36] != '.')
+	if (!uuid_prefix_valid(name) || name[36] != '.')
 		return false;
 	memcpy(n->id, name, 36);
 	n->id[36] = '\0';

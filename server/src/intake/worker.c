@@ -10,7 +10,6 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store_job.h"
+#include "hex.h"
 
 struct worker {
 	struct worker_pool *pool;
@@ -219,15 +219,13 @@ struct worker_pool *worker_pool_start(struct app *app, char *err, size_t errlen)
 	/* random per process start, so a restarted process never renews a dead
 	 * one's lease: two containers with the same hostname and PID 1 started
 	 * in the same second must not share ids. The host part is for people. */
-	unsigned char rnd[8];
-	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+	char rnd[17];
+	if (!hex_random(rnd, 8)) {
 		snprintf(err, errlen, "no randomness for the worker id");
 		free(p);
 		return NULL;
 	}
-	int o = snprintf(p->process_id, sizeof p->process_id, "%.60s:", host);
-	for (size_t i = 0; i < sizeof rnd; i++)
-		o += snprintf(p->process_id + o, sizeof p->process_id - (size_t)o, "%02x", rnd[i]);
+	snprintf(p->process_id, sizeof p->process_id, "%.60s:%s", host, rnd);
 	p->w = calloc((size_t)app->cfg->workers, sizeof *p->w);
 	if (!p->w) {
 		snprintf(err, errlen, "out of memory");

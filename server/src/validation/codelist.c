@@ -12,6 +12,7 @@
  * (quoting, stray blanks, bad dates, overlapping periods, bad UTF-8).
  */
 #include "codelist.h"
+#include "files.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -49,53 +50,6 @@ static void KPR_PRINTF(5, 6)
 	va_start(ap, fmt);
 	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 	va_end(ap);
-}
-
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		set_err(err, errlen, path, 0, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	size_t cap = 64 * 1024, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf != NULL) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (n < cap) {
-			if (ferror(f)) {
-				set_err(err, errlen, path, 0, "read error: %s", strerror(errno));
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-		if (cap >= CODELIST_MAX_BYTES) {
-			set_err(err, errlen, path, 0, "file larger than %u bytes",
-				CODELIST_MAX_BYTES);
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		cap *= 2;
-		char *nb = realloc(buf, cap + 1);
-		if (nb == NULL) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-	}
-	fclose(f);
-	if (buf == NULL) {
-		if (err != NULL && errlen > 0 && err[0] == '\0')
-			set_err(err, errlen, path, 0, "out of memory");
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
@@ -374,7 +328,7 @@ struct codelist *codelist_load(const char *path, char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	size_t len = 0;
-	char *buf = read_file(path, &len, err, errlen);
+	char *buf = files_read_all(path, CODELIST_MAX_BYTES, &len, err, errlen);
 	if (buf == NULL)
 		return NULL;
 
