@@ -26,6 +26,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "waits.h"
 
 /* Reloads asked for by waiting requests (unknown tokens) come at most this
  * often, so a client sending wrong tokens cannot keep the database busy;
@@ -492,9 +493,7 @@ struct auth *auth_new(const struct kpr_config *cfg)
 
 bool auth_wait_first_load(struct auth *a)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += AUTH_FIRST_LOAD_WAIT_S;
+	struct timespec ts = waits_deadline_ms(AUTH_FIRST_LOAD_WAIT_S * 1000L);
 	pthread_mutex_lock(&a->mu);
 	while (!a->first_attempt_done)
 		if (pthread_cond_timedwait(&a->first_cv, &a->mu, &ts) != 0)

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "store_job.h"
 #include "store_submission.h"
 #include "uuid.h"
+#include "waits.h"
 
 struct reconciler {
 	const struct kpr_config *cfg;
@@ -43,11 +45,32 @@ struct pass {
 	bool keep_processed;
 };
 
-struct fileinfo {
-	char name[256];
-	char id[37];
-	long age; /* seconds since the last modification */
-};
+/* One regular file of a directory the reconciler walks: its name and its
+ * age (seconds since the last modification). False on a database failure,
+ * which ends the walk. */
+typedef bool (*file_fn)(const struct pass *ps, struct db *db, int dfd, const char *name, long age,
+			struct reconcile_counts *c);
+
+/* Calls fn for every regular file of dir; a missing dir is no failure. */
+static bool walk(const char *dir, file_fn fn, const struct pass *ps, struct db *db,
+		 struct reconcile_counts *c)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return true;
+	bool ok = true;
+	time_t now = time(NULL);
+	struct dirent *e;
+	while (ok && (e = readdir(d))) {
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		ok = fn(ps, db, dirfd(d), e->d_name, (long)(now - st.st_mtime), c);
+	}
+	closedir(d);
+	return ok;
+}
 
 /* "<uuid>.xml", "<uuid>.xml.gz": a final spool name; the id goes to id. */
 static bool spool_name(const char *name, char id[37])
@@ -67,52 +90,34 @@ static bool remove_at(int dfd, const char *name)
 	return true;
 }
 
-/* Asks the fate of one spool file; false on a database failure. */
-static bool spool_one(const struct pass *ps, struct db *db, int dfd, const struct fileinfo *f,
+/* Asks the fate of one spool file (other names, and files this process is
+ * writing, are left alone); false on a database failure. */
+static bool spool_one(const struct pass *ps, struct db *db, int dfd, const char *name, long age,
 		      struct reconcile_counts *c)
 {
+	char id[37];
+	if (!spool_name(name, id) || spool_in_flight(name))
+		return true;
 	enum store_spool_fate fate;
-	if (!store_submission_spool_fate(db, f->id, ps->retention_days, &fate))
+	if (!store_submission_spool_fate(db, id, ps->retention_days, &fate))
 		return false;
 	switch (fate) {
 	case STORE_SPOOL_NO_ROW:
-		if (f->age >= ps->safe_age && remove_at(dfd, f->name))
+		if (age >= ps->safe_age && remove_at(dfd, name))
 			c->spool_orphans++;
 		break;
 	case STORE_SPOOL_PROCESSED:
-		if (!ps->keep_processed && remove_at(dfd, f->name))
+		if (!ps->keep_processed && remove_at(dfd, name))
 			c->spool_processed++;
 		break;
 	case STORE_SPOOL_FAILED_EXPIRED:
-		if (remove_at(dfd, f->name))
+		if (remove_at(dfd, name))
 			c->spool_failed++;
 		break;
 	case STORE_SPOOL_KEEP:
 		break;
 	}
 	return true;
-}
-
-static bool reconcile_spool(const struct pass *ps, struct db *db, struct reconcile_counts *c)
-{
-	DIR *d = opendir(ps->cfg->spool_dir);
-	if (!d)
-		return true;
-	bool ok = true;
-	time_t now = time(NULL);
-	struct dirent *e;
-	while (ok && (e = readdir(d))) {
-		struct fileinfo f;
-		struct stat st;
-		if (!spool_name(e->d_name, f.id) || spool_in_flight(e->d_name) ||
-		    fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		snprintf(f.name, sizeof f.name, "%s", e->d_name);
-		f.age = (long)(now - st.st_mtime);
-		ok = spool_one(ps, db, dirfd(d), &f, c);
-	}
-	closedir(d);
-	return ok;
 }
 
 /* The pieces of a feedback file's name: "<id>.<token>.<ext>" (written by
@@ -156,11 +161,14 @@ static bool feedback_name(const char *name, struct fb_name *n)
  * attempt that crashed mid-write, lost its lease or was replaced by a
  * reprocessing, a failed submission's, one without a row past the safe
  * age). False on a database failure. */
-static bool feedback_one(const struct pass *ps, struct db *db, int dfd, const char *file,
-			 const struct fb_name *n, long age, struct reconcile_counts *c)
+static bool feedback_one(const struct pass *ps, struct db *db, int dfd, const char *file, long age,
+			 struct reconcile_counts *c)
 {
+	struct fb_name n;
+	if (!feedback_name(file, &n))
+		return true;
 	struct store_feedback_fate fate;
-	if (!store_submission_feedback_fate(db, n->id, &fate))
+	if (!store_submission_feedback_fate(db, n.id, &fate))
 		return false;
 	bool remove = false, failed = false;
 	if (!fate.row) {
@@ -168,32 +176,12 @@ static bool feedback_one(const struct pass *ps, struct db *db, int dfd, const ch
 	} else if (fate.failed) {
 		remove = failed = true;
 	} else if (fate.job_done) {
-		bool current = n->complete && fate.feedback_ready && !strcmp(n->token, fate.token);
+		bool current = n.complete && fate.feedback_ready && !strcmp(n.token, fate.token);
 		remove = !current;
 	}
 	if (remove && remove_at(dfd, file))
 		(*(failed ? &c->feedback_failed : &c->feedback_stale))++;
 	return true;
-}
-
-static bool reconcile_feedback(const struct pass *ps, struct db *db, struct reconcile_counts *c)
-{
-	DIR *d = opendir(ps->cfg->feedback_dir);
-	if (!d)
-		return true;
-	bool ok = true;
-	time_t now = time(NULL);
-	struct dirent *e;
-	while (ok && (e = readdir(d))) {
-		struct fb_name n;
-		struct stat st;
-		if (!feedback_name(e->d_name, &n) || fstatat(dirfd(d), e->d_name, &st, 0) != 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		ok = feedback_one(ps, db, dirfd(d), e->d_name, &n, (long)(now - st.st_mtime), c);
-	}
-	closedir(d);
-	return ok;
 }
 
 bool reconcile_once(const struct kpr_config *cfg, struct db *db, struct reconcile_counts *c)
@@ -210,7 +198,8 @@ bool reconcile_once(const struct kpr_config *cfg, struct db *db, struct reconcil
 		return false;
 	if (!store_job_requeue_orphans(db, &c->requeued))
 		return false;
-	return reconcile_spool(&ps, db, c) && reconcile_feedback(&ps, db, c);
+	return walk(cfg->spool_dir, spool_one, &ps, db, c) &&
+	       walk(cfg->feedback_dir, feedback_one, &ps, db, c);
 }
 
 static void log_counts(const struct reconcile_counts *c)
@@ -243,12 +232,9 @@ static void *reconciler_main(void *arg)
 		else
 			log_warn("reconcile: pass incomplete (database unavailable); next in %d s",
 				 interval);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += interval;
 		pthread_mutex_lock(&rc->mu);
 		if (!rc->stopping)
-			pthread_cond_timedwait(&rc->cv, &rc->mu, &ts);
+			waits_cond_ms(&rc->cv, &rc->mu, interval * 1000L);
 	}
 	pthread_mutex_unlock(&rc->mu);
 	db_free(db);

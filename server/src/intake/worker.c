@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "store_job.h"
 #include "hex.h"
+#include "waits.h"
 
 struct worker {
 	struct worker_pool *pool;
@@ -46,17 +47,9 @@ struct worker_pool {
 
 static void sleep_or_stop(struct worker_pool *p, int ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&p->mu);
 	if (!p->stopping)
-		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		waits_cond_ms(&p->cv, &p->mu, ms);
 	pthread_mutex_unlock(&p->mu);
 }
 
