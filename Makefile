@@ -6,7 +6,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libmicrohttpd gnutls libxml-2.0 libcrypto jansson zlib libpq
+PKGS    := libmicrohttpd gnutls libxml-2.0 libcrypto jansson zlib libpq xlsxwriter
 OPT     ?= -O2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

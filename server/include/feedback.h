@@ -1,7 +1,8 @@
 /*
  * feedback.h — renders one submission's report as the feedback files of
  * SPEC §6: CSV (Excel-friendly), XML (urn:no:kpr:tilbakemelding:1, valid
- * against config/xsd/tilbakemelding.xsd), HTML (one printable page) and JSON.
+ * against config/xsd/tilbakemelding.xsd), HTML (one printable page), JSON,
+ * and an Excel workbook (XLSX, written with libxlsxwriter).
  * Streams from the report; never holds all messages in memory. Writes no
  * national ID: the report carries only masked values, and as a second line
  * of defence every message field and sender-chosen metadata string is masked
@@ -13,8 +14,15 @@
  * as "12, 40, 77". Against CSV/formula injection a field starting with
  * = + - @ TAB or CR gets a leading apostrophe (Excel shows it as text), so a
  * value "-5" reads "'-5". XML, HTML and JSON carry values unchanged.
+ * XLSX: the sheets Sammendrag, Per regel, Per enhet and Meldinger (the
+ * CSV's columns, one row per merged message; a single line number is a
+ * number cell, merged ones the CSV's text "12, 40, 77"); every string is a
+ * string cell, never a formula, so it needs no apostrophe guard. Past
+ * Excel's 1,048,576 rows the messages go on in "Meldinger (2)", and so on.
+ * Written in libxlsxwriter's constant-memory mode to a private temporary
+ * directory ($TMPDIR or /tmp), then copied into the output stream.
  * HTML shows at most FEEDBACK_HTML_MAX_ROWS detail rows and says so;
- * CSV, XML and JSON always hold every message.
+ * CSV, XML, JSON and XLSX always hold every message.
  * Per-rule counts ("antall", "count") count occurrences (lines) like
  * report_summary.by_severity; "meldinger"/"messages" count merged messages.
  */
@@ -37,6 +45,7 @@ enum feedback_format {
 	FEEDBACK_XML,
 	FEEDBACK_HTML,
 	FEEDBACK_JSON,
+	FEEDBACK_XLSX,
 	FEEDBACK_FORMAT_COUNT
 };
 
@@ -60,7 +69,7 @@ struct feedback_meta {
 	const struct nid_options *nid;
 };
 
-/* "csv" | "xml" | "html" | "json" */
+/* "csv" | "xml" | "html" | "json" | "xlsx" */
 bool feedback_format_parse(const char *s, enum feedback_format *out) KPR_WUR;
 const char *feedback_format_name(enum feedback_format f);
 const char *feedback_content_type(enum feedback_format f); /* "text/csv; charset=utf-8", ... */
@@ -79,5 +88,11 @@ bool feedback_path(char *buf, size_t len, const char *dir, const char *submissio
 /* Writes the whole file; false on a write error (errno set). */
 bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_meta *m,
 		    struct report *r) KPR_WUR;
+
+/* Test hook: rows per Meldinger sheet of the workbook, its heading row
+ * included (at least 2), so a test can see the messages continue on
+ * "Meldinger (2)" without writing a million rows. 0 restores Excel's
+ * 1,048,576. Not for production use. */
+void feedback_xlsx_set_sheet_rows(unsigned long rows);
 
 #endif

@@ -263,12 +263,12 @@ TOTAL=$(SQL_REG "SELECT count(*) FROM kpr.person")
 current_feedback() {
   local names
   names=$(SQL_REG "SELECT string_agg(id || '.' || feedback_token || '.' || f, ' ') FROM kpr.submission,
-                   unnest(ARRAY['csv', 'xml', 'html', 'json']) f WHERE feedback_token IS NOT NULL")
+                   unnest(ARRAY['csv', 'xml', 'html', 'json', 'xlsx']) f WHERE feedback_token IS NOT NULL")
   podman exec "$(cname kprd)" sh -c "cd /var/lib/kpr/feedback && ls $names 2>/dev/null | wc -l"
 }
 SPOOLED=$(current_feedback)
 WITH_FB=$(SQL_REG "SELECT count(*) FROM kpr.submission WHERE feedback_token IS NOT NULL")
-check "every processed submission's four feedback files on the volume ($SPOOLED)" [ "$SPOOLED" = $((4 * WITH_FB)) ]
+check "every processed submission's five feedback files on the volume ($SPOOLED)" [ "$SPOOLED" = $((5 * WITH_FB)) ]
 
 # --- 4. down, then up: the data is on its volumes -------------------------------------
 t=$SECONDS

@@ -119,12 +119,12 @@ round() {
     check "$fp: $k: every loaded person has its vault entry" [ "$(vsql "SELECT count(*) FROM vault.entry WHERE pseudonym IN ($pseud)")" = "$(sql "SELECT count(DISTINCT pseudonym) FROM kpr.person WHERE submission_id = '$id'")" ]
     local served=0 fmt tok
     tok=$(sql "SELECT feedback_token FROM kpr.submission WHERE id = '$id'")
-    for fmt in csv xml html json; do
+    for fmt in csv xml html json xlsx; do
       [ -f "$KPR_VAR/feedback/$id.$tok.$fmt" ] || continue
       [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$KPR_CACERT" -H "$(auth "${TOKEN[$k]}")" \
         "$KPR_URL/api/v1/submissions/$id/feedback?format=$fmt")" = 200 ] && served=$((served + 1))
     done
-    check "$fp: $k: feedback complete and served in all four formats" [ "$served" = 4 ]
+    check "$fp: $k: feedback complete and served in all five formats" [ "$served" = 5 ]
   done
   no_leftovers "$fp"
 }
@@ -143,7 +143,7 @@ leftovers() {
   # token recorded) or a leftover: half written, or of another attempt
   find "$KPR_VAR/feedback" -type f -printf '%f\n' | while read -r n; do
     [ "$(sql "SELECT count(*) FROM kpr.submission WHERE id::text = '${n:0:36}' AND status <> 'failed'
-              AND '${n:37}' ~ ('^' || coalesce(feedback_token || '\.', '') || '(csv|xml|html|json)$')")" = 1 ] || echo "feedback:$n"
+              AND '${n:37}' ~ ('^' || coalesce(feedback_token || '\.', '') || '(csv|xml|html|json|xlsx)$')")" = 1 ] || echo "feedback:$n"
   done
 }
 no_leftovers() { # fp: the reconciler's start-up pass runs beside the workers: poll, bounded

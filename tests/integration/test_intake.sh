@@ -76,7 +76,7 @@ check "register holds the persons" [ "$(sql "SELECT count(*) FROM kpr.current_pe
 check "one row per Vurdering (17 scores together)" [ "$(sql "SELECT count(*) FROM kpr.vurdering WHERE submission_id = '$ID1'")" = "$(grep -c '<Vurdering ' "$FA")" ]
 check "every Tjeneste loaded" [ "$(sql "SELECT count(*) FROM kpr.tjeneste WHERE submission_id = '$ID1'")" = "$(grep -c '<Tjeneste ' "$FA")" ]
 check "register stores 16-byte pseudonyms" [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID1' AND length(pseudonym) = 16")" = "$persons" ]
-check "feedback links present" [ "$(echo "$BODY" | json 'len(d["links"]["feedback"])')" = 4 ]
+check "feedback links present, one per format" [ "$(echo "$BODY" | json '" ".join(sorted(d["links"]["feedback"]))')" = "csv html json xlsx xml" ]
 
 # --- feedback in every format; municipality downloads are counted
 for f in csv xml html json; do
@@ -84,14 +84,22 @@ for f in csv xml html json; do
   check "feedback $f: 200" [ "$HTTP_STATUS" = 200 ]
   check "feedback $f: filename" grep -q "kpr-tilbakemelding-$KOMMUNE-2025-.*\.$f" <<<"$(header Content-Disposition)"
 done
+# the workbook is binary: to a file (test_xlsx.sh reads it back)
+code=$(curl -sS --cacert "$KPR_CACERT" -H "$A" -D "$HTTP_HEADERS" -o "$W/fb.xlsx" -w '%{http_code}' \
+  "$KPR_URL/api/v1/submissions/$ID1/feedback?format=xlsx")
+check "feedback xlsx: 200" [ "$code" = 200 ]
+check "feedback xlsx: content type" [ "$(header Content-Type)" = application/vnd.openxmlformats-officedocument.spreadsheetml.sheet ]
+check "feedback xlsx: filename" grep -q "kpr-tilbakemelding-$KOMMUNE-2025-.*\.xlsx\"" <<<"$(header Content-Disposition)"
+check "feedback xlsx: a zip" [ "$(head -c 4 "$W/fb.xlsx" | od -An -c | tr -d ' \n')" = "PK003004" ]
 req GET "/api/v1/submissions/$ID1/feedback?format=csv" -H "$A"
 check "csv starts with BOM and the header" [ "$(printf '%s' "$BODY" | head -c 60 | od -An -c | tr -d ' \n' | cut -c1-12)" = "357273277reg" ]
 req GET "/api/v1/submissions/$ID1/feedback?format=pdf" -H "$A"
 check "unknown format: 400" [ "$HTTP_STATUS" = 400 ]
-check "municipality downloads counted (4 formats + csv again)" [ "$(sql "SELECT count(*) FROM kpr.feedback_download WHERE submission_id = '$ID1'")" = 5 ]
+check "municipality downloads counted (5 formats + csv again)" [ "$(sql "SELECT count(*) FROM kpr.feedback_download WHERE submission_id = '$ID1'")" = 6 ]
+check "…the workbook's with its format" [ "$(sql "SELECT count(*) FROM kpr.feedback_download WHERE submission_id = '$ID1' AND format = 'xlsx'")" = 1 ]
 req GET "/api/v1/submissions/$ID1/feedback?format=json" -H "$(auth "$KPR_STAFF_TOKEN")"
 check "staff may download" [ "$HTTP_STATUS" = 200 ]
-check "staff downloads not counted as municipality downloads" [ "$(sql "SELECT count(*) FROM kpr.feedback_download WHERE submission_id = '$ID1'")" = 5 ]
+check "staff downloads not counted as municipality downloads" [ "$(sql "SELECT count(*) FROM kpr.feedback_download WHERE submission_id = '$ID1'")" = 6 ]
 
 # --- visibility: another municipality sees nothing, not even that it exists
 req GET "/api/v1/submissions/$ID1" -H "$(auth "$OTHER")"

@@ -85,7 +85,7 @@ check "…on attempt 2, as B's worker" \
   [ "$(sql "SELECT state || '/' || attempts FROM kpr.job WHERE submission_id = '$ID' AND worker LIKE '$B_ID%'")" = done/2 ]
 TOK=$(sql "SELECT feedback_token FROM kpr.submission WHERE id = '$ID'")
 check "the committed attempt's token is recorded ($TOK)" matches "$TOK" '^[0-9a-f]{32}$'
-for fmt in csv xml html json; do feedback "$PB" "$ID" $fmt "$W/before.$fmt" >/dev/null; done
+for fmt in csv xml html json xlsx; do feedback "$PB" "$ID" $fmt "$W/before.$fmt" >/dev/null; done
 check "B's feedback served: JSON 200" [ "$(feedback "$PB" "$ID" json "$W/b.json")" = 200 ]
 
 kill -CONT "$A"
@@ -99,19 +99,19 @@ check "the file's persons in the register exactly once" \
   [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$ID'")" = "$(grep -c '<Person ' "$F")" ]
 same=0
 for port in "$PA" "$PB"; do
-  for fmt in csv xml html json; do
+  for fmt in csv xml html json xlsx; do
     [ "$(feedback "$port" "$ID" $fmt "$W/after.$fmt")" = 200 ] && cmp -s "$W/before.$fmt" "$W/after.$fmt" && same=$((same + 1))
   done
 done
-check "the feedback served by A and by B, all four formats, is what B committed ($same of 8 the same)" [ "$same" = 8 ]
+check "the feedback served by A and by B, all five formats, is what B committed ($same of 10 the same)" [ "$same" = 10 ]
 # the processed time in the JSON is the one stored; A's attempt took its own
 stored=$(sql "SELECT extract(epoch FROM processed_at) FROM kpr.submission WHERE id = '$ID'")
 served=$(python3 -c 'import json,sys,datetime; print(datetime.datetime.fromisoformat(json.load(open(sys.argv[1]))["submission"]["processed_at"]).timestamp())' "$W/after.json")
 check "…its processed time is the stored one ($served vs $stored)" \
   python3 -c 'import sys; sys.exit(abs(float(sys.argv[1]) - float(sys.argv[2])) >= 1)' "$served" "$stored"
 files=$(cd "$KPR_VAR/feedback" && ls "$ID".* 2>/dev/null | sort | tr '\n' ' ')
-check "only the committed attempt's four files are left (A removed its own): $files" \
-  [ "$files" = "$ID.$TOK.csv $ID.$TOK.html $ID.$TOK.json $ID.$TOK.xml " ]
+check "only the committed attempt's five files are left (A removed its own): $files" \
+  [ "$files" = "$ID.$TOK.csv $ID.$TOK.html $ID.$TOK.json $ID.$TOK.xlsx $ID.$TOK.xml " ]
 check "A still serving" healthy "$PA"
 stop_pid "$B"
 B=""

@@ -34,6 +34,12 @@ check "known IDs collected ($nids)" [ "$nids" -ge 90 ]
 
 # count of ID occurrences in files/dirs given; prints only the number
 count_ids() { { grep -rFaoh -f "$IDS" "$@" 2>/dev/null || true; } | wc -l; }
+# a workbook's parts, uncompressed, on stdout (its deflated bytes hide text
+# from grep)
+unzipped() { python3 -c 'import sys, zipfile
+for f in sys.argv[1:]:
+    z = zipfile.ZipFile(f)
+    for n in z.namelist(): sys.stdout.buffer.write(z.read(n) + b"\n")' "$@"; }
 count_ids_stdin() { { grep -Fao -f "$IDS" || true; } | wc -l; }
 check "the search finds the IDs where they are (the uploaded files)" \
   [ "$(count_ids "$valid" "$bad" "$dry")" -ge "$nids" ]
@@ -77,8 +83,11 @@ for id in "$id_valid" "$id_bad" "$id_dry"; do
     codes+=" $HTTP_STATUS"
     [ "$id" = "$id_dry" ] && printf '%s' "$BODY" > "$WORK/dry-feedback.$f"
   done
+  codes+=" $(curl -sS --cacert "$KPR_CACERT" -H "$(auth "$KPR_MUNI_TOKEN")" -o "$WORK/served.xlsx" \
+    -w '%{http_code}' "$KPR_URL/api/v1/submissions/$id/feedback?format=xlsx")"
+  unzipped "$WORK/served.xlsx" >> "$served"
 done
-check "status and feedback served: 200 for each (${codes# })" [ "$codes" = "$(printf ' 200%.0s' $(seq 1 15))" ]
+check "status and feedback served: 200 for each (${codes# })" [ "$codes" = "$(printf ' 200%.0s' $(seq 1 18))" ]
 
 # the dry run's feedback: what was injected, where, counted the same everywhere
 dry_feedback_right() {
@@ -123,6 +132,10 @@ check "no ID in /metrics" [ "$(curl -sS --cacert "$KPR_CACERT" "$KPR_URL/metrics
 
 check "no ID in kprd's log" [ "$(count_ids "$KPR_VAR/kprd.log")" -eq 0 ]
 check "no ID in the feedback files on disk" [ "$(count_ids "$KPR_VAR/feedback")" -eq 0 ]
+check "no ID in the workbooks on disk, uncompressed" \
+  [ "$(unzipped "$KPR_VAR"/feedback/*.xlsx | count_ids_stdin)" -eq 0 ]
+masked_in_workbooks() { unzipped "$KPR_VAR"/feedback/*.xlsx | grep -qaE '[0-9]{6}\*{5}'; }
+check "…which do show the masked IDs" masked_in_workbooks
 
 pg_dump "$KPR_REGISTER_ADMIN_DSN" > "$WORK/register.sql" 2>"$WORK/dump.err"
 check "pg_dump of the register" test -s "$WORK/register.sql"

@@ -1,9 +1,10 @@
 /*
  * kpr-validate — the server's validation engine offline (SPEC §8): a
  * municipality or its vendor checks a submission before sending and gets the
- * same feedback file the server would produce, on stdout.
+ * same feedback file the server would produce, on stdout (the workbook,
+ * --format xlsx, too: redirect it to a file).
  *
- *   kpr-validate [--aargang Y] [--kommune NNNN] [--format csv|xml|html|json]
+ *   kpr-validate [--aargang Y] [--kommune NNNN] [--format csv|xlsx|xml|html|json]
  *                [--test-mode] [--no-2032] [--max-bytes N] [--codes FILE]
  *                [--quiet] FILE
  *
@@ -39,7 +40,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "  --aargang Y        årgangen som er åpen for innsending (F005); standard: ikke kontrollert\n"
 	    "  --kommune NNNN     kommunen du sender som (F003); standard: ikke kontrollert\n"
-	    "  --format F         csv (standard), xml, html eller json\n"
+	    "  --format F         csv (standard), xlsx (Excel-arbeidsbok), xml, html eller json\n"
 	    "  --test-mode        godta syntetiske testfødselsnumre (måned + 80)\n"
 	    "  --no-2032          godta ikke fødselsnumre etter 2032-regelen\n"
 	    "  --max-bytes N      største tillatte filstørrelse utpakket (F006); standard 2 GiB\n"
@@ -129,9 +130,10 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (!feedback_format_parse(optarg, &fmt)) {
-				fprintf(stderr,
-					"kpr-validate: ukjent format: %s (csv, xml, html, json)\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "kpr-validate: ukjent format: %s (csv, xlsx, xml, html, json)\n",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -254,7 +256,12 @@ int main(int argc, char **argv)
 		m.dry_run = true;
 		struct nid_options nid = {.test_mode = p.test_mode, .allow_2032 = p.allow_2032};
 		m.nid = &nid;
-		if (!feedback_write(stdout, fmt, &m, r) || fflush(stdout) != 0) {
+		if (fmt == FEEDBACK_XLSX && isatty(STDOUT_FILENO)) {
+			/* a workbook is binary: it goes to a file, not a terminal */
+			fprintf(stderr, "kpr-validate: arbeidsboken (xlsx) skrives ikke til en "
+					"terminal; send den til en fil: > tilbakemelding.xlsx\n");
+			rc = EXIT_USAGE;
+		} else if (!feedback_write(stdout, fmt, &m, r) || fflush(stdout) != 0) {
 			fprintf(stderr, "kpr-validate: kan ikke skrive tilbakemeldingen: %s\n",
 				strerror(errno));
 			rc = EXIT_USAGE;

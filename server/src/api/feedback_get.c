@@ -1,5 +1,5 @@
 /*
- * feedback_get.c — GET /api/v1/submissions/{id}/feedback?format=csv|xml|html|json:
+ * feedback_get.c — GET /api/v1/submissions/{id}/feedback?format=csv|xlsx|xml|html|json:
  * the committed attempt's feedback file with its content type and a
  * download filename. Every
  * download by a municipality is counted (time, format) for the staff.
@@ -95,7 +95,7 @@ enum MHD_Result api_feedback_get(struct http_request *rq, const char *upload, si
 	enum feedback_format fmt = FEEDBACK_CSV;
 	if (f && !feedback_format_parse(f, &fmt))
 		return http_reply_error(rq, KPR_E_BAD_PARAMETER,
-					"format must be csv, xml, html or json");
+					"format must be csv, xlsx, xml, html or json");
 	struct fb_args *a = calloc(1, sizeof *a);
 	if (!a)
 		return http_reply_error(rq, KPR_E_INTERNAL, NULL);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "feedback.h"
 
 static json_t *opt_int(struct store_opt_int v)
 {
@@ -25,14 +26,14 @@ static json_t *opt_str(const char *s)
 
 json_t *api_submission_json(const struct store_submission *s)
 {
-	char self[128], fb[4][160];
+	char self[128], fb[FEEDBACK_FORMAT_COUNT][160];
 	snprintf(self, sizeof self, "/api/v1/submissions/%s", s->id);
-	static const char *const fmts[] = {"csv", "xml", "html", "json"};
 	json_t *feedback = json_object();
-	for (int i = 0; i < 4; i++) {
-		snprintf(fb[i], sizeof fb[i], "%s/feedback?format=%s", self, fmts[i]);
+	for (int i = 0; i < FEEDBACK_FORMAT_COUNT; i++) {
+		const char *f = feedback_format_name((enum feedback_format)i);
+		snprintf(fb[i], sizeof fb[i], "%s/feedback?format=%s", self, f);
 		if (s->feedback_ready)
-			json_object_set_new(feedback, fmts[i], json_string(fb[i]));
+			json_object_set_new(feedback, f, json_string(fb[i]));
 	}
 	return json_pack(
 	    "{s:s, s:s, s:o, s:o, s:o, s:s, s:I, s:b, s:s,"

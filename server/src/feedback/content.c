@@ -150,6 +150,50 @@ bool fb_normalise_sha256(const char *s, char buf[65])
 	return true;
 }
 
+/* A time as a person reads it: "2026-01-05 09:12:00 +01:00". */
+bool fb_datetime_display(const char *s, char *buf, size_t size)
+{
+	char iso[80];
+
+	if (!fb_normalise_datetime(s, iso, sizeof(iso)))
+		return false;
+	char *t = strchr(iso, 'T');
+	char *z = strpbrk(iso + 11, "Z+-");
+	if (t)
+		*t = ' ';
+	char *frac = strchr(iso, '.'); /* a person reads seconds */
+	if (frac && z && frac < z)
+		memmove(frac, z, strlen(z) + 1), z = frac;
+	if (z) {
+		char zone[16];
+		snprintf(zone, sizeof(zone), "%s", *z == 'Z' ? "UTC" : z);
+		*z = '\0';
+		snprintf(buf, size, "%s %s", iso, zone);
+	} else {
+		snprintf(buf, size, "%s", iso);
+	}
+	return true;
+}
+
+/* "12, 40, 77", cut with " … (+N)" before an Excel cell would overflow. */
+void fb_lines_text(const struct vmsg *m, char *buf)
+{
+	size_t width = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < m->nlines; i++) {
+		char num[32];
+		int len = snprintf(num, sizeof(num), "%s%lu", i ? ", " : "", m->lines[i]);
+		if (width + (size_t)len > FB_LINES_TEXT_MAX - 32) {
+			snprintf(buf + width, FB_LINES_TEXT_MAX - width, " … (+%zu)",
+				 m->nlines - i);
+			return;
+		}
+		memcpy(buf + width, num, (size_t)len + 1);
+		width += (size_t)len;
+	}
+}
+
 static bool tally_visit(void *ctx, const struct vmsg *m)
 {
 	struct tallies *t = ctx;
@@ -225,4 +269,32 @@ bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct re
 	v->st = fb_status_of(m, rs);
 	v->s = fb_summary_shown(rs, v->st->code);
 	return fb_tallies_collect(&v->t, r);
+}
+
+/* Today one row, no unit, the whole file (see feedback_internal.h). */
+bool fb_units_collect(struct fb_units *u, const struct fb_view *v)
+{
+	u->v = calloc(1, sizeof(*u->v));
+	if (u->v == NULL) {
+		u->n = 0;
+		errno = ENOMEM;
+		return false;
+	}
+	u->n = 1;
+	u->v[0] = (struct fb_unit){
+	    .name = NULL,
+	    .persons = v->s.persons,
+	    .loaded = v->s.persons_loaded,
+	    .excluded = v->s.persons_excluded,
+	    .errors = v->s.by_severity[SEV_FATAL] + v->s.by_severity[SEV_ERROR],
+	    .warnings = v->s.by_severity[SEV_WARNING],
+	};
+	return true;
+}
+
+void fb_units_free(struct fb_units *u)
+{
+	free(u->v);
+	u->v = NULL;
+	u->n = 0;
 }

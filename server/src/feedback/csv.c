@@ -8,9 +8,6 @@
 #include "csv.h"
 #include "feedback_internal.h"
 
-/* Excel refuses cells longer than 32,767 characters. */
-#define CSV_CELL_MAX 32000
-
 /* RFC 4180 quoting when the field holds ; " CR or LF. A field that starts
  * with = + - @ TAB or CR would be taken for a formula by Excel and
  * LibreOffice (CSV injection), so it gets a leading apostrophe, which both
@@ -52,7 +49,7 @@ static void csv_field(struct fb_out *o, const char *s)
 static bool csv_visit(void *ctx, const struct vmsg *m)
 {
 	struct fb_out *o = ctx;
-	size_t width = 0;
+	char lines[FB_LINES_TEXT_MAX]; /* on the stack: workers render at once */
 
 	fb_text(o, m->rule, ESC_CSV);
 	fb_putc(o, ';');
@@ -60,16 +57,8 @@ static bool csv_visit(void *ctx, const struct vmsg *m)
 	fb_putc(o, ';');
 	csv_field(o, m->ref);
 	fb_putc(o, ';');
-	for (size_t i = 0; i < m->nlines; i++) {
-		char num[32];
-		int len = snprintf(num, sizeof(num), "%s%lu", i ? ", " : "", m->lines[i]);
-		if (width + (size_t)len > CSV_CELL_MAX - 32) {
-			fb_printf(o, " … (+%zu)", m->nlines - i);
-			break;
-		}
-		fb_put(o, num, (size_t)len);
-		width += (size_t)len;
-	}
+	fb_lines_text(m, lines);
+	fb_puts(o, lines);
 	fb_putc(o, ';');
 	csv_field(o, m->path);
 	fb_putc(o, ';');

@@ -1,6 +1,6 @@
 /*
  * feedback.c — renders one submission's report as the feedback files of
- * SPEC §6: CSV, XML, HTML and JSON, all from the same content. This file
+ * SPEC §6: CSV, XML, HTML, JSON and XLSX, all from the same content. This file
  * holds the public entry points (feedback.h); the renderers and what they
  * share are the other files of server/src/feedback/ (feedback_internal.h
  * lists them).
@@ -39,6 +39,7 @@ static const struct {
     [FEEDBACK_XML] = {"xml", "application/xml"},
     [FEEDBACK_HTML] = {"html", "text/html; charset=utf-8"},
     [FEEDBACK_JSON] = {"json", "application/json"},
+    [FEEDBACK_XLSX] = {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
 };
 
 bool feedback_format_parse(const char *s, enum feedback_format *out)
@@ -103,6 +104,9 @@ bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_met
 		break;
 	case FEEDBACK_JSON:
 		ok = fb_render_json(&o, m, r);
+		break;
+	case FEEDBACK_XLSX:
+		ok = fb_render_xlsx(&o, m, r);
 		break;
 	default:
 		errno = EINVAL;

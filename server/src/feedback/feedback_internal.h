@@ -6,7 +6,7 @@
  *              engine: UTF-8 repair, the escaping of each format, and SPEC
  *              §3's masking for display
  *   content.c  status texts, metadata normalisation, per-rule tallies
- *   csv.c, xml.c, html.c, json.c   one renderer each
+ *   csv.c, xml.c, html.c, json.c, xlsx.c   one renderer each
  *   feedback.c format names, file paths, feedback_write
  *
  * Must not be included outside server/src/feedback/.
@@ -39,6 +39,8 @@ enum esc {
 	ESC_HTML,     /* element content or double-quoted attribute */
 	ESC_JSON,     /* inside a JSON string */
 	ESC_CSV,      /* inside a (possibly quoted) CSV field */
+	ESC_NONE,     /* a plain string for a library to write (the XLSX cells):
+		       * only the UTF-8 repair and the unwanted characters */
 };
 
 /* Writes s escaped for mode, masking national-ID candidates (SPEC §3). */
@@ -77,6 +79,17 @@ bool fb_normalise_datetime(const char *s, char *buf, size_t size);
 /* Lower-case hex of 64 digits, or false. */
 bool fb_normalise_sha256(const char *s, char buf[65]);
 
+/* A time as a person reads it: "2026-01-05 09:12:00 +01:00" (seconds
+ * without fraction, "UTC" for Z). False when s is not a time
+ * fb_normalise_datetime knows; the caller then shows s as given. */
+bool fb_datetime_display(const char *s, char *buf, size_t size);
+
+/* A merged message's line numbers as the CSV writes them: "12, 40, 77",
+ * cut with " … (+N)" before an Excel cell would overflow. buf holds at
+ * least FB_LINES_TEXT_MAX bytes. */
+#define FB_LINES_TEXT_MAX 32000
+void fb_lines_text(const struct vmsg *m, char *buf);
+
 static inline bool has_text(const char *s)
 {
 	return s != NULL && s[0] != '\0';
@@ -112,6 +125,25 @@ struct fb_view {
 };
 bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct report *r);
 
+/* One row of the per-unit summary (SPEC §6: unit, persons, loaded, excluded,
+ * errors, warnings). Messages carry no unit yet, so today there is one row,
+ * name NULL ("uten enhet"), covering the whole file. When struct vmsg
+ * carries its enhet, fb_units_collect counts the messages per unit (errors:
+ * FATAL and ERROR occurrences; warnings: WARNING) and takes the persons per
+ * unit from the report; the renderers need no change. */
+struct fb_unit {
+	const char *name; /* NULL: no unit, or one recorded as unknown (R110) */
+	unsigned long persons, loaded, excluded, errors, warnings;
+};
+
+struct fb_units {
+	struct fb_unit *v;
+	size_t n;
+};
+
+bool fb_units_collect(struct fb_units *u, const struct fb_view *v);
+void fb_units_free(struct fb_units *u);
+
 static inline const char *sev_code(enum severity s)
 {
 	const char *n = severity_name(s);
@@ -131,5 +163,6 @@ bool fb_render_csv(struct fb_out *o, struct report *r);
 bool fb_render_xml(struct fb_out *o, const struct feedback_meta *m, struct report *r);
 bool fb_render_html(struct fb_out *o, const struct feedback_meta *m, struct report *r);
 bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct report *r);
+bool fb_render_xlsx(struct fb_out *o, const struct feedback_meta *m, struct report *r);
 
 #endif

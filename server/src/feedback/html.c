@@ -97,21 +97,7 @@ static void html_datetime(struct fb_out *o, const char *s)
 		return;
 	}
 	/* shown as "2026-01-05 09:12:00 +01:00": readable and unambiguous */
-	if (fb_normalise_datetime(s, buf, sizeof(buf))) {
-		char *t = strchr(buf, 'T');
-		char *z = strpbrk(buf + 11, "Z+-");
-		if (t)
-			*t = ' ';
-		char *frac = strchr(buf, '.'); /* a person reads seconds */
-		if (frac && z && frac < z)
-			memmove(frac, z, strlen(z) + 1), z = frac;
-		if (z) {
-			char zone[16];
-			snprintf(zone, sizeof(zone), "%s", *z == 'Z' ? "UTC" : z);
-			*z = '\0';
-			fb_printf(o, "%s %s", buf, zone);
-			return;
-		}
+	if (fb_datetime_display(s, buf, sizeof(buf))) {
 		fb_puts(o, buf);
 		return;
 	}

@@ -213,6 +213,10 @@ static void out_cp(struct fb_out *o, uint32_t cp, enum esc mode)
 	if (char_unwanted(cp))
 		cp = REPLACEMENT_CHAR;
 
+	if (mode == ESC_NONE) {
+		out_utf8(o, cp);
+		return;
+	}
 	if (mode == ESC_CSV) {
 		if (cp == '"')
 			fb_puts(o, "\"\"");
@@ -232,6 +236,8 @@ static bool char_plain(uint32_t cp, enum esc mode)
 		       cp != 0x2029;
 	case ESC_CSV:
 		return cp != '"' && !char_unwanted(cp);
+	case ESC_NONE:
+		return !char_unwanted(cp);
 	default:
 		return !char_unwanted(cp) && cp != '&' && cp != '<' && cp != '>' && cp != '"' &&
 		       cp != '\'' && cp != '\n' && cp != '\t' && cp != '\r';
