@@ -27,8 +27,8 @@ struct MHD_Connection;
 
 #define AUTH_TOKEN_PREFIX    "kpr_"
 #define AUTH_NOTIFY_CHANNEL  "kpr_api_token"
-#define AUTH_REFRESH_SECONDS 30   /* fallback reload while notifications arrive */
-#define AUTH_RETRY_SECONDS   2    /* reconnect interval after the database went away */
+#define AUTH_REFRESH_SECONDS 30 /* fallback reload while notifications arrive */
+#define AUTH_RETRY_SECONDS   2  /* reconnect interval after the database went away */
 #define AUTH_WAIT_MS         5000 /* longest a request waits for a reload: a loaded host may need seconds */
 #define AUTH_MAX_WAITERS     1024 /* beyond this, requests are checked against the copy as is */
 

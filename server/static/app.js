@@ -528,7 +528,7 @@
         const c = sub.counts || {};
         const m = c.messages || {};
         const formats = h('td', { class: 'formats' });
-        for (const f of ['html', 'csv', 'xml', 'json']) {
+        for (const f of ['html', 'csv', 'xlsx', 'xml', 'json']) {
           if (sub.links && sub.links.feedback && sub.links.feedback[f]) {
             formats.append(h('button', { type: 'button', class: 'btn-link', 'data-format': f,
               onclick: (ev) => fetchFeedback(ev.currentTarget, sub.id, f) }, f.toUpperCase()));

@@ -163,6 +163,15 @@ try {
   const csv = readFileSync(csvPath);
   check('CSV feedback from the dialog (BOM and header)',
     csv[0] === 0xef && csv.toString('utf8').includes('regel;alvorlighet;ref;linje;element;melding;verdi'));
+  [dl] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('#detail-table tbody tr').first().locator('button[data-format="xlsx"]').click(),
+  ]);
+  const xlsxPath = join(ART, 'dashboard-feedback.xlsx');
+  await dl.saveAs(xlsxPath);
+  const xlsx = readFileSync(xlsxPath);
+  check('Excel workbook from the dialog (a zip named .xlsx)',
+    xlsx[0] === 0x50 && xlsx[1] === 0x4b && dl.suggestedFilename().endsWith('.xlsx'), dl.suggestedFilename());
   await page.click('#detail-close');
 
   [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-missing')]);
