@@ -1020,6 +1020,61 @@ START_TEST(test_golden_every_format)
 }
 END_TEST
 
+/* One unit's file: its messages plus those about the whole file, in every
+ * format; an unknown unit is refused (ENOENT), not an empty file. */
+START_TEST(test_unit_filter_every_format)
+{
+	struct report *r = sample_report();
+	struct feedback_meta m = meta_full;
+	m.enhet = "Bydel Frogner";
+
+	struct buf b = render(FEEDBACK_CSV, &m, r);
+	ck_assert_uint_eq(count_occurrences(b.data, "\r\n"), 1 + 2);
+	ck_assert_ptr_nonnull(strstr(b.data, "\r\nF007;"));
+	ck_assert_ptr_nonnull(strstr(b.data, ";010170*****;Bydel Frogner\r\n"));
+	ck_assert_ptr_null(strstr(b.data, "R304"));
+	free(b.data);
+
+	b = render(FEEDBACK_JSON, &m, r);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"unit_filter\":\"Bydel Frogner\""));
+	ck_assert_uint_eq(count_occurrences(b.data, "\"kind\":"), 1);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"enhet\":\"Bydel Frogner\"}"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"by_severity\":{\"FATAL\":0,\"ERROR\":3,"
+					     "\"WARNING\":1,\"INFO\":0}},"));
+	free(b.data);
+
+	b = render(FEEDBACK_XML, &m, r);
+	xmlDocPtr doc = xml_valid_doc(&b);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	ck_prop(root, "enhet", "Bydel Frogner");
+	xmlFreeDoc(doc);
+	ck_assert_uint_eq(count_occurrences(b.data, "<Melding "), 2);
+	free(b.data);
+
+	b = render(FEEDBACK_HTML, &m, r);
+	ck_assert_ptr_nonnull(strstr(b.data, "gjelder bare enheten «Bydel Frogner»"));
+	ck_assert_uint_eq(count_occurrences(b.data, "<section class=\"enhet\">"), 1);
+	ck_assert_ptr_null(strstr(b.data, "Timer per uke er negativ"));
+	free(b.data);
+
+	/* the filter does not stay on the report */
+	b = render(FEEDBACK_CSV, &meta_full, r);
+	ck_assert_uint_eq(count_occurrences(b.data, "\r\n"), 1 + 5);
+	free(b.data);
+
+	m.enhet = "Bydel Grorud";
+	char *data = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&data, &len);
+	errno = 0;
+	ck_assert(!feedback_write(mf, FEEDBACK_CSV, &m, r));
+	ck_assert_int_eq(errno, ENOENT);
+	fclose(mf);
+	free(data);
+	report_free(r);
+}
+END_TEST
+
 static Suite *feedback_suite(void)
 {
 	Suite *s = suite_create("feedback");
@@ -1028,6 +1083,7 @@ static Suite *feedback_suite(void)
 	tcase_add_test(tc, test_format_names);
 	tcase_add_test(tc, test_feedback_path);
 	tcase_add_test(tc, test_csv_bom_header_crlf);
+	tcase_add_test(tc, test_unit_filter_every_format);
 	tcase_add_test(tc, test_csv_merged_lines_and_severity);
 	tcase_add_test(tc, test_csv_quoting_and_injection);
 	tcase_add_test(tc, test_csv_field_writer);
