@@ -9,7 +9,7 @@
  * again by SPEC §3's rule (nid_mask_text; UUID-shaped identifiers in full).
  *
  * CSV: UTF-8 with BOM, ';', CRLF, header
- *   regel;alvorlighet;ref;linje;element;melding;verdi
+ *   regel;alvorlighet;ref;linje;element;melding;verdi;enhet
  * fields quoted per RFC 4180 when they hold ; " CR or LF; merged line numbers
  * as "12, 40, 77". Against CSV/formula injection a field starting with
  * = + - @ TAB or CR gets a leading apostrophe (Excel shows it as text), so a
@@ -25,6 +25,15 @@
  * CSV, XML, JSON and XLSX always hold every message.
  * Per-rule counts ("antall", "count") count occurrences (lines) like
  * report_summary.by_severity; "meldinger"/"messages" count merged messages.
+ *
+ * Units (SPEC §2, §6): every message carries the enhet of the element it
+ * concerns (CSV: the last column, empty when none; XML: Melding/@enhet;
+ * JSON: "enhet", null when none; "(ukjent enhet)" after R110), and XML,
+ * HTML and JSON show a per-unit summary (persons, loaded, excluded,
+ * services, errors, warnings); HTML groups the details by unit, a page per
+ * unit when printed. feedback_meta.enhet limits a file to one unit: its
+ * messages plus those about the whole file; the summary's severity counts
+ * and the per-rule table then count only those messages.
  */
 #ifndef FEEDBACK_H
 #define FEEDBACK_H
@@ -67,6 +76,10 @@ struct feedback_meta {
 	/* what counts as a national-ID candidate: the validator's options;
 	 * NULL: the broadest (test mode and the 2032 rule) */
 	const struct nid_options *nid;
+	/* NULL: the whole file; else only this unit (exact bytes, as written):
+	 * feedback_write fails with errno ENOENT when the report has no such
+	 * unit (check first with report_has_unit) */
+	const char *enhet;
 };
 
 /* "csv" | "xml" | "html" | "json" | "xlsx" */

@@ -12,7 +12,7 @@
 #define KPR_VERSION "0.1.0"
 /* Bumped whenever a rule's logic or text changes: feedback files name it so a
  * municipality can tell which rule set judged its file. */
-#define KPR_RULESET_VERSION "2025.2"
+#define KPR_RULESET_VERSION "2025.3"
 
 #define KPR_WUR               __attribute__((warn_unused_result))
 #define KPR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

@@ -41,6 +41,11 @@
  *    the årgang; R310 compares the latest accepted Vurdering with the latest
  *    vedtak of an accepted service; R404: a type 21 stay covering the
  *    Venteliste vedtak date.
+ *  - R110: an enhet (Person or Tjeneste) that is blank, longer than 64
+ *    characters, holds control characters or a national-ID candidate is
+ *    recorded as unknown; the element is loaded. Messages carry the unit of
+ *    the element they concern (report.h): a Tjeneste's own, else its
+ *    Person's; REPORT_UNIT_UNKNOWN after R110; none (NULL) outside a Person.
  *  - Line numbers are where the element's start tag begins.
  */
 #ifndef VALIDATE_H
@@ -50,7 +55,8 @@
 #include "kpr.h"
 #include "report.h"
 
-#define V_DATE_LEN       11 /* "YYYY-MM-DD" + NUL; "" when absent */
+#define V_DATE_LEN       11  /* "YYYY-MM-DD" + NUL; "" when absent */
+#define V_ENHET_LEN      257 /* an enhet of up to 64 characters (UTF-8) + NUL */
 #define V_FUNKSJON_COUNT 17
 
 struct v_vurdering {
@@ -67,6 +73,11 @@ struct v_tjeneste {
 	double timer_per_uke, timer_med_flere;
 	char orgnr[72]; /* as written, up to 64 characters in 71 bytes; "" when absent,
 			 * an ID candidate or longer (R307) */
+	/* The unit: the Tjeneste's own enhet as written, else its person's;
+	 * "" when neither has one or when it is unknown (enhet_unknown: R110
+	 * refused the one that applies). */
+	char enhet[V_ENHET_LEN];
+	bool enhet_unknown;
 	unsigned long line;
 };
 
@@ -99,6 +110,10 @@ struct v_venteliste {
  * it into a pseudonym and vault entry and never store, log or copy it. */
 struct v_person {
 	const char *ref;
+	/* Person/@enhet as written; "" when absent or unknown (enhet_unknown:
+	 * R110 refused it, so it must not be stored; SPEC §3) */
+	const char *enhet;
+	bool enhet_unknown;
 	unsigned long line;
 	char fnr[12];
 	int kjonn;             /* 1 | 2 */

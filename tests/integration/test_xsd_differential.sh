@@ -97,7 +97,8 @@ my ($dir, $n, $seed, @bases) = @ARGV;
 my @elems = qw(Innsending Avsender Person Fnr Kjonn Fodselsaar Dodsdato Vurdering Funksjon
   Tjeneste Diagnose Heldogn Legemiddelgjennomgang Ernaering IndividuellPlan Koordinator Venteliste);
 my @attrs = qw(versjon id forrigeId opprettet aargang kommunenummer fagsystem fagsystemVersjon ref
-  dato kode skaar type soknad vedtak start slutt avslag timerPerUke timerMedFlere orgnr kodeverk svar risiko);
+  dato kode skaar type soknad vedtak start slutt avslag timerPerUke timerMedFlere orgnr kodeverk svar risiko
+  enhet);
 my @values = ('', ' ', '2025-02-30', '2025-1-01', 'abc', '1.5', '-1', '+3', '1e3', 'true', 'TRUE',
   'false', '0', '1', '0000', '2025', ' 2025-01-01 ', '2024-02-29', '2023-02-29', '9999999999999999999999999',
   '01017012345', 'ICD-10', 'T', '2025-01-01T00:00:00', '2026-01-05T09:12:00Z', '2026-01-05T24:00:00Z',
@@ -125,7 +126,8 @@ my @attr_inserts = (' xml:lang="no"', ' xmlns:xsi="http://www.w3.org/2001/XMLSch
   ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="false"', ' xmlns:o="urn:o" o:a="1"',
   ' foo="1"', ' ref="r"', ' kode="1"', ' dato="2025-01-01"', ' type="1"', ' svar="1"', ' risiko="1"',
   ' vedtak="2025-01-01"', ' kodeverk="ICD-10"', ' skaar="1"', ' avslag="true"', ' orgnr="1"',
-  ' fagsystemVersjon="1"', ' forrigeId="x"', ' xmlns:k="urn:no:kpr:innsending:1" k:kode="1"');
+  ' fagsystemVersjon="1"', ' forrigeId="x"', ' xmlns:k="urn:no:kpr:innsending:1" k:kode="1"',
+  ' enhet="Bydel Frogner"', ' enhet=""', ' xmlns:k="urn:no:kpr:innsending:1" k:enhet="x"');
 my @ns_values = ('urn:no:kpr:innsending:2', '', 'urn:no:kpr:innsending:1 ', 'URN:NO:KPR:INNSENDING:1',
   'urn:no:kpr:innsending', 'urn:other');
 

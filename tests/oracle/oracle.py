@@ -16,8 +16,14 @@ checks, for every submission:
     it carries a national-ID candidate) in the JSON feedback and, after CSV
     decoding, in the CSV (the formula guard's apostrophe is the one allowed
     difference);
+  * every message in the JSON feedback carries the unit (`enhet`) of the
+    element it concerns (SPEC §2, §6): a Tjeneste's own, else its Person's,
+    "(ukjent enhet)" where R110 refuses the unit (blank, over 64 characters,
+    control characters, a national-ID candidate), null when there is none
+    and for messages about the whole file; R110 fires exactly for the bad
+    units;
   * no national ID from the file appears in the register rows, the feedback
-    files, the metrics or kprd's log.
+    files, the metrics or kprd's log (also none written into a unit).
 
 Independence: nothing here uses the validator, kpr-gen or any project code.
 The ID arithmetic (R103, R104), the masking rule and the expected outcome are
@@ -251,6 +257,49 @@ def small(rng):
                        '<Venteliste vedtak="2025-05-01"/>']), 1, True
 
 
+# units (SPEC §2 enhet), good and bad (R110)
+UNKNOWN_UNIT = "(ukjent enhet)"
+GOOD_UNITS = ["Bydel Frogner", "Bydel Grünerløkka", "Bydel Søndre Nordstrand", "Hjemmetjenesten sone 2",
+              "Frogner helsehus", "Tildelingskontoret; vest", "Enhet \"Nord\"", "=Korttidsavdelingen",
+              "Sykehjem 3", "æøå" * 21 + "x"]
+
+
+def unit_choice(rng, ids):
+    """None (no attribute), a good unit, or a bad one; ids gets any ID written."""
+    r = rng.random()
+    if r < 0.35:
+        return None
+    if r < 0.9:
+        return rng.choice(GOOD_UNITS)
+    kind = rng.randrange(6)
+    if kind == 0:
+        return rng.choice(["", "   "])
+    if kind == 1:
+        return "x" * 65
+    if kind == 2:
+        return "Sone\t2"
+    nid = new_id(rng)
+    ids.append(nid)
+    if kind == 3:
+        return "Sone " + nid
+    if kind == 4:
+        return "Bydel " + nid[:6] + " " + nid[6:]
+    return nid
+
+
+def unit_ok(u):
+    return (u.strip(" ") != "" and len(u) <= 64
+            and not any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in u)
+            and not candidates(u))
+
+
+def unit_effective(u, inherited=None):
+    """The unit messages carry: None when no unit applies."""
+    if u is None:
+        return inherited
+    return u if unit_ok(u) else UNKNOWN_UNIT
+
+
 def xml_attr(v):
     return (v.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
             .replace("\t", "&#9;"))
@@ -267,9 +316,20 @@ class Person:
             self.kjonn = rng.choice([None, "3"])  # R108
         self.fodselsaar = rng.random() < 0.5
         self.dodsdato = rng.random() < 0.05
+        self.unit_ids = []
+        self.unit = unit_choice(rng, self.unit_ids)
         self.elements = []
+        self.tj_units = []  # the unit each Tjeneste's messages carry
+        self.bad_units = 0 if self.unit is None or unit_ok(self.unit) else 1
         for _ in range(rng.randint(0, 4)):
-            self.elements.append(rng.choice([vurdering, tjeneste, tjeneste, diagnose, small])(rng))
+            e = rng.choice([vurdering, tjeneste, tjeneste, diagnose, small])(rng)
+            if e[0].startswith("<Tjeneste "):
+                own = unit_choice(rng, self.unit_ids) if rng.random() < 0.4 else None
+                if own is not None:
+                    e = (e[0].replace("<Tjeneste ", '<Tjeneste enhet="%s" ' % xml_attr(own), 1),) + e[1:]
+                    self.bad_units += not unit_ok(own)
+                self.tj_units.append(unit_effective(own, unit_effective(self.unit)))
+            self.elements.append(e)
 
     def ident_ok(self):
         return self.fnr is not None and is_id(self.fnr)
@@ -281,7 +341,8 @@ class Person:
                 and not candidates(r))
 
     def xml(self):
-        head = "<Person" + ("" if self.ref is None else ' ref="%s"' % xml_attr(self.ref)) + ">"
+        head = "<Person" + ("" if self.ref is None else ' ref="%s"' % xml_attr(self.ref))
+        head += ("" if self.unit is None else ' enhet="%s"' % xml_attr(self.unit)) + ">"
         body = ""
         if self.fnr is not None:
             body += "<Fnr>%s</Fnr>" % self.fnr
@@ -482,6 +543,7 @@ def run(args):
                 all_ids.add(p.fnr)
             if p.ref:
                 all_ids.update(d for _, _, d in candidates(p.ref))
+            all_ids.update(p.unit_ids)
         st, body = srv.call("POST", "/api/v1/submissions", data, "application/xml", kommune)
         if st != 202:
             fail(fileno, "upload answered %d: %s" % (st, body[:200]))
@@ -554,7 +616,27 @@ def run(args):
             not ok for p in persons for (_, _, ok) in p.elements) else "accepted"
         if status["status"] not in (want_status, "superseded"):
             fail(fileno, "status %s, oracle %s" % (status["status"], want_status))
-        # 3. excluded refs verbatim in JSON and CSV
+        # 3. each message's unit: by the person on its line; a Tjeneste message
+        # carries one of that person's services' units; none outside a person
+        by_line = {p.line: p for p in persons}
+        r110 = 0
+        for m in fb["messages"]:
+            p = by_line.get(m["lines"][0]) if m["lines"] else None
+            if m["rule"] == "R110":
+                r110 += len(m["lines"])
+            if p is None:
+                want = {None}
+            elif (m["path"] or "").startswith("/Innsending/Person/Tjeneste") and p.tj_units:
+                want = set(p.tj_units)
+            else:
+                want = {unit_effective(p.unit)}
+            if m.get("enhet", "missing") not in want:
+                fail(fileno, "message %s at line %s (%s) carries enhet %r, oracle %r" %
+                     (m["rule"], m["lines"], m["path"], m.get("enhet", "missing"), sorted(want, key=str)))
+        want_r110 = sum(p.bad_units for p in persons)
+        if r110 != want_r110:
+            fail(fileno, "R110 %d times, oracle %d bad units" % (r110, want_r110))
+        # 4. excluded refs verbatim in JSON and CSV
         rows = list(csv.reader(io.StringIO(fb_csv.decode("utf-8-sig")), delimiter=";"))
         csv_refs = {r[2][1:] if r[2][:1] == "'" and r[2][1:2] in ("=", "+", "-", "@", "\t", "\r") else r[2]
                     for r in rows[1:] if len(r) > 2}
@@ -568,7 +650,7 @@ def run(args):
                 fail(fileno, "excluded ref %r not verbatim in the JSON feedback" % shown)
             if shown not in csv_refs:
                 fail(fileno, "excluded ref %r not verbatim in the CSV feedback" % shown)
-        # 4. no national ID in the register rows or any feedback file
+        # 5. no national ID in the register rows or any feedback file
         blobs = [reg_text.encode(), fb_json, fb_csv] + fbs
         for nid in all_ids:
             for blob in blobs:

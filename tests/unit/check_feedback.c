@@ -104,18 +104,32 @@ static struct report *sample_report(void)
 	add(r, "F007", "", 1, "/Innsending", "forrigeId stemmer ikke med siste innsending", NULL);
 	ck_assert(report_flush(r));
 
+	/* units as the validator sets them: the person's, a Tjeneste's own */
+	ck_assert(report_set_unit(r, "Bydel Frogner"));
 	for (unsigned long line = 12; line <= 77; line += (line == 12 ? 28 : 37))
 		add(r, "R103", "J-0001", line, "/Innsending/Person/Fnr",
 		    "Ugyldig kontrollsiffer i fødselsnummer", "010170*****");
+	report_unit(r, "Bydel Frogner")->persons = 1;
+	report_unit(r, "Bydel Frogner")->persons_excluded = 1;
 	ck_assert(report_flush(r));
 
+	ck_assert(report_set_unit(r, "")); /* a person without a unit */
 	add(r, "R108", REF_QUOTED, 100, "/Innsending/Person/Kjonn", TEXT_SPECIAL, VALUE_FORMULA);
+	report_unit(r, "")->persons = 2;
+	report_unit(r, "")->persons_loaded = 1;
+	report_unit(r, "")->persons_excluded = 1;
 	ck_assert(report_flush(r));
 
+	ck_assert(report_set_unit(r, "Frogner helsehus"));
 	add(r, "R304", "+47 æøå", 120, "/Innsending/Person/Tjeneste", "Timer per uke er negativ",
 	    "-5");
+	report_unit(r, "Frogner helsehus")->services = 1;
+	ck_assert(report_set_unit(r, REPORT_UNIT_UNKNOWN));
 	add(r, "R204", "+47 æøå", 130, "/Innsending/Person/Vurdering/Funksjon",
 	    "Skår 9 er brukt for Toalett", "@9");
+	report_unit(r, REPORT_UNIT_UNKNOWN)->persons = 1;
+	report_unit(r, REPORT_UNIT_UNKNOWN)->persons_loaded = 1;
+	ck_assert(report_set_unit(r, NULL));
 	ck_assert(report_flush(r));
 
 	struct report_summary *s = report_summary(r);
@@ -266,7 +280,7 @@ START_TEST(test_csv_bom_header_crlf)
 	struct report *r = sample_report();
 	struct buf b = render(FEEDBACK_CSV, &meta_full, r);
 	static const char head[] =
-	    "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi\r\n";
+	    "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi;enhet\r\n";
 
 	ck_assert_msg(strncmp(b.data, head, strlen(head)) == 0, "BOM or header wrong");
 	/* every LF ends a CRLF record, except the one inside the quoted text */
@@ -274,7 +288,7 @@ START_TEST(test_csv_bom_header_crlf)
 	ck_assert_uint_eq(lf, crlf + 1);
 	ck_assert_uint_eq(crlf, 1 + 5); /* header + 5 merged messages */
 	ck_assert_ptr_nonnull(strstr(b.data, "\r\nF007;Advarsel;;1;/Innsending;"
-					     "forrigeId stemmer ikke med siste innsending;\r\n"));
+					     "forrigeId stemmer ikke med siste innsending;;\r\n"));
 	free(b.data);
 	report_free(r);
 }
@@ -284,9 +298,9 @@ START_TEST(test_csv_merged_lines_and_severity)
 {
 	struct report *r = sample_report();
 	struct buf b = render(FEEDBACK_CSV, &meta_full, r);
-	ck_assert_ptr_nonnull(strstr(b.data,
-				     "\r\nR103;Feil;J-0001;12, 40, 77;/Innsending/Person/Fnr;"
-				     "Ugyldig kontrollsiffer i fødselsnummer;010170*****\r\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(b.data, "\r\nR103;Feil;J-0001;12, 40, 77;/Innsending/Person/Fnr;"
+			   "Ugyldig kontrollsiffer i fødselsnummer;010170*****;Bydel Frogner\r\n"));
 	ck_assert_uint_eq(count_occurrences(b.data, "R103;"), 1);
 	free(b.data);
 	report_free(r);
@@ -302,10 +316,11 @@ START_TEST(test_csv_quoting_and_injection)
 	ck_assert_ptr_nonnull(
 	    strstr(b.data, "\r\nR108;Feil;\"J;\"\"2\"\"\";100;/Innsending/Person/Kjonn;"
 			   "\"Kjønn må være 1 eller 2; fikk <3> & \"\"x\"\"\nandre linje\";"
-			   "'=SUM(A1:A9)\r\n"));
+			   "'=SUM(A1:A9);\r\n"));
 	ck_assert_ptr_nonnull(strstr(b.data, "\r\nR304;Feil;'+47 æøå;120;"));
-	ck_assert_ptr_nonnull(strstr(b.data, ";Timer per uke er negativ;'-5\r\n"));
-	ck_assert_ptr_nonnull(strstr(b.data, ";Skår 9 er brukt for Toalett;'@9\r\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, ";Timer per uke er negativ;'-5;Frogner helsehus\r\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(b.data, ";Skår 9 er brukt for Toalett;'@9;(ukjent enhet)\r\n"));
 	/* no field starts with a formula character */
 	ck_assert_ptr_null(strstr(b.data, ";="));
 	ck_assert_ptr_null(strstr(b.data, ";+"));
@@ -545,7 +560,25 @@ START_TEST(test_html_escaping_and_sections)
 	ck_assert_msg(strstr(b.data, row) != NULL, "per-rule row for R103 missing");
 	ck_assert(d->title == NULL || strchr(d->title, '<') != NULL ||
 		  strchr(d->title, '&') != NULL || strstr(b.data, d->title) != NULL);
-	ck_assert_uint_eq(count_occurrences(b.data, "<section"), 4);
+	/* status, summary, per unit, per rule, details; in the details the
+	 * whole file's messages and one group per unit with messages, each on a
+	 * page of its own when printed */
+	ck_assert_uint_eq(count_occurrences(b.data, "<section"), 10);
+	ck_assert_uint_eq(count_occurrences(b.data, "<section class=\"enhet\">"), 4);
+	ck_assert_ptr_nonnull(strstr(b.data, "section.enhet{break-before:page"));
+	ck_assert_ptr_nonnull(strstr(b.data, "<h2>Per enhet</h2>"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+				     "<tr><th scope=\"row\">Bydel Frogner</th>"
+				     "<td class=\"num\">1</td><td class=\"num\">0</td>"
+				     "<td class=\"num\">1</td><td class=\"num\">0</td>"
+				     "<td class=\"num\">3</td><td class=\"num\">0</td></tr>"));
+	ck_assert_ptr_nonnull(strstr(b.data, "<h3>Meldinger om hele filen (1)</h3>"));
+	ck_assert_ptr_nonnull(strstr(b.data, "<h3>Enhet: Bydel Frogner (1)</h3>"));
+	ck_assert_ptr_nonnull(strstr(b.data, "<h3>Enhet: (uten enhet) (1)</h3>"));
+	/* groups in unit order: named units, then none, then unknown */
+	ck_assert(strstr(b.data, "Enhet: Frogner helsehus") <
+		  strstr(b.data, "Enhet: (uten enhet)"));
+	ck_assert(strstr(b.data, "Enhet: (uten enhet)") < strstr(b.data, "Enhet: (ukjent enhet)"));
 	free(b.data);
 	report_free(r);
 }
@@ -660,7 +693,7 @@ START_TEST(test_fatal_only_every_format)
 
 	struct buf b = render(FEEDBACK_CSV, &m, r);
 	ck_assert_ptr_nonnull(strstr(b.data, "\r\nF001;Kritisk feil;;7;/Innsending;Filen er ikke "
-					     "velformet XML: uventet slutt på filen;\r\n"));
+					     "velformet XML: uventet slutt på filen;;\r\n"));
 	free(b.data);
 
 	b = render(FEEDBACK_XML, &m, r);
@@ -716,7 +749,7 @@ START_TEST(test_empty_report_every_format)
 
 	struct buf b = render(FEEDBACK_CSV, &m, r);
 	ck_assert_str_eq(b.data,
-			 "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi\r\n");
+			 "\xEF\xBB\xBFregel;alvorlighet;ref;linje;element;melding;verdi;enhet\r\n");
 	free(b.data);
 	b = render(FEEDBACK_XML, &m, r);
 	xmlFreeDoc(xml_valid_doc(&b));
@@ -997,6 +1030,61 @@ START_TEST(test_golden_every_format)
 }
 END_TEST
 
+/* One unit's file: its messages plus those about the whole file, in every
+ * format; an unknown unit is refused (ENOENT), not an empty file. */
+START_TEST(test_unit_filter_every_format)
+{
+	struct report *r = sample_report();
+	struct feedback_meta m = meta_full;
+	m.enhet = "Bydel Frogner";
+
+	struct buf b = render(FEEDBACK_CSV, &m, r);
+	ck_assert_uint_eq(count_occurrences(b.data, "\r\n"), 1 + 2);
+	ck_assert_ptr_nonnull(strstr(b.data, "\r\nF007;"));
+	ck_assert_ptr_nonnull(strstr(b.data, ";010170*****;Bydel Frogner\r\n"));
+	ck_assert_ptr_null(strstr(b.data, "R304"));
+	free(b.data);
+
+	b = render(FEEDBACK_JSON, &m, r);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"unit_filter\":\"Bydel Frogner\""));
+	ck_assert_uint_eq(count_occurrences(b.data, "\"kind\":"), 1);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"enhet\":\"Bydel Frogner\"}"));
+	ck_assert_ptr_nonnull(strstr(b.data, "\"by_severity\":{\"FATAL\":0,\"ERROR\":3,"
+					     "\"WARNING\":1,\"INFO\":0}},"));
+	free(b.data);
+
+	b = render(FEEDBACK_XML, &m, r);
+	xmlDocPtr doc = xml_valid_doc(&b);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	ck_prop(root, "enhet", "Bydel Frogner");
+	xmlFreeDoc(doc);
+	ck_assert_uint_eq(count_occurrences(b.data, "<Melding "), 2);
+	free(b.data);
+
+	b = render(FEEDBACK_HTML, &m, r);
+	ck_assert_ptr_nonnull(strstr(b.data, "gjelder bare enheten «Bydel Frogner»"));
+	ck_assert_uint_eq(count_occurrences(b.data, "<section class=\"enhet\">"), 1);
+	ck_assert_ptr_null(strstr(b.data, "Timer per uke er negativ"));
+	free(b.data);
+
+	/* the filter does not stay on the report */
+	b = render(FEEDBACK_CSV, &meta_full, r);
+	ck_assert_uint_eq(count_occurrences(b.data, "\r\n"), 1 + 5);
+	free(b.data);
+
+	m.enhet = "Bydel Grorud";
+	char *data = NULL;
+	size_t len = 0;
+	FILE *mf = open_memstream(&data, &len);
+	errno = 0;
+	ck_assert(!feedback_write(mf, FEEDBACK_CSV, &m, r));
+	ck_assert_int_eq(errno, ENOENT);
+	fclose(mf);
+	free(data);
+	report_free(r);
+}
+END_TEST
+
 static Suite *feedback_suite(void)
 {
 	Suite *s = suite_create("feedback");
@@ -1005,6 +1093,7 @@ static Suite *feedback_suite(void)
 	tcase_add_test(tc, test_format_names);
 	tcase_add_test(tc, test_feedback_path);
 	tcase_add_test(tc, test_csv_bom_header_crlf);
+	tcase_add_test(tc, test_unit_filter_every_format);
 	tcase_add_test(tc, test_csv_merged_lines_and_severity);
 	tcase_add_test(tc, test_csv_quoting_and_injection);
 	tcase_add_test(tc, test_csv_field_writer);

@@ -19,6 +19,7 @@ struct collect {
 	char rules[64][8];
 	char refs[64][32];
 	bool value_null[64];
+	char enhet[64][32]; /* "NULL" for a message about the whole file */
 	unsigned long last_line;
 	bool ordered;
 	unsigned long total_lines;
@@ -34,6 +35,7 @@ static bool collect_fn(void *ctx, const struct vmsg *m)
 		snprintf(c->rules[c->n], sizeof c->rules[0], "%s", m->rule);
 		snprintf(c->refs[c->n], sizeof c->refs[0], "%s", m->ref);
 		c->value_null[c->n] = m->value == NULL;
+		snprintf(c->enhet[c->n], sizeof c->enhet[0], "%s", m->enhet ? m->enhet : "NULL");
 	}
 	for (size_t i = 1; i < m->nlines; i++)
 		ck_assert_uint_lt(m->lines[i - 1], m->lines[i] + 1);
@@ -198,6 +200,134 @@ START_TEST(test_late_messages_in_file_order)
 }
 END_TEST
 
+/* Messages carry the current unit; identical messages merge per ref, unit,
+ * rule and text, never across units; counts follow the unit. */
+START_TEST(test_units_merge_and_count)
+{
+	struct report *r = report_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_null(report_current_unit(r));
+	ck_assert(report_add(r, "F007", "", 1, "/Innsending", "forrigeId", NULL));
+	ck_assert(report_flush(r));
+	ck_assert(report_set_unit(r, "Bydel A"));
+	ck_assert(report_add(r, "R305", "P1", 10, "/p/Tjeneste", "timer", "2"));
+	ck_assert(report_add(r, "R305", "P1", 12, "/p/Tjeneste", "timer", "2"));
+	ck_assert(report_set_unit(r, "Sted X")); /* a service's own unit */
+	ck_assert(report_add(r, "R305", "P1", 11, "/p/Tjeneste", "timer", "2"));
+	ck_assert(report_set_unit(r, "Bydel A"));
+	ck_assert_str_eq(report_current_unit(r), "Bydel A");
+	ck_assert(report_flush(r));
+	ck_assert(report_set_unit(r, ""));
+	ck_assert(report_add(r, "R108", "P2", 20, "/p/Kjonn", "kjønn", "3"));
+	ck_assert(report_set_unit(r, NULL));
+	ck_assert(report_flush(r));
+
+	struct collect c;
+	collect_init(&c);
+	ck_assert(report_foreach(r, collect_fn, &c));
+	ck_assert_uint_eq(c.n, 4);
+	ck_assert_str_eq(c.enhet[0], "NULL");
+	ck_assert_str_eq(c.enhet[1], "Bydel A");
+	ck_assert_uint_eq(c.nlines[1], 2); /* lines 10 and 12 merged */
+	ck_assert_str_eq(c.enhet[2], "Sted X");
+	ck_assert_uint_eq(c.first_lines[2], 11);
+	ck_assert_str_eq(c.enhet[3], "");
+
+	ck_assert_uint_eq(report_unit(r, "Bydel A")->by_severity[SEV_ERROR], 2);
+	ck_assert_uint_eq(report_unit(r, "Sted X")->by_severity[SEV_ERROR], 1);
+	ck_assert_uint_eq(report_unit(r, "")->by_severity[SEV_ERROR], 1);
+	ck_assert(report_has_unit(r, "Sted X"));
+	ck_assert(!report_has_unit(r, "Sted Y"));
+	ck_assert(!report_has_unit(r, "sted x")); /* exact bytes */
+
+	const struct report_unit **units;
+	long n = report_units(r, &units);
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(units[0]->enhet, "Bydel A");
+	ck_assert_str_eq(units[1]->enhet, "Sted X");
+	ck_assert_str_eq(units[2]->enhet, ""); /* no unit after the named ones */
+	free(units);
+	report_free(r);
+}
+END_TEST
+
+/* A filter gives one unit's messages plus those about the whole file; an
+ * unknown unit is refused; report_foreach_unit gives exactly one unit's. */
+START_TEST(test_units_filter)
+{
+	struct report *r = report_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(report_add(r, "F007", "", 1, "/Innsending", "forrigeId", NULL));
+	ck_assert(report_set_unit(r, "A"));
+	ck_assert(report_add(r, "R108", "P1", 10, "/p", "kjønn", "3"));
+	ck_assert(report_set_unit(r, "B"));
+	ck_assert(report_add(r, "R108", "P2", 20, "/p", "kjønn", "3"));
+	ck_assert(report_set_unit(r, NULL));
+	ck_assert(report_flush(r));
+
+	ck_assert(!report_set_filter(r, "C"));
+	ck_assert_ptr_null(report_filter(r));
+	ck_assert(report_set_filter(r, "B"));
+	struct collect c;
+	collect_init(&c);
+	ck_assert(report_foreach(r, collect_fn, &c));
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_str_eq(c.rules[0], "F007");
+	ck_assert_str_eq(c.refs[1], "P2");
+	const struct report_unit **units;
+	ck_assert_int_eq(report_units(r, &units), 1);
+	ck_assert_str_eq(units[0]->enhet, "B");
+	free(units);
+
+	collect_init(&c);
+	ck_assert(report_foreach_unit(r, "A", collect_fn, &c));
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_str_eq(c.refs[0], "P1");
+	collect_init(&c);
+	ck_assert(report_foreach_unit(r, NULL, collect_fn, &c));
+	ck_assert_uint_eq(c.n, 1);
+	ck_assert_str_eq(c.rules[0], "F007");
+
+	ck_assert(report_set_filter(r, NULL));
+	collect_init(&c);
+	ck_assert(report_foreach(r, collect_fn, &c));
+	ck_assert_uint_eq(c.n, 3);
+	report_free(r);
+}
+END_TEST
+
+/* Past REPORT_MAX_UNITS distinct units the rest share one "other" row;
+ * messages keep their own unit. */
+START_TEST(test_units_capped)
+{
+	struct report *r = report_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	char name[32];
+	for (int i = 0; i < REPORT_MAX_UNITS + 5; i++) {
+		snprintf(name, sizeof name, "Enhet %05d", i);
+		struct report_unit *u = report_unit(r, name);
+		ck_assert_ptr_nonnull(u);
+		u->persons++;
+	}
+	ck_assert(report_units_capped(r));
+	ck_assert(report_set_unit(r, "Enhet 10003"));
+	ck_assert(report_add(r, "R108", "P", 5, "/p", "kjønn", "3"));
+	ck_assert(report_flush(r));
+	const struct report_unit **units;
+	long n = report_units(r, &units);
+	ck_assert_int_eq(n, REPORT_MAX_UNITS + 1);
+	ck_assert_ptr_null(units[n - 1]->enhet); /* the other row, last */
+	ck_assert_uint_eq(units[n - 1]->persons, 5);
+	ck_assert_uint_eq(units[n - 1]->by_severity[SEV_ERROR], 1);
+	free(units);
+	struct collect c;
+	collect_init(&c);
+	ck_assert(report_foreach(r, collect_fn, &c));
+	ck_assert_str_eq(c.enhet[0], "Enhet 10003");
+	report_free(r);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -208,6 +338,9 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_spill_many);
 	tcase_add_test(tc, test_pending_bound);
 	tcase_add_test(tc, test_late_messages_in_file_order);
+	tcase_add_test(tc, test_units_merge_and_count);
+	tcase_add_test(tc, test_units_filter);
+	tcase_add_test(tc, test_units_capped);
 	suite_add_tcase(s, tc);
 	return s;
 }

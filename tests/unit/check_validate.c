@@ -281,6 +281,36 @@ static const struct vcase cases[] = {
     {"R109 death after everything", NULL, NULL,
      "<Person ref=\"P1\">" ID "<Dodsdato>2025-11-02</Dodsdato>" VURD("2025-03-01") TJ15 "</Person>",
      "R109", false, 0},
+    /* R110: a bad enhet is recorded as unknown; the element still loads */
+    {"R110 person unit fine", NULL, NULL,
+     "<Person ref=\"P1\" enhet=\"Bydel Frogner\">" ID "</Person>", "R110", false, 0},
+    {"R110 64 characters with æøå", NULL, NULL,
+     "<Person ref=\"P1\" enhet=\"æøå4567890123456789012345678901234567890123456789012345678901234\">" ID
+     "</Person>",
+     "R110", false, 0},
+    {"R110 service unit fine", NULL, NULL,
+     "<Person ref=\"P1\">" ID
+     "<Tjeneste type=\"6\" soknad=\"2025-01-20\" enhet=\"Frogner helsehus\"/></Person>",
+     "R110", false, 0},
+    {"R110 person unit blank", NULL, NULL, "<Person ref=\"P1\" enhet=\"  \">" ID "</Person>",
+     "R110", true, 0},
+    {"R110 person unit empty", NULL, NULL, "<Person ref=\"P1\" enhet=\"\">" ID "</Person>", "R110",
+     true, 0},
+    {"R110 person unit 65 characters", NULL, NULL,
+     "<Person ref=\"P1\" enhet=\"æøå45678901234567890123456789012345678901234567890123456789012345\">" ID
+     "</Person>",
+     "R110", true, 0},
+    {"R110 person unit control character", NULL, NULL,
+     "<Person ref=\"P1\" enhet=\"Sone&#127;2\">" ID "</Person>", "R110", true, 0},
+    {"R110 person unit national ID", NULL, NULL,
+     "<Person ref=\"P1\" enhet=\"Sone @B@\">" ID "</Person>", "R110", true, 0},
+    {"R110 service unit blank", NULL, NULL,
+     "<Person ref=\"P1\" enhet=\"Bydel Frogner\">" ID
+     "<Tjeneste type=\"6\" soknad=\"2025-01-20\" enhet=\" \"/></Person>",
+     "R110", true, 0},
+    {"R110 service unit national ID", NULL, NULL,
+     "<Person ref=\"P1\">" ID "<Tjeneste type=\"6\" soknad=\"2025-01-20\" enhet=\"@B@\"/></Person>",
+     "R110", true, 0},
     /* R201 */
     {"R201 score 7", NULL, NULL, P(VURD16 "<Funksjon kode=\"17\" skaar=\"7\"/></Vurdering>"),
      "R201", true, 0},
@@ -517,6 +547,10 @@ struct seen {
 	int retracts;
 	char retracted[MAX_SEEN][80];
 	char orgnr[MAX_SEEN][80]; /* of the first Tjeneste */
+	char enhet[MAX_SEEN][80];
+	bool enhet_unknown[MAX_SEEN];
+	char tj_enhet[MAX_SEEN][2][V_ENHET_LEN]; /* of the first two Tjenester */
+	bool tj_unknown[MAX_SEEN][2];
 };
 
 static bool sink_person(void *ctx, const struct v_person *p)
@@ -531,6 +565,13 @@ static bool sink_person(void *ctx, const struct v_person *p)
 		s->fodselsaar[s->persons] = p->fodselsaar;
 		snprintf(s->orgnr[s->persons], sizeof s->orgnr[0], "%s",
 			 p->n_tjenester ? p->tjenester[0].orgnr : "");
+		snprintf(s->enhet[s->persons], sizeof s->enhet[0], "%s", p->enhet);
+		s->enhet_unknown[s->persons] = p->enhet_unknown;
+		for (size_t i = 0; i < 2 && i < p->n_tjenester; i++) {
+			snprintf(s->tj_enhet[s->persons][i], sizeof s->tj_enhet[0][0], "%s",
+				 p->tjenester[i].enhet);
+			s->tj_unknown[s->persons][i] = p->tjenester[i].enhet_unknown;
+		}
 	}
 	s->persons++;
 	return true;
@@ -610,6 +651,153 @@ static void dump(struct report *r, char *out, size_t n)
 	snprintf(out, n, "%s", d->buf);
 	free(d);
 }
+
+/* Units: each message carries the unit of the element it concerns (a
+ * Tjeneste's own, else its Person's, unknown after R110, none about the
+ * whole file), R105/R106 about an earlier person carry that person's unit,
+ * the sink gets the units, and the per-unit counts follow. */
+struct unit_msgs {
+	int n;
+	char line[64][160];
+};
+
+static bool unit_msg(void *ctx, const struct vmsg *m)
+{
+	struct unit_msgs *u = ctx;
+	if (u->n < 64)
+		snprintf(u->line[u->n++], sizeof u->line[0], "%s %s %lu %s", m->rule, m->ref,
+			 m->lines[0], m->enhet ? (m->enhet[0] ? m->enhet : "\"\"") : "NULL");
+	return true;
+}
+
+static bool has_line(const struct unit_msgs *u, const char *want)
+{
+	for (int i = 0; i < u->n; i++)
+		if (strcmp(u->line[i], want) == 0)
+			return true;
+	return false;
+}
+
+#define TJ305(extra)                                                                              \
+	"<Tjeneste type=\"15\" soknad=\"2025-01-20\" vedtak=\"2025-02-01\" start=\"2025-02-03\" " \
+	"timerPerUke=\"5.5\" timerMedFlere=\"2.0\"" extra "/>\n"
+
+START_TEST(test_units)
+{
+	setup_ids();
+	char doc[65536];
+	struct vcase c = {
+	    "units",
+	    "versjon=\"1.0\" id=\"3f1c0d2e-8a4b-4f7e-9a51-2b6c9e0f1a22\" "
+	    "forrigeId=\"x-0\" opprettet=\"2026-01-05T09:12:00+01:00\" aargang=\"2025\"",
+	    NULL,
+	    /* line 4: P1, unit A; its services: one of its own (line 7), one not (8) */
+	    "<Person ref=\"P1\" enhet=\"Bydel A\">\n" ID VURD("2025-03-01") TJ305(" enhet=\"Sted X\"") TJ305(
+		"") "</Person>\n"
+		    /* P2: no unit, excluded (no Kjonn) */
+		    "<Person ref=\"P2\"><Fnr>@B@</Fnr>\n" TJ305(
+			"") "</Person>\n"
+			    /* P3: a national ID in its unit: unknown */
+			    "<Person ref=\"P3\" enhet=\"Sone @B@\"><Fnr>@DNR@</Fnr><Kjonn>2</Kjonn>\n" VURD(
+				"2025-03-01")
+				TJ305(
+				    "") "</Person>\n"
+					/* P1 again, unit C: R106 at both, the first about Bydel A */
+					"<Person ref=\"P1\" enhet=\"Bydel C\"><Fnr>@SYN@</Fnr><Kjonn>2</Kjonn></Person>\n",
+	    "R110", true, 0};
+	build_doc(&c, doc, sizeof doc);
+	struct seen seen;
+	memset(&seen, 0, sizeof seen);
+	struct report *r = run_doc(doc, F_TEST_MODE | F_LATEST_X, &seen);
+	struct unit_msgs *u = calloc(1, sizeof *u);
+	ck_assert(report_foreach(r, unit_msg, u));
+	char all[64 * 160 + 1] = "";
+	for (int i = 0; i < u->n; i++) {
+		strcat(all, u->line[i]);
+		strcat(all, "\n");
+	}
+	/* F007 is about the whole file */
+	ck_assert_msg(has_line(u, "F007  2 NULL"), "%s", all);
+	/* P1: a Tjeneste's own unit, else the person's */
+	ck_assert_msg(has_line(u, "R305 P1 7 Sted X"), "%s", all);
+	ck_assert_msg(has_line(u, "R305 P1 8 Bydel A"), "%s", all);
+	/* P2: none */
+	ck_assert_msg(has_line(u, "R108 P2 10 \"\""), "%s", all);
+	ck_assert_msg(has_line(u, "R305 P2 11 \"\""), "%s", all);
+	/* P3: unknown, for the R110 itself and what its Tjeneste gets */
+	ck_assert_msg(has_line(u, "R110 P3 13 (ukjent enhet)"), "%s", all);
+	ck_assert_msg(has_line(u, "R305 P3 15 (ukjent enhet)"), "%s", all);
+	/* R106: each person's own unit, also the one added later about P1 */
+	ck_assert_msg(has_line(u, "R106 P1 4 Bydel A"), "%s", all);
+	ck_assert_msg(has_line(u, "R106 P1 17 Bydel C"), "%s", all);
+	ck_assert_msg(!strstr(all, FNR_B), "national ID in a unit: %s", all);
+	char msgs[8192];
+	dump(r, msgs, sizeof msgs);
+	ck_assert_msg(!strstr(msgs, FNR_B), "national ID in a message: %s", msgs);
+
+	/* the sink: P1 (later retracted) and P3 */
+	ck_assert_int_eq(seen.persons, 2);
+	ck_assert_str_eq(seen.refs[0], "P1");
+	ck_assert_str_eq(seen.enhet[0], "Bydel A");
+	ck_assert(!seen.enhet_unknown[0]);
+	ck_assert_str_eq(seen.refs[1], "P3");
+	ck_assert_str_eq(seen.enhet[1], "");
+	ck_assert(seen.enhet_unknown[1]);
+	ck_assert_int_eq(seen.retracts, 1);
+
+	/* per-unit counts */
+	struct report_unit *a = report_unit(r, "Bydel A");
+	ck_assert_uint_eq(a->persons, 1);
+	ck_assert_uint_eq(a->persons_loaded, 0); /* retracted at the duplicate */
+	ck_assert_uint_eq(a->persons_excluded, 1);
+	ck_assert_uint_eq(a->services, 1);
+	ck_assert_uint_eq(a->by_severity[SEV_ERROR], 2); /* R305 line 27, R106 */
+	struct report_unit *x = report_unit(r, "Sted X");
+	ck_assert_uint_eq(x->persons, 0);
+	ck_assert_uint_eq(x->services, 1);
+	ck_assert_uint_eq(x->by_severity[SEV_ERROR], 1);
+	struct report_unit *k = report_unit(r, REPORT_UNIT_UNKNOWN);
+	ck_assert_uint_eq(k->persons, 1);
+	ck_assert_uint_eq(k->persons_loaded, 1);
+	ck_assert_uint_eq(k->by_severity[SEV_WARNING], 1);
+	ck_assert_uint_eq(report_unit(r, "")->persons_excluded, 1);
+	ck_assert(report_has_unit(r, "Bydel C"));
+	ck_assert(!report_has_unit(r, "Bydel B"));
+	free(u);
+	report_free(r);
+}
+END_TEST
+
+/* A Tjeneste with a good unit of its own under a person whose unit R110
+ * refused: its own counts; and the sink gets each service's unit. */
+START_TEST(test_units_service_own)
+{
+	setup_ids();
+	char doc[65536];
+	struct vcase c = {
+	    "units2",
+	    NULL,
+	    NULL,
+	    "<Person ref=\"P1\" enhet=\"&#9;\">" ID VURD(
+		"2025-03-01") "<Tjeneste type=\"6\" soknad=\"2025-01-20\" enhet=\"Sone 2\"/>"
+			      "<Tjeneste type=\"6\" soknad=\"2025-01-21\"/></Person>\n",
+	    "R110",
+	    true,
+	    0};
+	build_doc(&c, doc, sizeof doc);
+	struct seen seen;
+	memset(&seen, 0, sizeof seen);
+	struct report *r = run_doc(doc, 0, &seen);
+	ck_assert_uint_eq(report_rule_count(r, "R110"), 1);
+	ck_assert_int_eq(seen.persons, 1);
+	ck_assert(seen.enhet_unknown[0]);
+	ck_assert_str_eq(seen.tj_enhet[0][0], "Sone 2");
+	ck_assert(!seen.tj_unknown[0][0]);
+	ck_assert_str_eq(seen.tj_enhet[0][1], "");
+	ck_assert(seen.tj_unknown[0][1]);
+	report_free(r);
+}
+END_TEST
 
 START_TEST(test_rule_table)
 {
@@ -1188,6 +1376,8 @@ static Suite *validate_suite(void)
 	tcase_set_timeout(tc2, 60);
 	tcase_add_test(tc2, test_exclusion);
 	tcase_add_test(tc2, test_retract);
+	tcase_add_test(tc2, test_units);
+	tcase_add_test(tc2, test_units_service_own);
 	tcase_add_test(tc2, test_refs_as_written);
 	tcase_add_test(tc2, test_ref_and_orgnr_candidates);
 	tcase_add_test(tc2, test_gzip);

@@ -61,10 +61,12 @@ static struct report *sample_report(void)
 	ck_assert_ptr_nonnull(r);
 	add(r, "F007", "", 1, "/Innsending", "forrigeId stemmer ikke med siste innsending", NULL);
 	ck_assert(report_flush(r));
+	ck_assert(report_set_unit(r, "Bydel Frogner"));
 	for (unsigned long line = 12; line <= 77; line += (line == 12 ? 28 : 37))
 		add(r, "R103", "J-0001", line, "/Innsending/Person/Fnr",
 		    "Ugyldig kontrollsiffer i fødselsnummer", "010170*****");
 	ck_assert(report_flush(r));
+	ck_assert(report_set_unit(r, "")); /* the persons below have no unit */
 	add(r, "R108", "J;\"2\"", 100, "/Innsending/Person/Kjonn",
 	    "Kjønn må være 1 eller 2; fikk <3> & \"x\"\nandre linje", "=SUM(A1:A9)");
 	ck_assert(report_flush(r));
@@ -73,6 +75,13 @@ static struct report *sample_report(void)
 	add(r, "R204", "+47 æøå", 130, "/Innsending/Person/Vurdering/Funksjon",
 	    "Skår 9 er brukt for Toalett", "@9");
 	ck_assert(report_flush(r));
+	ck_assert(report_set_unit(r, NULL));
+	struct report_unit *frogner = report_unit(r, "Bydel Frogner"), *none = report_unit(r, "");
+	ck_assert(frogner && none);
+	frogner->persons = frogner->persons_excluded = 1;
+	none->persons = 3;
+	none->persons_loaded = 2;
+	none->persons_excluded = 1;
 	struct report_summary *s = report_summary(r);
 	s->persons = 4;
 	s->registrations = 120;
@@ -305,7 +314,7 @@ START_TEST(test_parts_and_sheets)
 	ck_assert_ptr_nonnull(
 	    strstr(part(&z, "xl/worksheets/sheet2.xml"), "<autoFilter ref=\"A1:E"));
 	ck_assert_ptr_nonnull(
-	    strstr(part(&z, "xl/worksheets/sheet3.xml"), "<autoFilter ref=\"A1:F2\"/>"));
+	    strstr(part(&z, "xl/worksheets/sheet3.xml"), "<autoFilter ref=\"A1:F3\"/>"));
 
 	const char *msg = part(&z, "xl/worksheets/sheet4.xml");
 	/* heading + 5 merged messages */
@@ -329,10 +338,14 @@ START_TEST(test_parts_and_sheets)
 	const char *rules = part(&z, "xl/worksheets/sheet2.xml");
 	ck_assert_ptr_nonnull(strstr(rules, "<t>R103</t>"));
 	ck_assert_ptr_nonnull(strstr(rules, "<v>3</v>"));
-	/* per unit: one row without a unit, for the whole file */
+	/* per unit: the named unit first, then the persons without one; the
+	 * message sheet names each message's unit */
 	const char *units = part(&z, "xl/worksheets/sheet3.xml");
-	ck_assert_ptr_nonnull(strstr(units, "<t>(uten enhet)</t>"));
-	ck_assert_ptr_nonnull(strstr(units, "<v>4</v>"));
+	const char *fr = strstr(units, "<t>Bydel Frogner</t>"),
+		   *no = strstr(units, "<t>(uten enhet)</t>");
+	ck_assert(fr && no && fr < no);
+	ck_assert_ptr_nonnull(strstr(units, "<v>3</v>"));
+	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet4.xml"), "<t>Bydel Frogner</t>"));
 	/* the summary: identifiers in full, the årgang as a number */
 	const char *sum = part(&z, "xl/worksheets/sheet1.xml");
 	ck_assert_ptr_nonnull(strstr(sum, meta.submission_id));

@@ -6,8 +6,11 @@
  *
  *   kpr-validate [--aargang Y] [--kommune NNNN] [--format csv|xlsx|xml|html|json]
  *                [--test-mode] [--no-2032] [--max-bytes N] [--codes FILE]
- *                [--quiet] FILE
+ *                [--enhet NAME] [--quiet] FILE
  *
+ * --enhet NAME: the same file limited to one unit (SPEC §6): its messages
+ * plus those about the whole file, the exit code judged on those; a name no
+ * element of the file carries (exact bytes, UTF-8) is an error (exit 2).
  * Exit: 0 ok, 1 warnings only, 2 errors or fatal, 3 usage or internal error.
  * Code lists: --codes, else $KPR_CONFIG_DIR, else ./config, else
  * <dir of the binary>/../config (build/kpr-validate in the repository).
@@ -45,6 +48,8 @@ static void usage(FILE *f)
 	    "  --no-2032          godta ikke fødselsnumre etter 2032-regelen\n"
 	    "  --max-bytes N      største tillatte filstørrelse utpakket (F006); standard 2 GiB\n"
 	    "  --codes FIL        kodelister (standard config/codelists.csv)\n"
+	    "  --enhet NAVN       bare meldingene om denne enheten (skrevet nøyaktig som i filen)\n"
+	    "                     og meldingene om hele filen\n"
 	    "  --quiet            skriv ingen tilbakemelding, bare sluttkoden\n"
 	    "  --stats            skriv fart og minnebruk til stderr\n"
 	    "  --help             denne teksten\n"
@@ -84,20 +89,36 @@ static void now_iso(char *buf, size_t n)
 	}
 }
 
+/* The severity counts of one unit's file: the unit's messages and those
+ * about the whole file (the file's counts less every unit's). False when
+ * the report has no such unit. */
+static bool unit_counts(struct report *r, const char *enhet, unsigned long out[SEV_COUNT])
+{
+	if (!report_has_unit(r, enhet))
+		return false;
+	const struct report_unit **units;
+	long n = report_units(r, &units);
+	if (n < 0)
+		return true; /* out of memory: keep the file's counts */
+	for (long i = 0; i < n; i++)
+		for (int sev = 0; sev < SEV_COUNT; sev++)
+			out[sev] -= units[i]->by_severity[sev];
+	free(units);
+	struct report_unit *u = report_unit(r, enhet);
+	for (int sev = 0; u && sev < SEV_COUNT; sev++)
+		out[sev] += u->by_severity[sev];
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"aargang", required_argument, NULL, 'a'},
-	    {"kommune", required_argument, NULL, 'k'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"test-mode", no_argument, NULL, 't'},
-	    {"no-2032", no_argument, NULL, 'n'},
-	    {"max-bytes", required_argument, NULL, 'm'},
-	    {"codes", required_argument, NULL, 'c'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"stats", no_argument, NULL, 's'},
-	    {NULL, 0, NULL, 0},
+	    {"aargang", required_argument, NULL, 'a'}, {"kommune", required_argument, NULL, 'k'},
+	    {"format", required_argument, NULL, 'f'},  {"test-mode", no_argument, NULL, 't'},
+	    {"no-2032", no_argument, NULL, 'n'},       {"max-bytes", required_argument, NULL, 'm'},
+	    {"codes", required_argument, NULL, 'c'},   {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},          {"stats", no_argument, NULL, 's'},
+	    {"enhet", required_argument, NULL, 'e'},   {NULL, 0, NULL, 0},
 	};
 	struct validate_params p;
 	memset(&p, 0, sizeof p);
@@ -105,9 +126,10 @@ int main(int argc, char **argv)
 	p.max_bytes = 2ULL << 30;
 	enum feedback_format fmt = FEEDBACK_CSV;
 	const char *codes_path = NULL;
+	const char *enhet = NULL;
 	bool quiet = false, stats = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "a:k:f:tnm:c:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:k:f:tnm:c:qhe:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': {
 			char *end;
@@ -159,6 +181,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'e':
+			enhet = optarg;
 			break;
 		case 's':
 			stats = true;
@@ -227,10 +252,26 @@ int main(int argc, char **argv)
 		    sum->registrations, (double)sum->registrations / secs,
 		    (double)ru.ru_maxrss / 1024.0);
 	}
+	unsigned long shown[SEV_COUNT];
+	memcpy(shown, sum->by_severity, sizeof shown);
+	if (enhet && !unit_counts(r, enhet, shown)) {
+		char masked[1024];
+		size_t n = strlen(enhet);
+		struct nid_options nid = {.test_mode = true, .allow_2032 = true};
+		(void)nid_mask_text(enhet, n < 512 ? n : 512, &nid, masked, sizeof masked);
+		fprintf(
+		    stderr,
+		    "kpr-validate: enheten «%s» finnes ikke i filen (navnet må skrives nøyaktig "
+		    "som i attributtet enhet)\n",
+		    masked);
+		report_free(r);
+		codelist_free(codes);
+		return EXIT_ERR;
+	}
 	int rc = EXIT_OK;
-	if (sum->fatal || sum->by_severity[SEV_FATAL] || sum->by_severity[SEV_ERROR])
+	if (sum->fatal || shown[SEV_FATAL] || shown[SEV_ERROR])
 		rc = EXIT_ERR;
-	else if (sum->by_severity[SEV_WARNING])
+	else if (shown[SEV_WARNING])
 		rc = EXIT_WARN;
 
 	if (!quiet) {
@@ -256,6 +297,7 @@ int main(int argc, char **argv)
 		m.dry_run = true;
 		struct nid_options nid = {.test_mode = p.test_mode, .allow_2032 = p.allow_2032};
 		m.nid = &nid;
+		m.enhet = enhet;
 		if (fmt == FEEDBACK_XLSX && isatty(STDOUT_FILENO)) {
 			/* a workbook is binary: it goes to a file, not a terminal */
 			fprintf(stderr, "kpr-validate: arbeidsboken (xlsx) skrives ikke til en "

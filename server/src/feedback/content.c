@@ -266,29 +266,87 @@ bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct re
 {
 	const struct report_summary *rs = report_summary(r);
 
+	memset(v, 0, sizeof(*v));
 	v->st = fb_status_of(m, rs);
 	v->s = fb_summary_shown(rs, v->st->code);
-	return fb_tallies_collect(&v->t, r);
-}
-
-/* Today one row, no unit, the whole file (see feedback_internal.h). */
-bool fb_units_collect(struct fb_units *u, const struct fb_view *v)
-{
-	u->v = calloc(1, sizeof(*u->v));
-	if (u->v == NULL) {
-		u->n = 0;
+	v->filter = report_filter(r);
+	v->units_capped = report_units_capped(r);
+	if (!fb_tallies_collect(&v->t, r))
+		return false;
+	long n = report_units(r, &v->units);
+	if (n < 0) {
+		fb_tallies_free(&v->t);
 		errno = ENOMEM;
 		return false;
 	}
-	u->n = 1;
-	u->v[0] = (struct fb_unit){
-	    .name = NULL,
-	    .persons = v->s.persons,
-	    .loaded = v->s.persons_loaded,
-	    .excluded = v->s.persons_excluded,
-	    .errors = v->s.by_severity[SEV_FATAL] + v->s.by_severity[SEV_ERROR],
-	    .warnings = v->s.by_severity[SEV_WARNING],
-	};
+	v->n_units = (size_t)n;
+	if (v->filter) {
+		/* the severity counts of the messages this file shows */
+		for (int sev = 0; sev < SEV_COUNT; sev++)
+			v->s.by_severity[sev] = 0;
+		for (size_t i = 0; i < v->t.n; i++)
+			v->s.by_severity[v->t.v[i].severity] += v->t.v[i].occurrences;
+	}
+	return true;
+}
+
+void fb_view_free(struct fb_view *v)
+{
+	fb_tallies_free(&v->t);
+	free(v->units);
+	v->units = NULL;
+}
+
+enum fb_unit_kind fb_unit_kind(const char *enhet, bool other_row)
+{
+	if (other_row)
+		return FB_UNIT_OTHER;
+	if (!enhet || !enhet[0])
+		return FB_UNIT_NONE;
+	if (strcmp(enhet, REPORT_UNIT_UNKNOWN) == 0)
+		return FB_UNIT_UNKNOWN;
+	return FB_UNIT_NAMED;
+}
+
+const char *fb_unit_kind_code(enum fb_unit_kind k)
+{
+	static const char *const codes[] = {"enhet", "uten", "ukjent", "andre"};
+	return codes[k];
+}
+
+const char *fb_unit_label(const struct report_unit *u)
+{
+	switch (fb_unit_kind(u->enhet, u->enhet == NULL)) {
+	case FB_UNIT_NONE:
+		return "(uten enhet)";
+	case FB_UNIT_OTHER:
+		return "(andre enheter)";
+	default:
+		return u->enhet;
+	}
+}
+
+/* The report's units with their labels, in the report's order (see
+ * feedback_internal.h); errors count FATAL and ERROR together. */
+bool fb_units_collect(struct fb_units *u, const struct fb_view *v)
+{
+	u->n = 0;
+	u->v = calloc(v->n_units ? v->n_units : 1, sizeof(*u->v));
+	if (u->v == NULL) {
+		errno = ENOMEM;
+		return false;
+	}
+	for (size_t i = 0; i < v->n_units; i++) {
+		const struct report_unit *e = v->units[i];
+		u->v[u->n++] = (struct fb_unit){
+		    .name = fb_unit_label(e),
+		    .persons = e->persons,
+		    .loaded = e->persons_loaded,
+		    .excluded = e->persons_excluded,
+		    .errors = e->by_severity[SEV_FATAL] + e->by_severity[SEV_ERROR],
+		    .warnings = e->by_severity[SEV_WARNING],
+		};
+	}
 	return true;
 }
 

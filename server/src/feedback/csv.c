@@ -1,6 +1,6 @@
 /*
  * csv.c — the feedback CSV (SPEC §6): UTF-8 with BOM, ';', CRLF, the list
- * of messages only; and the one CSV field writer every CSV of kprd uses
+ * of messages only, the unit (enhet) of each in the last column; and the one CSV field writer every CSV of kprd uses
  * (csv.h), with its guard against formula injection.
  */
 #include <string.h>
@@ -65,13 +65,15 @@ static bool csv_visit(void *ctx, const struct vmsg *m)
 	csv_field(o, m->text);
 	fb_putc(o, ';');
 	csv_field(o, m->value);
+	fb_putc(o, ';');
+	csv_field(o, m->enhet); /* NULL (the whole file) and "" (no unit): empty */
 	fb_puts(o, "\r\n");
 	return o->ok;
 }
 
 bool fb_render_csv(struct fb_out *o, struct report *r)
 {
-	fb_puts(o, CSV_UTF8_BOM "regel;alvorlighet;ref;linje;element;melding;verdi\r\n");
+	fb_puts(o, CSV_UTF8_BOM "regel;alvorlighet;ref;linje;element;melding;verdi;enhet\r\n");
 	if (!o->ok)
 		return false;
 	return report_foreach(r, csv_visit, o) && o->ok;

@@ -91,6 +91,10 @@ bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_met
 	bool ok;
 
 	assert(out != NULL && m != NULL && r != NULL);
+	if (m->enhet && !report_set_filter(r, m->enhet)) {
+		errno = ENOENT;
+		return false;
+	}
 	errno = 0;
 	switch (f) {
 	case FEEDBACK_CSV:
@@ -109,9 +113,14 @@ bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_met
 		ok = fb_render_xlsx(&o, m, r);
 		break;
 	default:
+		ok = false;
 		errno = EINVAL;
-		return false;
+		break;
 	}
+	if (m->enhet && !report_set_filter(r, NULL))
+		ok = false;
+	if (f >= FEEDBACK_FORMAT_COUNT)
+		return false;
 	if (fflush(out) != 0 || ferror(out))
 		ok = false;
 	if (!ok && errno == 0)

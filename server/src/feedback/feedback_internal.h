@@ -117,22 +117,39 @@ bool fb_tallies_collect(struct tallies *t, struct report *r);
 void fb_tallies_free(struct tallies *t);
 
 /* What the XML, HTML and JSON files show before the messages: the status,
- * the summary as shown and the per-rule tallies (the caller frees v->t). */
+ * the summary as shown, the per-rule tallies and the per-unit rows (free
+ * with fb_view_free). With a unit filter the severity counts are those of
+ * the messages shown. */
 struct fb_view {
 	const struct status_info *st;
 	struct report_summary s;
 	struct tallies t;
+	const struct report_unit **units; /* sorted (report_units) */
+	size_t n_units;
+	bool units_capped;  /* past REPORT_MAX_UNITS: the "other" row */
+	const char *filter; /* the unit the file is limited to, NULL: none */
 };
 bool fb_view_collect(struct fb_view *v, const struct feedback_meta *m, struct report *r);
+void fb_view_free(struct fb_view *v);
+
+/* What a unit row is: a unit as written, none, unknown (R110) or the other
+ * units past the cap; and its label for people ("(uten enhet)", ...). */
+enum fb_unit_kind { FB_UNIT_NAMED, FB_UNIT_NONE, FB_UNIT_UNKNOWN, FB_UNIT_OTHER };
+enum fb_unit_kind fb_unit_kind(const char *enhet, bool other_row);
+const char *fb_unit_kind_code(enum fb_unit_kind k); /* "enhet" | "uten" | "ukjent" | "andre" */
+const char *fb_unit_label(const struct report_unit *u);
+/* The enhet a message carries as the machine formats write it: NULL when it
+ * concerns the whole file or an element without a unit. */
+static inline const char *fb_msg_unit(const struct vmsg *m)
+{
+	return m->enhet && m->enhet[0] ? m->enhet : NULL;
+}
 
 /* One row of the per-unit summary (SPEC §6: unit, persons, loaded, excluded,
- * errors, warnings). Messages carry no unit yet, so today there is one row,
- * name NULL ("uten enhet"), covering the whole file. When struct vmsg
- * carries its enhet, fb_units_collect counts the messages per unit (errors:
- * FATAL and ERROR occurrences; warnings: WARNING) and takes the persons per
- * unit from the report; the renderers need no change. */
+ * errors, warnings), from the report's units (fb_view.units) with their
+ * labels; errors count FATAL and ERROR together. */
 struct fb_unit {
-	const char *name; /* NULL: no unit, or one recorded as unknown (R110) */
+	const char *name; /* its label: the unit as written, "(uten enhet)", "(ukjent enhet)"... */
 	unsigned long persons, loaded, excluded, errors, warnings;
 };
 

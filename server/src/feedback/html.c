@@ -1,7 +1,11 @@
 /*
  * html.c — the feedback HTML (SPEC §6): one self-contained printable page
  * (no script, no fetched resource): header, status with what to do next,
- * summary, per-rule table, then at most FEEDBACK_HTML_MAX_ROWS details.
+ * summary, per-unit table (when the file names units), per-rule table,
+ * then at most FEEDBACK_HTML_MAX_ROWS details: grouped by unit, each unit
+ * on a page of its own when printed, so each department gets its own list
+ * (in file order when more than HTML_UNIT_GROUPS_MAX units have messages:
+ * grouping reads the message list once per unit).
  */
 #include <string.h>
 
@@ -9,6 +13,8 @@
 
 /* Line numbers shown per message in the HTML table; the CSV has them all. */
 #define HTML_LINES_MAX 50
+/* Units with messages shown in groups of their own; past this, one list. */
+#define HTML_UNIT_GROUPS_MAX 200
 
 static void html(struct fb_out *o, const char *s)
 {
@@ -75,6 +81,7 @@ static const char html_head[] =
     "@page{size:A4 landscape;margin:12mm}\n"
     "@media print{body{margin:0;max-width:none;font-size:9pt;padding:0}"
     "h2{break-after:avoid}thead{display:table-header-group}tr,.status{break-inside:avoid}"
+    "section.enhet{break-before:page;page-break-before:always}"
     ".status,.sev,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n"
     "</style>\n";
 
@@ -199,6 +206,74 @@ static void html_summary(struct fb_out *o, const struct report_summary *s, const
 	    o, "</tbody>\n</table>\n<p>Antallet per alvorlighetsgrad teller hver forekomst "
 	       "(linje) for seg; like meldinger for samme person er slått sammen i detaljene.</p>\n"
 	       "</section>\n");
+}
+
+/* The file names units (a row other than "(uten enhet)"), or is limited
+ * to one. */
+static bool units_used(const struct fb_view *v)
+{
+	if (v->filter)
+		return true;
+	for (size_t i = 0; i < v->n_units; i++)
+		if (fb_unit_kind(v->units[i]->enhet, v->units[i]->enhet == NULL) != FB_UNIT_NONE)
+			return true;
+	return false;
+}
+
+static unsigned long unit_messages(const struct report_unit *u)
+{
+	unsigned long n = 0;
+	for (int sev = 0; sev < SEV_COUNT; sev++)
+		n += u->by_severity[sev];
+	return n;
+}
+
+/* Per unit: persons (under their own unit), loaded, excluded, services
+ * (under their own unit or their person's), errors and warnings. */
+static void html_units(struct fb_out *o, const struct fb_view *v)
+{
+	char a[40];
+
+	if (!units_used(v))
+		return;
+	fb_puts(o, "<section>\n<h2>Per enhet</h2>\n");
+	if (v->filter) {
+		fb_puts(o, "<p class=\"note\">Denne tilbakemeldingen gjelder bare enheten «");
+		html(o, v->filter);
+		fb_puts(o, "»: meldingene om enhetens personer og tjenester, og meldingene om hele "
+			   "filen. Sammendraget over gjelder hele filen.</p>\n");
+	}
+	fb_puts(o, "<table class=\"units\">\n<thead><tr><th scope=\"col\">Enhet</th>"
+		   "<th scope=\"col\" class=\"num\">Personer</th>"
+		   "<th scope=\"col\" class=\"num\">Personer lastet</th>"
+		   "<th scope=\"col\" class=\"num\">Personer utelatt</th>"
+		   "<th scope=\"col\" class=\"num\">Tjenester</th>"
+		   "<th scope=\"col\" class=\"num\">Feil</th>"
+		   "<th scope=\"col\" class=\"num\">Advarsler</th></tr></thead>\n<tbody>\n");
+	for (size_t i = 0; i < v->n_units; i++) {
+		const struct report_unit *u = v->units[i];
+		fb_puts(o, "<tr><th scope=\"row\">");
+		html(o, fb_unit_label(u));
+		fb_printf(o, "</th><td class=\"num\">%s</td>", fmt_count(u->persons, a));
+		fb_printf(o, "<td class=\"num\">%s</td>", fmt_count(u->persons_loaded, a));
+		fb_printf(o, "<td class=\"num\">%s</td>", fmt_count(u->persons_excluded, a));
+		fb_printf(o, "<td class=\"num\">%s</td>", fmt_count(u->services, a));
+		fb_printf(o, "<td class=\"num\">%s</td>",
+			  fmt_count(u->by_severity[SEV_FATAL] + u->by_severity[SEV_ERROR], a));
+		fb_printf(o, "<td class=\"num\">%s</td></tr>\n",
+			  fmt_count(u->by_severity[SEV_WARNING], a));
+	}
+	fb_puts(o,
+		"</tbody>\n</table>\n<p>En person telles under sin egen enhet, en tjeneste "
+		"under sin egen enhet eller personens. Feil og advarsler teller hver forekomst "
+		"(linje). «(ukjent enhet)» er enheter som ikke kunne brukes (regel R110).</p>\n");
+	if (v->units_capped)
+		fb_printf(o,
+			  "<p class=\"note\">Filen har flere enn %s enheter. Enhetene utover de "
+			  "første %s er talt sammen under «(andre enheter)»; meldingene viser "
+			  "likevel hver sin enhet.</p>\n",
+			  fmt_count(REPORT_MAX_UNITS, a), fmt_count(REPORT_MAX_UNITS, a));
+	fb_puts(o, "</section>\n");
 }
 
 static void html_rules(struct fb_out *o, const struct tallies *t)
@@ -382,9 +457,77 @@ static void html_meta_file(struct fb_out *o, const struct feedback_meta *m)
 	fb_puts(o, "KPR mottak versjon " KPR_VERSION ", regelsett " KPR_RULESET_VERSION "</dd>\n");
 }
 
-/* The details table, at most FEEDBACK_HTML_MAX_ROWS rows, saying so when
- * it stops short; total is the number of merged messages. */
-static bool html_details(struct fb_out *o, struct report *r, unsigned long total)
+static void details_table_start(struct fb_out *o)
+{
+	fb_puts(o, "<table class=\"details\">\n<thead><tr><th scope=\"col\">Regel</th>"
+		   "<th scope=\"col\">Alvorlighet</th><th scope=\"col\">Ref</th>"
+		   "<th scope=\"col\" class=\"num\">Linje</th><th scope=\"col\">Element</th>"
+		   "<th scope=\"col\">Melding</th><th scope=\"col\">Verdi</th></tr></thead>\n"
+		   "<tbody>\n");
+}
+
+/* One group of the details: a heading and the messages of exactly one
+ * unit (NULL: about the whole file); nothing when it has none. */
+static bool html_group(struct fb_out *o, struct report *r, struct html_ctx *h, const char *unit,
+		       const char *label, unsigned long n)
+{
+	char a[40];
+
+	if (n == 0 || h->capped)
+		return o->ok;
+	if (unit) {
+		fb_puts(o, "<section class=\"enhet\">\n<h3>Enhet: ");
+		html(o, label);
+	} else {
+		fb_puts(o, "<section>\n<h3>Meldinger om hele filen");
+	}
+	fb_printf(o, " (%s)</h3>\n", fmt_count(n, a));
+	details_table_start(o);
+	if (!o->ok)
+		return false;
+	if (!report_foreach_unit(r, unit, html_visit, h) && !h->capped)
+		return false;
+	fb_puts(o, "</tbody>\n</table>\n</section>\n");
+	return o->ok;
+}
+
+struct count_ctx {
+	unsigned long n;
+};
+
+static bool count_visit(void *ctx, const struct vmsg *m)
+{
+	(void)m;
+	((struct count_ctx *)ctx)->n++;
+	return true;
+}
+
+/* Details grouped by unit: the whole file's messages, then each unit's. */
+static bool html_groups(struct fb_out *o, struct report *r, const struct fb_view *v,
+			struct html_ctx *h)
+{
+	struct count_ctx c = {0};
+	if (!report_foreach_unit(r, NULL, count_visit, &c))
+		return false;
+	if (!html_group(o, r, h, NULL, NULL, c.n))
+		return false;
+	for (size_t i = 0; i < v->n_units; i++) {
+		const struct report_unit *u = v->units[i];
+		unsigned long n = unit_messages(u);
+		if (n == 0)
+			continue;
+		c.n = 0; /* merged messages, as the heading counts them */
+		if (!report_foreach_unit(r, u->enhet, count_visit, &c) ||
+		    !html_group(o, r, h, u->enhet, fb_unit_label(u), c.n))
+			return false;
+	}
+	return o->ok;
+}
+
+/* The details, at most FEEDBACK_HTML_MAX_ROWS rows, saying so when they
+ * stop short; total is the number of merged messages. */
+static bool html_details(struct fb_out *o, struct report *r, const struct fb_view *v,
+			 unsigned long total)
 {
 	char a[40], b[40];
 
@@ -400,18 +543,30 @@ static bool html_details(struct fb_out *o, struct report *r, unsigned long total
 			  "Alle meldingene finnes i CSV-filen (åpnes i Excel), og i XML- og "
 			  "JSON-filen.</p>\n",
 			  fmt_count(h.max_rows, a), fmt_count(total, b));
-	fb_puts(o, "<p>Meldingene står i samme rekkefølge som i filen. «Ref» er kommunens "
-		   "journalnummer for personen; «Linje» er linjenummeret i filen.</p>\n");
-	fb_puts(o, "<table class=\"details\">\n<thead><tr><th scope=\"col\">Regel</th>"
-		   "<th scope=\"col\">Alvorlighet</th><th scope=\"col\">Ref</th>"
-		   "<th scope=\"col\" class=\"num\">Linje</th><th scope=\"col\">Element</th>"
-		   "<th scope=\"col\">Melding</th><th scope=\"col\">Verdi</th></tr></thead>\n"
-		   "<tbody>\n");
-	if (!o->ok)
-		return false;
-	if (!report_foreach(r, html_visit, &h) && !h.capped)
-		return false;
-	fb_puts(o, "</tbody>\n</table>\n");
+	size_t groups = 0;
+	for (size_t i = 0; i < v->n_units; i++)
+		groups += unit_messages(v->units[i]) > 0;
+	bool grouped = units_used(v) && !v->units_capped && groups <= HTML_UNIT_GROUPS_MAX;
+	if (grouped) {
+		fb_puts(o, "<p>Meldingene står per enhet, og innenfor hver enhet i samme "
+			   "rekkefølge som i filen; skrevet ut begynner hver enhet på en ny side. "
+			   "«Ref» er kommunens journalnummer for personen; «Linje» er "
+			   "linjenummeret i filen.</p>\n");
+		if (!html_groups(o, r, v, &h))
+			return false;
+	} else {
+		if (units_used(v))
+			fb_puts(o, "<p>Filen har for mange enheter til å vise meldingene per enhet "
+				   "her; CSV-filen har enheten i siste kolonne.</p>\n");
+		fb_puts(o, "<p>Meldingene står i samme rekkefølge som i filen. «Ref» er kommunens "
+			   "journalnummer for personen; «Linje» er linjenummeret i filen.</p>\n");
+		details_table_start(o);
+		if (!o->ok)
+			return false;
+		if (!report_foreach(r, html_visit, &h) && !h.capped)
+			return false;
+		fb_puts(o, "</tbody>\n</table>\n");
+	}
 	if (h.capped)
 		fb_printf(o,
 			  "<p class=\"note\">%s meldinger er ikke vist her. Se CSV-filen for "
@@ -438,11 +593,13 @@ bool fb_render_html(struct fb_out *o, const struct feedback_meta *m, struct repo
 
 	html_status(o, v.st, &v.s);
 	html_summary(o, &v.s, v.st->code);
+	html_units(o, &v);
 	html_rules(o, &v.t);
 
 	unsigned long total = v.t.messages;
-	fb_tallies_free(&v.t);
-	if (!html_details(o, r, total))
+	bool ok = html_details(o, r, &v, total);
+	fb_view_free(&v);
+	if (!ok)
 		return false;
 	fb_puts(
 	    o,

@@ -48,6 +48,7 @@ static bool json_visit(void *ctx, const struct vmsg *m)
 	json_member(o, "path", m->path, true);
 	json_member(o, "text", m->text, true);
 	json_member(o, "value", m->value, true);
+	json_member(o, "enhet", fb_msg_unit(m), true);
 	fb_putc(o, '}');
 	return o->ok;
 }
@@ -110,6 +111,31 @@ static void json_rules(struct fb_out *o, const struct tallies *t)
 	fb_puts(o, t->n ? "\n  ],\n" : "],\n");
 }
 
+/* Per unit: a person under its own unit, a service under its own (or its
+ * person's), messages under the unit they carry. */
+static void json_units(struct fb_out *o, const struct fb_view *v)
+{
+	fb_puts(o, "  \"units\":[");
+	for (size_t i = 0; i < v->n_units; i++) {
+		const struct report_unit *u = v->units[i];
+		enum fb_unit_kind k = fb_unit_kind(u->enhet, u->enhet == NULL);
+		fb_puts(o, i ? ",\n    {" : "\n    {");
+		json_member(o, "enhet",
+			    k == FB_UNIT_NAMED || k == FB_UNIT_UNKNOWN ? u->enhet : NULL, false);
+		json_member(o, "kind", fb_unit_kind_code(k), true);
+		fb_printf(o,
+			  ",\"persons\":%lu,\"persons_loaded\":%lu,\"persons_excluded\":%lu,"
+			  "\"services\":%lu,\"by_severity\":{\"FATAL\":%lu,\"ERROR\":%lu,"
+			  "\"WARNING\":%lu,\"INFO\":%lu}}",
+			  u->persons, u->persons_loaded, u->persons_excluded, u->services,
+			  u->by_severity[SEV_FATAL], u->by_severity[SEV_ERROR],
+			  u->by_severity[SEV_WARNING], u->by_severity[SEV_INFO]);
+	}
+	fb_puts(o, v->n_units ? "\n  ],\n" : "],\n");
+	fb_printf(o, "  \"units_capped\":%s,\"units_max\":%d,\n",
+		  v->units_capped ? "true" : "false", REPORT_MAX_UNITS);
+}
+
 bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct report *r)
 {
 	struct fb_view v;
@@ -122,6 +148,9 @@ bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct repo
 	json_submission(o, m, v.st);
 	fb_puts(o, "},\n  \"program\":{\"version\":\"" KPR_VERSION
 		   "\",\"ruleset\":\"" KPR_RULESET_VERSION "\"},\n");
+	fb_puts(o, "  ");
+	json_member(o, "unit_filter", v.filter, false);
+	fb_puts(o, ",\n");
 	fb_printf(o,
 		  "  \"summary\":{\"persons\":%lu,\"registrations\":%lu,"
 		  "\"persons_loaded\":%lu,\"persons_excluded\":%lu,"
@@ -134,7 +163,8 @@ bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct repo
 		  v.t.messages, v.s.by_severity[SEV_FATAL], v.s.by_severity[SEV_ERROR],
 		  v.s.by_severity[SEV_WARNING], v.s.by_severity[SEV_INFO]);
 	json_rules(o, &v.t);
-	fb_tallies_free(&v.t);
+	json_units(o, &v);
+	fb_view_free(&v);
 
 	struct json_ctx j = {o, true};
 	fb_puts(o, "  \"messages\":[");

@@ -5,7 +5,7 @@
  *   Sammendrag  the header facts and the summary, as the HTML page shows them
  *   Per regel   rule, level, count (occurrences), meaning, how to fix it
  *   Per enhet   unit, persons, loaded, excluded, errors, warnings
- *               (fb_units_collect: today one row without a unit)
+ *               (fb_units_collect: the report's units, as the HTML shows them)
  *   Meldinger   every merged message, the CSV's columns; past Excel's
  *               1,048,576 rows the messages go on in "Meldinger (2)", ...
  * Counts and a single line number are number cells; merged line numbers are
@@ -439,7 +439,7 @@ static bool sheet_units(struct xlsx *x, const struct fb_view *v)
 	}
 	for (size_t i = 0; i < u.n && xlsx_ok(x); i++, sh.row++) {
 		const struct fb_unit *e = &u.v[i];
-		cell_text(x, &sh, 0, e->name ? e->name : "(uten enhet)");
+		cell_text(x, &sh, 0, e->name);
 		cell_number(x, &sh, 1, (double)e->persons, x->count);
 		cell_number(x, &sh, 2, (double)e->loaded, x->count);
 		cell_number(x, &sh, 3, (double)e->excluded, x->count);
@@ -495,7 +495,9 @@ static bool messages_visit(void *ctx, const struct vmsg *m)
 	cell_text(x, sh, 4, m->path);
 	cell_text(x, sh, 5, m->text);
 	cell_text(x, sh, 6, m->value);
-	/* column 7, enhet: the message's unit once struct vmsg carries it */
+	if (m->enhet &&
+	    m->enhet[0]) /* NULL (the whole file) and "" (no unit): empty, as in the CSV */
+		cell_text(x, sh, 7, m->enhet);
 	sh->row++;
 	return xlsx_ok(x);
 }

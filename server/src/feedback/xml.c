@@ -37,6 +37,7 @@ static bool xml_visit(void *ctx, const struct vmsg *m)
 	fb_putc(o, '"');
 	if (has_text(m->path))
 		xml_attr(o, "element", m->path);
+	xml_attr(o, "enhet", fb_msg_unit(m));
 	fb_puts(o, ">\n      <Tekst>");
 	fb_text(o, m->text, ESC_XML_TEXT);
 	fb_puts(o, "</Tekst>\n");
@@ -59,7 +60,8 @@ static void xml_attr_id(struct fb_out *o, const char *name, const char *value)
 }
 
 /* The root element's start tag: the submission's metadata as attributes. */
-static void xml_root(struct fb_out *o, const struct feedback_meta *m, const struct status_info *st)
+static void xml_root(struct fb_out *o, const struct feedback_meta *m, const struct status_info *st,
+		     const char *filter)
 {
 	char buf[80];
 	char sha[65];
@@ -86,7 +88,33 @@ static void xml_root(struct fb_out *o, const struct feedback_meta *m, const stru
 	xml_attr(o, "fagsystemVersjon", m->fagsystem_versjon);
 	xml_attr_raw(o, "programversjon", KPR_VERSION);
 	xml_attr_raw(o, "regelsett", KPR_RULESET_VERSION);
+	xml_attr(o, "enhet", filter);
 	fb_puts(o, ">\n");
+}
+
+/* Per unit: a person under its own unit, a service under its own (or its
+ * person's), messages under the unit they carry. */
+static void xml_units(struct fb_out *o, const struct fb_view *v)
+{
+	fb_printf(o, "  <Enheter avkortet=\"%s\" maksAntall=\"%d\"%s\n",
+		  v->units_capped ? "true" : "false", REPORT_MAX_UNITS, v->n_units ? ">" : "/>");
+	for (size_t i = 0; i < v->n_units; i++) {
+		const struct report_unit *u = v->units[i];
+		enum fb_unit_kind k = fb_unit_kind(u->enhet, u->enhet == NULL);
+		fb_puts(o, "    <Enhet");
+		if (k == FB_UNIT_NAMED || k == FB_UNIT_UNKNOWN)
+			xml_attr(o, "navn", u->enhet);
+		xml_attr_raw(o, "type", fb_unit_kind_code(k));
+		fb_printf(o,
+			  " personer=\"%lu\" personerLastet=\"%lu\" personerUtelatt=\"%lu\""
+			  " tjenester=\"%lu\" kritiskeFeil=\"%lu\" feil=\"%lu\" advarsler=\"%lu\""
+			  " informasjon=\"%lu\"/>\n",
+			  u->persons, u->persons_loaded, u->persons_excluded, u->services,
+			  u->by_severity[SEV_FATAL], u->by_severity[SEV_ERROR],
+			  u->by_severity[SEV_WARNING], u->by_severity[SEV_INFO]);
+	}
+	if (v->n_units)
+		fb_puts(o, "  </Enheter>\n");
 }
 
 static void xml_rule(struct fb_out *o, const struct tally *e)
@@ -122,7 +150,7 @@ bool fb_render_xml(struct fb_out *o, const struct feedback_meta *m, struct repor
 	if (!fb_view_collect(&v, m, r))
 		return false;
 
-	xml_root(o, m, v.st);
+	xml_root(o, m, v.st, v.filter);
 	fb_printf(o,
 		  "  <Sammendrag personer=\"%lu\" registreringer=\"%lu\""
 		  " personerLastet=\"%lu\" personerUtelatt=\"%lu\""
@@ -133,6 +161,7 @@ bool fb_render_xml(struct fb_out *o, const struct feedback_meta *m, struct repor
 		  v.s.registrations_loaded, v.s.registrations_excluded, v.s.by_severity[SEV_FATAL],
 		  v.s.by_severity[SEV_ERROR], v.s.by_severity[SEV_WARNING],
 		  v.s.by_severity[SEV_INFO], v.t.messages);
+	xml_units(o, &v);
 
 	if (v.t.n == 0) {
 		fb_puts(o, "  <Regler/>\n");
@@ -142,9 +171,10 @@ bool fb_render_xml(struct fb_out *o, const struct feedback_meta *m, struct repor
 			xml_rule(o, &v.t.v[i]);
 		fb_puts(o, "  </Regler>\n");
 	}
-	fb_tallies_free(&v.t);
+	unsigned long messages = v.t.messages;
+	fb_view_free(&v);
 
-	if (v.t.messages == 0) {
+	if (messages == 0) {
 		fb_puts(o, "  <Meldinger/>\n");
 	} else {
 		fb_puts(o, "  <Meldinger>\n");

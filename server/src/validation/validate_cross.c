@@ -55,7 +55,8 @@ struct cross_facts {
 	bool inst_18_21;         /* a stay (type 18–21) active in the årgang */
 	const char *latest_vedtak;
 	unsigned long latest_vedtak_line;
-	size_t n_started; /* services with a start date */
+	const struct v_tjeneste *latest_vedtak_tj; /* its service (whose unit R310 carries) */
+	size_t n_started;                          /* services with a start date */
 };
 
 static void vurd_facts(const struct vstate *s, struct cross_facts *f)
@@ -86,17 +87,21 @@ static void tjeneste_facts_r309(struct vstate *s, struct cross_facts *f)
 		    (!f->latest_vedtak || strcmp(t->vedtak, f->latest_vedtak) > 0)) {
 			f->latest_vedtak = t->vedtak;
 			f->latest_vedtak_line = t->line;
+			f->latest_vedtak_tj = t;
 		}
 		if (t->type >= 18 && t->type <= 21 && active_in_year(s, t))
 			f->inst_18_21 = true;
 		/* R309 */
 		bool needs_vurd = t->type == 1 || t->type == 2 || t->type == 3 || t->type == 15 ||
 				  (t->type >= 18 && t->type <= 22);
-		if (needs_vurd && date_set(t->start) && !t->avslag && !f->vurd_in_year)
+		if (needs_vurd && date_set(t->start) && !t->avslag && !f->vurd_in_year) {
+			val_set_unit(s, val_tj_unit(t));
 			val_msg(
 			    s, RULE_R309, t->line, val_ek_path[E_TJENESTE], NULL,
 			    "Tjeneste type %d er tildelt, men personen har ingen godkjent funksjonsvurdering datert i årgang %d",
 			    t->type, s->header.hdr.aargang);
+			val_set_unit(s, val_person_unit(s));
+		}
 	}
 }
 
@@ -134,10 +139,12 @@ static bool check_r308(struct vstate *s, size_t n_started)
 		if (strcmp(b->start, a_end) < 0 || strcmp(a->start, b->start) == 0) {
 			char v[32];
 			snprintf(v, sizeof v, "%s", b->start);
+			val_set_unit(s, val_tj_unit(b));
 			val_msg(
 			    s, RULE_R308, b->line, val_ek_path[E_TJENESTE], v,
 			    "Tjeneste type %d overlapper i tid med en annen tjeneste av samme type (linje %lu)",
 			    b->type, a->line);
+			val_set_unit(s, val_person_unit(s));
 		}
 		if (strcmp(b_end, a_end) > 0)
 			open = i;
@@ -153,11 +160,15 @@ static void check_r310(struct vstate *s, const struct cross_facts *f)
 		return;
 	char limit[V_DATE_LEN];
 	minus_year(f->latest_vedtak, limit);
-	if (strcmp(f->latest_vurd, limit) < 0)
+	if (strcmp(f->latest_vurd, limit) < 0) {
+		/* the message points at the service with the latest vedtak */
+		val_set_unit(s, val_tj_unit(f->latest_vedtak_tj));
 		val_msg(
 		    s, RULE_R310, f->latest_vedtak_line, val_ek_path[E_TJENESTE], f->latest_vurd,
 		    "Siste funksjonsvurdering (%s) er mer enn 12 måneder eldre enn siste vedtak (%s); bistandsbehovet er ikke oppdatert",
 		    f->latest_vurd, f->latest_vedtak);
+		val_set_unit(s, val_person_unit(s));
+	}
 }
 
 /* R402 and R403: what a stay in an institution (type 18–21) brings. */

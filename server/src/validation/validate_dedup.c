@@ -47,6 +47,12 @@ static const char *prec_ref(const struct vstate *s, const struct prec *p)
 	return s->dedup.refs + p->ref_off;
 }
 
+/* The person's unit as its messages carry it (report.h). */
+static const char *prec_unit(const struct vstate *s, const struct prec *p)
+{
+	return s->dedup.refs + p->unit_off;
+}
+
 /* The ref as shown in a message (masked by SPEC §3's rule); "(uten ref)"
  * when the person had none. */
 static const char *prec_ref_display(const struct vstate *s, const struct prec *p, char *out,
@@ -72,8 +78,9 @@ static long prec_new(struct vstate *s, unsigned long line)
 		s->dedup.cap_precs = nc;
 	}
 	const char *ref = s->person.has_ref ? s->person.ref : "";
-	size_t n = strlen(ref) + 1;
-	if (s->dedup.refs_len + n > s->dedup.refs_cap) {
+	const char *unit = val_person_unit(s);
+	size_t n = strlen(ref) + 1, un = strlen(unit ? unit : "") + 1;
+	while (s->dedup.refs_len + n + un > s->dedup.refs_cap) {
 		size_t nc = s->dedup.refs_cap ? s->dedup.refs_cap * 2 : 65536;
 		if (nc > UINT32_MAX)
 			return -1;
@@ -89,6 +96,9 @@ static long prec_new(struct vstate *s, unsigned long line)
 	p->ref_off = (uint32_t)s->dedup.refs_len;
 	memcpy(s->dedup.refs + s->dedup.refs_len, ref, n);
 	s->dedup.refs_len += n;
+	p->unit_off = (uint32_t)s->dedup.refs_len;
+	memcpy(s->dedup.refs + s->dedup.refs_len, unit ? unit : "", un);
+	s->dedup.refs_len += un;
 	return (long)s->dedup.n_precs++;
 }
 
@@ -189,6 +199,11 @@ static void retract(struct vstate *s, struct prec *p)
 		sum->persons_excluded++;
 		sum->registrations_loaded -= p->regs;
 		sum->registrations_excluded += p->regs;
+		struct report_unit *u = report_unit(s->r, prec_unit(s, p));
+		if (u) {
+			u->persons_loaded--;
+			u->persons_excluded++;
+		}
 	}
 	if (s->sink && s->sink->retract && !s->fatal &&
 	    !s->sink->retract(s->sink->ctx, prec_ref(s, p))) {
@@ -230,7 +245,9 @@ static bool dedup_ref(struct vstate *s, long me)
 	    text, sizeof text,
 	    "ref «%s» er brukt for flere personer i filen (også linje %lu); personen lastes ikke",
 	    oref, s->person.line);
+	val_set_unit(s, prec_unit(s, o)); /* about the earlier person: its unit */
 	val_msg_raw(s, RULE_R106, oref, o->line, ppath_ref, text, oref);
+	val_set_unit(s, val_person_unit(s));
 	s->person.excluded = true;
 	retract(s, o);
 	return true;
@@ -262,8 +279,10 @@ static bool dedup_fnr(struct vstate *s, long me, const char *masked)
 	    text, sizeof text,
 	    "Samme fødselsnummer forekommer i flere personer i filen: ref «%s» (linje %lu) og ref «%s» (linje %lu); begge lastes ikke",
 	    oref, (unsigned long)o->line, mref, s->person.line);
+	val_set_unit(s, prec_unit(s, o)); /* about the earlier person: its unit */
 	val_msg_raw(s, RULE_R105, prec_ref(s, o)[0] ? oref : "", o->line, val_ek_path[E_FNR], text,
 		    masked);
+	val_set_unit(s, val_person_unit(s));
 	s->person.excluded = true;
 	retract(s, o);
 	return true;

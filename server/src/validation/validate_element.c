@@ -294,6 +294,12 @@ void val_element_tjeneste(struct vstate *s, const struct attr_val *a, unsigned l
 		return;
 	size_t ti = tv->n - 1;
 	t->line = line;
+	/* its own unit, else its person's (val_unit_tjeneste_begin) */
+	memcpy(t->enhet, s->person.tj_enhet, sizeof t->enhet);
+	t->enhet_unknown = s->person.tj_enhet_unknown;
+	struct report_unit *u = s->r ? report_unit(s->r, val_tj_unit(t)) : NULL;
+	if (u)
+		u->services++;
 	if (!ok) {
 		tv->st[ti] = ELEM_BROKEN;
 		return;

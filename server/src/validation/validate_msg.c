@@ -78,6 +78,27 @@ void val_stop(struct vstate *s)
 	}
 }
 
+const char *val_person_unit(const struct vstate *s)
+{
+	if (!s->person.active)
+		return NULL;
+	return s->person.enhet_unknown ? REPORT_UNIT_UNKNOWN : s->person.enhet;
+}
+
+const char *val_tj_unit(const struct v_tjeneste *t)
+{
+	return t->enhet_unknown ? REPORT_UNIT_UNKNOWN : t->enhet;
+}
+
+/* The unit the next messages carry (the report's current unit). */
+void val_set_unit(struct vstate *s, const char *unit)
+{
+	if (s->r && !report_set_unit(s->r, unit)) {
+		s->internal_error = true;
+		val_stop(s);
+	}
+}
+
 void val_msg_raw(struct vstate *s, enum rule_id rule, const char *ref, unsigned long line,
 		 const char *path, const char *text, const char *value)
 {
@@ -145,6 +166,7 @@ void val_f002(struct vstate *s, unsigned long line, const char *path, const char
 	if (s->person.active)
 		s->person.broken = true;
 	if (++s->n_f002 >= MAX_F002) {
+		val_set_unit(s, NULL); /* about the whole file */
 		val_msg_raw(
 		    s, RULE_F002, "", line, "/Innsending",
 		    "Kontrollen ble avbrutt etter for mange strukturfeil; rett feilene over og send filen på nytt",

@@ -107,7 +107,88 @@ static bool ref_set(struct vstate *s, const char *v, size_t len)
 	return true;
 }
 
-void val_person_begin(struct vstate *s, const struct attr_val *ref, unsigned long line)
+/* 1-64 characters, not blank, no control characters (C0, DEL, C1), no
+ * national-ID candidate: otherwise R110, about the unknown unit. */
+bool val_unit_check(struct vstate *s, const char *v, size_t len, unsigned long line,
+		    const char *path)
+{
+	bool blank = true, ctrl = false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c == 0x7f ||
+		    (c == 0xC2 && i + 1 < len && (unsigned char)v[i + 1] >= 0x80 &&
+		     (unsigned char)v[i + 1] <= 0x9f))
+			ctrl = true;
+		if (c != ' ')
+			blank = false;
+	}
+	const char *why = NULL;
+	if (nid_has_candidate(v, len, &s->nidopt))
+		why = "Enheten ser ut til å inneholde et fødselsnummer";
+	else if (blank)
+		why = "Enheten er tom";
+	else if (len >= V_ENHET_LEN || lex_utf8_len(v, len) > 64)
+		why = "Enheten er lengre enn 64 tegn";
+	else if (ctrl)
+		why = "Enheten inneholder kontrolltegn";
+	if (!why)
+		return true;
+	val_set_unit(s, REPORT_UNIT_UNKNOWN);
+	if (blank)
+		val_msg(s, RULE_R110, line, path, NULL, "%s; enheten registreres som ukjent", why);
+	else
+		val_msgv(s, RULE_R110, line, path, v, len, "%s; enheten registreres som ukjent",
+			 why);
+	return false;
+}
+
+/* Person/@enhet: as written, or unknown (R110; or F002 when it is too long
+ * to read, which rejects the file anyway). */
+static void person_unit(struct vstate *s, const struct attr_val *enhet, unsigned long line)
+{
+	struct vperson *pe = &s->person;
+	pe->enhet[0] = '\0';
+	pe->enhet_unknown = false;
+	if (enhet && enhet->present) {
+		char path[64];
+		snprintf(path, sizeof path, "%s/@enhet", val_ek_path[E_PERSON]);
+		if (enhet->bad || !val_unit_check(s, enhet->v, enhet->len, line, path)) {
+			pe->enhet_unknown = true;
+		} else {
+			memcpy(pe->enhet, enhet->v, enhet->len);
+			pe->enhet[enhet->len] = '\0';
+		}
+	}
+	val_set_unit(s, val_person_unit(s));
+}
+
+void val_unit_tjeneste_begin(struct vstate *s, int nb_attrs, const xmlChar **attrs,
+			     unsigned long line)
+{
+	struct vperson *pe = &s->person;
+	memcpy(pe->tj_enhet, pe->enhet, sizeof pe->tj_enhet);
+	pe->tj_enhet_unknown = pe->enhet_unknown;
+	for (int i = 0; i < nb_attrs; i++) {
+		if (attrs[i * 5 + 2] || strcmp((const char *)attrs[i * 5], "enhet") != 0)
+			continue;
+		const char *v = (const char *)attrs[i * 5 + 3];
+		size_t len = (size_t)(attrs[i * 5 + 4] - attrs[i * 5 + 3]);
+		char path[64];
+		snprintf(path, sizeof path, "%s/@enhet", val_ek_path[E_TJENESTE]);
+		pe->tj_enhet[0] = '\0';
+		pe->tj_enhet_unknown = true;
+		if (len <= MAX_ATTR_VALUE && val_unit_check(s, v, len, line, path)) {
+			memcpy(pe->tj_enhet, v, len);
+			pe->tj_enhet[len] = '\0';
+			pe->tj_enhet_unknown = false;
+		}
+		break;
+	}
+	val_set_unit(s, pe->tj_enhet_unknown ? REPORT_UNIT_UNKNOWN : pe->tj_enhet);
+}
+
+void val_person_begin(struct vstate *s, const struct attr_val *ref, const struct attr_val *enhet,
+		      unsigned long line)
 {
 	s->person.active = true;
 	s->person.phase = PHASE_START;
@@ -130,6 +211,7 @@ void val_person_begin(struct vstate *s, const struct attr_val *ref, unsigned lon
 		val_scrub_text(s, s->person.ref, n, MAX_REF_SHOWN, s->person.ref_display,
 			       sizeof s->person.ref_display);
 	}
+	person_unit(s, enhet, line);
 	s->person.has_fnr = s->person.fnr_overflow = false;
 	s->person.fnr_len = 0;
 	s->person.has_kjonn = s->person.kjonn_broken = false;
@@ -325,6 +407,8 @@ static void fill_person(const struct vperson *pe, int fodselsaar, struct v_perso
 {
 	memset(p, 0, sizeof *p);
 	p->ref = pe->ref;
+	p->enhet = pe->enhet_unknown ? "" : pe->enhet;
+	p->enhet_unknown = pe->enhet_unknown;
 	p->line = pe->line;
 	memcpy(p->fnr, pe->fnr, 11);
 	p->fnr[11] = '\0';
@@ -394,6 +478,18 @@ static void person_finish(struct vstate *s, int fodselsaar, long me)
 		sum->persons_excluded++;
 		sum->registrations_excluded += s->person.regs;
 	}
+	/* a person counts under its own unit */
+	struct report_unit *u = s->r ? report_unit(s->r, val_person_unit(s)) : NULL;
+	if (u) {
+		u->persons++;
+		if (ok)
+			u->persons_loaded++;
+		else
+			u->persons_excluded++;
+	} else if (s->r) {
+		s->internal_error = true;
+		val_stop(s);
+	}
 }
 
 void val_person_end(struct vstate *s)
@@ -422,6 +518,7 @@ void val_person_end(struct vstate *s)
 	/* the clear ID leaves memory with the person */
 	explicit_bzero(s->person.fnr, sizeof s->person.fnr);
 	s->person.active = false;
+	val_set_unit(s, NULL);
 	if (s->r && !report_flush(s->r)) {
 		s->internal_error = true;
 		val_stop(s);

@@ -203,7 +203,7 @@ static void start_dispatch(struct vstate *s, enum ek k, const struct attr_val *a
 			val_stop(s);
 		break;
 	case E_PERSON:
-		val_person_begin(s, &a[0], line);
+		val_person_begin(s, &a[0], &a[1], line);
 		if (!ok)
 			s->person.broken = true;
 		break;
@@ -281,8 +281,12 @@ static void on_start(void *ud, const xmlChar *lname, const xmlChar *prefix, cons
 		a[j].v = NULL;
 		a[j].len = 0;
 	}
+	if (k == E_TJENESTE) /* its messages carry its own unit */
+		val_unit_tjeneste_begin(s, nb_attrs, attrs, line);
 	bool ok = val_check_attrs(s, k, line, nb_attrs, attrs, a);
 	start_dispatch(s, k, a, line, ok);
+	if (k == E_TJENESTE)
+		val_set_unit(s, val_person_unit(s));
 }
 
 static void simple_end(struct vstate *s, enum ek k, unsigned long line)

@@ -82,7 +82,7 @@ struct attr_spec {
 	int minlen, maxlen; /* T_STRING: characters; -1 none */
 };
 
-#define MAX_ATTRS 9
+#define MAX_ATTRS 10
 extern const struct attr_spec val_attr_specs[E_COUNT][MAX_ATTRS + 1];
 
 /* An attribute (or simple content) as read and, when well-typed, parsed. */
@@ -133,13 +133,15 @@ enum person_phase {
 /* ---- duplicate detection ---------------------------------------------- */
 
 /* Person records for duplicate detection: one per Person, for the file.
- * Duplicate detection costs about 40-70 bytes per person: a 16-byte record,
- * the ref's display form, an 8-byte slot in each of two open-addressing
- * tables kept at most 70 % full. */
+ * Duplicate detection costs about 40-90 bytes per person: a 20-byte record,
+ * the ref as written and the person's unit (so later messages about it
+ * carry its unit), an 8-byte slot in each of two open-addressing tables
+ * kept at most 70 % full. */
 struct prec {
-	uint32_t ref_off; /* the ref as written (up to 256 bytes) in refs */
-	uint32_t line;    /* saturated */
-	uint32_t regs;    /* registrations handed to the sink */
+	uint32_t ref_off;  /* the ref as written (up to 256 bytes) in refs */
+	uint32_t unit_off; /* the person's unit as messages carry it, in refs */
+	uint32_t line;     /* saturated */
+	uint32_t regs;     /* registrations handed to the sink */
 	uint8_t delivered, retracted;
 };
 
@@ -210,6 +212,12 @@ struct vperson {
 	bool has_ref;
 	char ref_display[MAX_REF_SHOWN + 8];
 	bool ref_idlike;
+	/* Person/@enhet as written ("" absent), or unknown after R110; and the
+	 * unit of the Tjeneste being read (its own, else the person's) */
+	char enhet[V_ENHET_LEN];
+	bool enhet_unknown;
+	char tj_enhet[V_ENHET_LEN];
+	bool tj_enhet_unknown;
 	char fnr[40];
 	size_t fnr_len;
 	bool has_fnr, fnr_overflow;
@@ -297,6 +305,20 @@ void val_msgv(struct vstate *s, enum rule_id rule, unsigned long line, const cha
 void val_f002(struct vstate *s, unsigned long line, const char *path, const char *v, size_t vlen,
 	      const char *fmt, ...) KPR_PRINTF(6, 7);
 
+/* Units (R110 and the unit messages carry): the person's unit key as the
+ * report keeps it (NULL outside a Person), a Tjeneste's, and setting the
+ * report's current unit (an internal error stops the parse). */
+const char *val_person_unit(const struct vstate *s);
+const char *val_tj_unit(const struct v_tjeneste *t);
+void val_set_unit(struct vstate *s, const char *unit);
+/* R110 on one enhet value; true when it is usable as written. */
+bool val_unit_check(struct vstate *s, const char *v, size_t len, unsigned long line,
+		    const char *path);
+/* Before a Tjeneste's attributes are checked: its unit from its raw
+ * attributes, made current. */
+void val_unit_tjeneste_begin(struct vstate *s, int nb_attrs, const xmlChar **attrs,
+			     unsigned long line);
+
 /* validate_schema.c */
 enum content val_ek_content(enum ek k);
 enum lex_type val_simple_type(enum ek k);
@@ -330,7 +352,8 @@ void val_element_venteliste(struct vstate *s, const struct attr_val *a, unsigned
 void val_person_init(struct vstate *s);
 void val_person_free(struct vstate *s);
 void *val_person_push(struct vstate *s, struct vec *v);
-void val_person_begin(struct vstate *s, const struct attr_val *ref, unsigned long line);
+void val_person_begin(struct vstate *s, const struct attr_val *ref, const struct attr_val *enhet,
+		      unsigned long line);
 void val_person_end(struct vstate *s);
 
 /* validate_cross.c */
