@@ -15,10 +15,11 @@
 
 /* The COPY targets, and the column order of each (copy_rows.h writes it):
  *   person        submission_id, ref, pseudonym, key_version, kjonn, fodselsaar,
- *                 fodselsaar_oppgitt, dodsdato, line
+ *                 fodselsaar_oppgitt, dodsdato, line, enhet, enhet_ukjent
  *   vurdering     submission_id, ref, dato, skaar, line
  *   tjeneste      submission_id, ref, type, soknad, vedtak, start, slutt, avslag,
- *                 timer_per_uke, timer_med_flere, orgnr, line
+ *                 timer_per_uke, timer_med_flere, orgnr, line, enhet,
+ *                 enhet_ukjent
  *   diagnose      submission_id, ref, kodeverk, kode, line
  *   registrering  submission_id, ref, element, kode, dato, line */
 enum store_rows_table {

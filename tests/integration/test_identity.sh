@@ -3,8 +3,10 @@
 # register: journal-number refs load, refs are shown verbatim, retraction
 # removes exactly the persons the feedback excludes, an orgnr carrying a
 # national ID is not stored, identifiers are never masked, staff can
-# download and reprocess a submission whose id has 11 digits in a row, and
-# received/processed times use one clock (Europe/Oslo with the offset).
+# download and reprocess a submission whose id has 11 digits in a row,
+# received/processed times use one clock (Europe/Oslo with the offset), and
+# units (enhet) are stored as written per person and service, a refused one
+# (R110) recorded as unknown and never stored.
 . "$(dirname "$0")/../lib/common.sh"
 
 W=$(mktemp -d)
@@ -165,4 +167,38 @@ check "…no ID digits printed" fails grep -q "$ID_A" <<<"$out"
 check "…the missing vault entry is reported" grep -q "1 pseudonym(s) of the current register have no vault entry" <<<"$out"
 sql "DELETE FROM kpr.person WHERE submission_id = '$ODD' AND ref = 'X-$ID_A'" >/dev/null
 check "…and agrees again once repaired" "$BUILD/kprctl" verify --config "$KPR_CONFIG" "$ODD"
+# --- units (SPEC §2 enhet): stored as written per person and service, a
+# service without its own under its person's; a refused unit (R110) loads
+# its element with the unit recorded as unknown, and never reaches the
+# register or the feedback in clear
+ID_E=$(echo $ids | cut -d' ' -f5) # one not used above
+TJ_OWN='<Tjeneste type="21" soknad="2025-01-20" vedtak="2025-02-01" start="2025-02-03" enhet="Frogner helsehus"/>'
+TJ_NONE='<Tjeneste type="15" soknad="2025-03-01" vedtak="2025-03-05" start="2025-03-06"/>'
+unit_person() { # ref enhet-attribute fnr services
+  printf '<Person ref="%s"%s><Fnr>%s</Fnr><Kjonn>1</Kjonn>%s</Person>\n' "$1" "$2" "$3" "$4"
+}
+file "$W/units.xml" "" \
+  "$(unit_person U-1 ' enhet="Bydel Frogner"' "$ID_A" "$TJ_OWN$TJ_NONE")" \
+  "$(unit_person U-2 ' enhet="Sone  Øst æøå"' "$ID_B" "$TJ_NONE")" \
+  "$(unit_person U-3 " enhet=\"Sone $ID_D\"" "$ID_C" "$TJ_NONE")" \
+  "$(unit_person U-4 '' "$ID_E" "")"
+upload "$W/units.xml"
+UNITS=$SUB
+check "a file with units: accepted with warnings at most" grep -qE '^accepted' <<<"$(echo "$BODY" | json 'd["status"]')"
+check "persons' units as written, NULL when none is given, the refused one unknown" \
+  [ "$(sql "SELECT string_agg(ref || '=' || coalesce(enhet, '-') || '/' || enhet_ukjent, ',' ORDER BY ref) FROM kpr.person WHERE submission_id = '$UNITS'")" = \
+    "U-1=Bydel Frogner/false,U-2=Sone  Øst æøå/false,U-3=-/true,U-4=-/false" ]
+check "services: their own unit, else their person's (unknown too)" \
+  [ "$(sql "SELECT string_agg(ref || ':' || type || '=' || coalesce(enhet, '-') || '/' || enhet_ukjent, ',' ORDER BY ref, type) FROM kpr.tjeneste WHERE submission_id = '$UNITS'")" = \
+    "U-1:15=Bydel Frogner/false,U-1:21=Frogner helsehus/false,U-2:15=Sone  Øst æøå/false,U-3:15=-/true" ]
+check "no unit column holds the ID given as a unit" \
+  [ "$(sql "SELECT count(*) FROM kpr.person WHERE enhet LIKE '%$ID_D%'") $(sql "SELECT count(*) FROM kpr.tjeneste WHERE enhet LIKE '%$ID_D%'")" = "0 0" ]
+req GET "/api/v1/submissions/$UNITS/feedback?format=json" -H "$A"
+R110=$(echo "$BODY" | json '[(m["ref"], m["value"], m.get("enhet")) for m in d["messages"] if m["rule"] == "R110"]')
+check "R110 for U-3 only, its value masked ($R110)" [ "$R110" = "[('U-3', 'Sone ${ID_D:0:6}*****', '(ukjent enhet)')]" ]
+check "…the ID appears nowhere in the feedback" fails grep -q "$ID_D" <<<"$BODY"
+req GET "/api/v1/submissions/$UNITS/feedback?format=csv" -H "$A"
+check "the CSV's last column names the unit" grep -q ';Bydel Frogner\|;(ukjent enhet)' <<<"$BODY"
+
+check "kprctl verify: the units hold no candidate, the counts agree" "$BUILD/kprctl" verify --config "$KPR_CONFIG" "$UNITS"
 finish

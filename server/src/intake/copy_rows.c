@@ -95,6 +95,17 @@ static void put_registrering(FILE *f, const struct copy_rows *c, const char *ref
 	fprintf(f, "\t%lu\n", line);
 }
 
+/* The last two columns of a person or service row, and its end: the unit as
+ * written (NULL when none) and whether R110 recorded it as unknown. The
+ * validator never hands over a refused unit; copy_rows_storable is the
+ * loader's own second check that no candidate reaches the register. */
+static void put_unit(FILE *f, const struct copy_rows *c, const char *enhet, bool unknown)
+{
+	const char *stored = unknown ? NULL : copy_rows_storable(c->nid, enhet);
+	put_opt(f, stored);
+	fprintf(f, "\t%s\n", unknown || (enhet && *enhet && !stored) ? "t" : "f");
+}
+
 static void put_person(const struct copy_rows *c, const struct v_person *p, const char *hex,
 		       int key_version)
 {
@@ -103,7 +114,8 @@ static void put_person(const struct copy_rows *c, const struct v_person *p, cons
 	fprintf(f, "\\\\x%s\t%d\t%d\t%d\t%s\t", hex, key_version, p->kjonn, p->fodselsaar,
 		p->fodselsaar_given ? "t" : "f");
 	put_opt(f, p->dodsdato);
-	fprintf(f, "\t%lu\n", p->line);
+	fprintf(f, "\t%lu\t", p->line);
+	put_unit(f, c, p->enhet, p->enhet_unknown);
 }
 
 static void put_vurderinger(const struct copy_rows *c, const struct v_person *p)
@@ -139,7 +151,8 @@ static void put_tjenester(const struct copy_rows *c, const struct v_person *p)
 		put_hours(f, t->has_timer_med_flere, t->timer_med_flere);
 		fputc('\t', f);
 		put_opt(f, copy_rows_storable(c->nid, t->orgnr));
-		fprintf(f, "\t%lu\n", t->line);
+		fprintf(f, "\t%lu\t", t->line);
+		put_unit(f, c, t->enhet, t->enhet_unknown);
 	}
 }
 

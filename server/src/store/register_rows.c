@@ -9,10 +9,10 @@
 
 static const char *const copy_sql[STORE_ROWS_TABLE_COUNT] = {
     "COPY kpr.person (submission_id, ref, pseudonym, key_version, kjonn, fodselsaar,"
-    " fodselsaar_oppgitt, dodsdato, line) FROM STDIN",
+    " fodselsaar_oppgitt, dodsdato, line, enhet, enhet_ukjent) FROM STDIN",
     "COPY kpr.vurdering (submission_id, ref, dato, skaar, line) FROM STDIN",
     "COPY kpr.tjeneste (submission_id, ref, type, soknad, vedtak, start, slutt, avslag,"
-    " timer_per_uke, timer_med_flere, orgnr, line) FROM STDIN",
+    " timer_per_uke, timer_med_flere, orgnr, line, enhet, enhet_ukjent) FROM STDIN",
     "COPY kpr.diagnose (submission_id, ref, kodeverk, kode, line) FROM STDIN",
     "COPY kpr.registrering (submission_id, ref, element, kode, dato, line) FROM STDIN",
 };
