@@ -279,6 +279,35 @@ check "--refs journal --resubmit: same seed, same files and manifest" \
 check "--resubmit 0.1 of 357: 36 second files" bash -c \
 	"'$gen' --all --scale 0.002 --resubmit 0.1 --out '$tmp/r' >/dev/null 2>&1 && [ \$(ls '$tmp'/r/*-2.xml | wc -l) -eq 36 ]"
 
+# ---- units ---------------------------------------------------------------------
+"$gen" --seed 42 --kommune 1151 --scale 0.05 --units 15 --out "$tmp/u" >/dev/null 2>&1
+check "--units 15: exit 0" [ $? -eq 0 ]
+same_without_units() { # units add the enhet attributes and nothing else
+	cmp -s <(sed 's/ enhet="[^"]*"//g' "$tmp/u/1151-2025.xml") "$tmp/a/1151-2025.xml"
+}
+check "--units: the same file but for the enhet attributes" same_without_units
+person_units() { # every person has one of at most 15 units
+	[ "$(grep -c '<Person ' "$tmp/u/1151-2025.xml")" = "$(grep -c '<Person [^>]*enhet="' "$tmp/u/1151-2025.xml")" ] &&
+		[ "$(grep -o '<Person [^>]*enhet="[^"]*"' "$tmp/u/1151-2025.xml" | sed 's/.*enhet=//' | sort -u | wc -l)" -le 15 ]
+}
+check "--units: every person in one of at most 15 units" person_units
+check "--units: some services at a site of their own" grep -q '<Tjeneste [^>]*enhet="' "$tmp/u/1151-2025.xml"
+units_valid() { # the validator takes them: no R110, its per-unit rows name them
+	"$validate" --test-mode --format json "$tmp/u/1151-2025.xml" >"$tmp/u.json"
+	python3 - "$tmp/u.json" "$tmp/u/1151-2025.xml" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+xml = open(sys.argv[2], encoding="utf-8").read()
+persons = set(re.findall(r'<Person [^>]*enhet="([^"]*)"', xml))
+rows = {u.get("enhet") for u in d.get("units", [])}
+assert not any(m["rule"] == "R110" for m in d["messages"]), "R110"
+assert persons <= rows, (persons - rows)
+PY
+}
+check "--units: kpr-validate takes them (no R110) and counts each unit" units_valid
+"$gen" --units 61 --out "$tmp/x" >/dev/null 2>&1
+check "--units above 60: exit 2" [ $? -eq 2 ]
+
 # ---- usage errors -------------------------------------------------------------
 "$gen" --inject R999=0.1 --out "$tmp/x" >/dev/null 2>&1
 check "unknown rule: exit 2" [ $? -eq 2 ]

@@ -1422,6 +1422,39 @@ static char *emit_date_attr(char *p, const struct gen_config *cfg, const char *n
 	return p;
 }
 
+/* Units (SPEC §2 enhet), as municipalities name them. Past the list a
+ * department number is added ("Bydel Frogner avd. 2"). */
+static const char *const unit_names[] = {
+    "Bydel Frogner",          "Bydel Grünerløkka",  "Hjemmetjenesten sone 1",
+    "Hjemmetjenesten sone 2", "Tildelingskontoret", "Frogner helsehus",
+    "Omsorgsboliger øst",     "Sykehjemmet vest",   "Psykisk helse og rus",
+    "Praktisk bistand",       "Dagsenter sentrum",  "Avlastning barn og unge",
+};
+
+/* FNV-1a of the ref and a salt: the unit depends on the person only, and
+ * draws nothing from the generator's random stream. */
+static unsigned long unit_hash(const char *ref, unsigned salt)
+{
+	unsigned long h = 1469598103934665603ul ^ salt;
+	for (const unsigned char *c = (const unsigned char *)ref; *c; c++)
+		h = (h ^ *c) * 1099511628211ul;
+	return h;
+}
+
+static char *put_unit(char *p, unsigned long h, int units)
+{
+	int i = (int)(h % (unsigned long)units),
+	    n = (int)(sizeof unit_names / sizeof unit_names[0]);
+	PUT(p, " enhet=\"");
+	p = put_s(p, unit_names[i % n]);
+	if (i >= n) {
+		PUT(p, " avd. ");
+		p = put_int(p, i / n + 1);
+	}
+	*p++ = '"';
+	return p;
+}
+
 /* Writes the person; returns the number of registrations (elements inside
  * Person, each Funksjon on its own). */
 static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct person *pp)
@@ -1432,7 +1465,10 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 
 	PUT(p, "  <Person ref=\"");
 	p = put_s(p, pp->ref);
-	PUT(p, "\">\n");
+	*p++ = '"';
+	if (cfg->units > 0)
+		p = put_unit(p, unit_hash(pp->ref, 0), cfg->units);
+	PUT(p, ">\n");
 	if (pp->fnr[0]) {
 		PUT(p, "    <Fnr>");
 		p = put_s(p, pp->fnr);
@@ -1495,6 +1531,9 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 			p = put_s(p, t->orgnr);
 			*p++ = '"';
 		}
+		/* one service in five at a site of its own */
+		if (cfg->units > 0 && unit_hash(pp->ref, 1u + (unsigned)i) % 5 == 0)
+			p = put_unit(p, unit_hash(pp->ref, 100u + (unsigned)i), cfg->units);
 		PUT(p, "/>\n");
 		regs++;
 	}

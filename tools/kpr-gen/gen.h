@@ -220,6 +220,8 @@ struct gen_config {
 	double rate[INJ_COUNT];
 	bool any_inject;
 	enum ref_style refs;
+	int units; /* 0: no enhet; N: Person/@enhet from N unit names, some
+		    * services at a site of their own (Tjeneste/@enhet) */
 	/* Service types valid for the årgang, and which are institution
 	 * services (from config/codelists.csv when present, else SPEC §2). */
 	bool type_valid[GEN_MAX_TYPE];

@@ -48,6 +48,11 @@ static void usage(FILE *f)
 	    "                      counter, J-000123, P00001234, CD-0001234) or journal\n"
 	    "                      (journal numbers: 1101-0000001 or 2024/123456-01, one shape\n"
 	    "                      per municipality); the persons are the same either way\n"
+	    "  --units N           Person/@enhet: each person in one of N units (N <= 60;\n"
+	    "                      bydel, hjemmetjeneste sone, tildelingskontor ...), and one\n"
+	    "                      service in five at a service site of its own\n"
+	    "                      (Tjeneste/@enhet); by the person's ref, so the rest of\n"
+	    "                      the file is as without --units\n"
 	    "  --resubmit F        a fraction F (0..1) of the municipalities also get a second,\n"
 	    "                      later file DIR/<kommunenummer>-<aargang>-2.xml: the same\n"
 	    "                      persons with faults drawn anew, its own id, opprettet 6\n"
@@ -533,10 +538,10 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 	fprintf(
 	    f,
 	    "{\"generator\": \"kpr-gen\", \"version\": \"%s\", \"seed\": %llu, \"aargang\": %d, "
-	    "\"scale\": %g, \"gzip\": %s, \"refs\": \"%s\", \"resubmit\": %g,\n",
+	    "\"scale\": %g, \"gzip\": %s, \"refs\": \"%s\", \"units\": %d, \"resubmit\": %g,\n",
 	    KPR_VERSION, (unsigned long long)cfg->seed, cfg->aargang, scale,
 	    cfg->gzip ? "true" : "false", cfg->refs == REFS_JOURNAL ? "journal" : "system",
-	    resubmit);
+	    cfg->units, resubmit);
 	fprintf(
 	    f,
 	    " \"registrations_counted\": \"every element inside a Person, each Funksjon on its own\",\n");
@@ -729,6 +734,15 @@ int main(int argc, char **argv)
 				fprintf(stderr, "kpr-gen: --refs: system or journal\n");
 				return 2;
 			}
+		} else if (strcmp(a, "--units") == 0) {
+			NEED_ARG();
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || n < 0 || n > 60) {
+				fprintf(stderr, "kpr-gen: --units: 0 to 60\n");
+				return 2;
+			}
+			cfg.units = (int)n;
 		} else if (strcmp(a, "--resubmit") == 0) {
 			NEED_ARG();
 			char *end;
