@@ -84,10 +84,11 @@ enum db_tx_status store_job_ours(struct db *db, const char *sub_id, const char *
  * it is still this worker's (*done false otherwise; the caller rolls back). */
 enum db_tx_status store_job_done(struct db *db, const char *sub_id, const char *worker_id,
 				 bool *done) KPR_WUR;
-/* After a rollback: did an earlier COMMIT of ours land with its answer
- * lost? True in *landed when the submission holds this very processed time
- * and its job is done. */
-bool store_job_committed(struct db *db, const char *sub_id, const char *processed_at,
+/* After a rollback: did a COMMIT of ours land with its answer lost? True
+ * in *landed when the submission records this attempt's random feedback
+ * token, which no other attempt can have (a job state or a time could be
+ * changed meanwhile by a reprocessing, or shared by chance). */
+bool store_job_committed(struct db *db, const char *sub_id, const char *attempt_token,
 			 bool *landed) KPR_WUR;
 
 /* kprctl reprocess: queues a done job again, attempts reset. *requeued

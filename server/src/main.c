@@ -120,11 +120,13 @@ int main(int argc, char **argv)
 	if (access(cfg->spool_dir, W_OK) != 0 || access(cfg->feedback_dir, W_OK) != 0) {
 		log_error("paths.spool_dir %s and paths.feedback_dir %s must exist and be writable",
 			  cfg->spool_dir, cfg->feedback_dir);
+		config_unpublish();
 		config_free(cfg);
 		return 1;
 	}
 	if (!failpoint_init(err, sizeof err)) {
 		log_error("%s", err);
+		config_unpublish();
 		config_free(cfg);
 		return 1;
 	}

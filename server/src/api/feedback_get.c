@@ -53,7 +53,7 @@ static void feedback_db(struct http_request *rq, struct db *db)
 	/* the files of the committed attempt (feedback_path) */
 	int fd = feedback_path(path, sizeof path, rq->cfg->feedback_dir, rq->segment, sf.token,
 			       a->format)
-		     ? open(path, O_RDONLY | O_CLOEXEC)
+		     ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
 		     : -1;
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hex.h"
+
 bool files_write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
@@ -42,8 +44,15 @@ bool files_fsync_dir(const char *dir)
 bool files_write_durable(const char *dir, const char *name, const void *data, size_t len,
 			 mode_t mode, bool replace, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX], final[PATH_MAX];
-	int a = snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
+	char tmp[PATH_MAX], final[PATH_MAX], rnd[17];
+	/* random, not the pid: a temporary file a crash left behind never
+	 * blocks a later write by a process that got the same pid */
+	if (!hex_random(rnd, 8)) {
+		snprintf(err, errlen, "%s/%s: no randomness", dir, name);
+		errno = EAGAIN;
+		return false;
+	}
+	int a = snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%s", dir, name, rnd);
 	int b = snprintf(final, sizeof final, "%s/%s", dir, name);
 	if (a < 0 || (size_t)a >= sizeof tmp || b < 0 || (size_t)b >= sizeof final) {
 		snprintf(err, errlen, "%s/%s: path too long", dir, name);

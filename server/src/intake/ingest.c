@@ -67,6 +67,8 @@ struct job {
 	char prev_token[FEEDBACK_TOKEN_LEN + 1]; /* those served until this commits */
 	bool prev_ready;                         /* any feedback served until then */
 	bool fb_written;
+	bool finishing;         /* the final transaction was begun */
+	bool outcome_known;     /* ...and it is known not to have committed */
 	struct nid_options nid; /* the validator's: what the feedback masks */
 	long long bytes;
 	bool dry_run;
@@ -553,19 +555,30 @@ static void log_done(const struct job *j, const struct finish_ctx *fc, double to
 		  fc->load_seconds, total);
 }
 
-enum finish_loss { FINISH_FAILED, FINISH_LEASE_LOST, FINISH_COMMITTED_EARLIER };
+enum finish_loss {
+	FINISH_FAILED,           /* rolled back: this attempt's files go */
+	FINISH_UNKNOWN,          /* the outcome could not be learnt: they stay */
+	FINISH_LEASE_LOST,       /* another worker's job now */
+	FINISH_COMMITTED_EARLIER /* our COMMIT landed, its answer lost */
+};
 
-/* The final transaction found the job no longer ours. Either the COMMIT
- * of an earlier try of ours landed with its answer lost (the runner
- * retries on a lost connection): then this very processed time is stored.
- * Or our lease ran out and another worker took the job. Asked after the
- * rollback, so that our own uncommitted writes cannot answer. */
-static enum finish_loss after_lost_job(struct job *j, struct db *reg)
+/* The final transaction did not commit, as far as its answers say. Either
+ * a COMMIT of ours landed with its answer lost (the runner retried after a
+ * lost connection, and the retry failed or found the job no longer ours):
+ * then the submission records this attempt's token. Or, when the job was
+ * no longer ours, our lease ran out and another worker took it. Asked after
+ * the rollback, so that our own uncommitted writes cannot answer; when it
+ * cannot be asked, the outcome stays unknown (FINISH_FAILED) and nothing of
+ * this attempt is removed. */
+static enum finish_loss after_failed_finish(struct job *j, struct db *reg, bool not_ours)
 {
 	bool landed = false;
-	if (!store_job_committed(reg, j->sub_id, j->processed_at, &landed))
-		return FINISH_FAILED;
-	return landed ? FINISH_COMMITTED_EARLIER : FINISH_LEASE_LOST;
+	if (PQstatus(db_conn(reg)) != CONNECTION_OK ||
+	    !store_job_committed(reg, j->sub_id, j->fb_token, &landed))
+		return FINISH_UNKNOWN;
+	if (landed)
+		return FINISH_COMMITTED_EARLIER;
+	return not_ours ? FINISH_LEASE_LOST : FINISH_FAILED;
 }
 
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *sub_id,
@@ -608,8 +621,10 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		goto failed;
 	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows, "", false};
 	time_t before_commit = time(NULL);
+	j.finishing = true;
 	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id)) {
-		enum finish_loss loss = fc.not_ours ? after_lost_job(&j, reg) : FINISH_FAILED;
+		enum finish_loss loss = after_failed_finish(&j, reg, fc.not_ours);
+		j.outcome_known = loss != FINISH_UNKNOWN;
 		if (loss == FINISH_LEASE_LOST) {
 			rlog_warn(sub_id, "lease lost: another worker took the job over; this "
 					  "attempt committed nothing and its feedback is removed");
@@ -617,7 +632,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 			outcome = INGEST_LEASE_LOST;
 			goto out;
 		}
-		if (loss == FINISH_FAILED) {
+		if (loss == FINISH_FAILED || loss == FINISH_UNKNOWN) {
 			if (!j.fault) /* class 53: the database server is out of disk or memory */
 				j.fault = !strncmp(db_last_sqlstate(reg), "53", 2) ? FAULT_DISK_FULL
 										   : FAULT_DATABASE;
@@ -642,10 +657,11 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	outcome = INGEST_DONE;
 	goto out;
 failed:
-	/* this attempt's feedback is never served: it goes. Not when the
-	 * session was lost, as a COMMIT that recorded its token may have landed
-	 * unanswered; the reconciler removes it later if no row points at it. */
-	if (j.fb_written && PQstatus(db_conn(reg)) == CONNECTION_OK)
+	/* this attempt's feedback is never served: it goes. Not when the final
+	 * transaction's outcome is unknown, as a COMMIT that recorded its token
+	 * may have landed unanswered; the reconciler removes it later if no row
+	 * points at it. */
+	if (j.fb_written && (!j.finishing || j.outcome_known))
 		remove_feedback(&j, j.fb_token);
 	outcome = transient(in, reg);
 	*fault = j.fault ? j.fault : FAULT_INTERNAL;

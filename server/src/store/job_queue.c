@@ -77,9 +77,7 @@ static const struct db_stmt st_ours = {
     "SELECT 1 FROM kpr.job WHERE submission_id = $1::uuid AND worker = $2 AND state = 'running'",
     2};
 static const struct db_stmt st_committed = {
-    "ingest_committed",
-    "SELECT 1 FROM kpr.submission s JOIN kpr.job j ON j.submission_id = s.id"
-    " WHERE s.id = $1::uuid AND s.processed_at = $2::timestamptz AND j.state = 'done'",
+    "ingest_committed", "SELECT 1 FROM kpr.submission WHERE id = $1::uuid AND feedback_token = $2",
     2};
 /* The job only, and only when it is not running (see cmd_reprocess.c). */
 static const struct db_stmt st_requeue_done = {
@@ -219,9 +217,9 @@ enum db_tx_status store_job_done(struct db *db, const char *sub_id, const char *
 	return DB_TX_OK;
 }
 
-bool store_job_committed(struct db *db, const char *sub_id, const char *processed_at, bool *landed)
+bool store_job_committed(struct db *db, const char *sub_id, const char *attempt_token, bool *landed)
 {
-	const char *p[] = {sub_id, processed_at};
+	const char *p[] = {sub_id, attempt_token};
 	PGresult *r = db_exec(db, &st_committed, p, NULL);
 	if (!r)
 		return false;
