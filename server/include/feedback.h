@@ -88,15 +88,22 @@ const char *feedback_format_name(enum feedback_format f);
 const char *feedback_content_type(enum feedback_format f); /* "text/csv; charset=utf-8", ... */
 const char *feedback_extension(enum feedback_format f);    /* "csv", ... */
 
-/* Where one attempt's feedback file is stored: "<dir>/<id>.<token>.<ext>".
- * Each processing attempt writes under a random token of its own and its
- * final transaction records that token (kpr.submission.feedback_token), so
- * only the committed attempt's files are ever served. An empty or NULL
- * token names a file written before tokens: "<dir>/<id>.<ext>". False when
- * the path does not fit. */
+/* Where one attempt's feedback file is stored: "<dir>/<id>.<token>.<ext>"
+ * for the whole file (unit 0), "<dir>/<id>.<token>.u<unit>.<ext>" for the
+ * file limited to the unit-th named unit of the report (SPEC §6 ?enhet=,
+ * numbered 1.. in report_units' order; kpr.feedback_unit maps names to
+ * numbers). Each processing attempt writes under a random token of its own
+ * and its final transaction records that token
+ * (kpr.submission.feedback_token), so only the committed attempt's files
+ * are ever served. An empty or NULL token names a whole file written before
+ * tokens: "<dir>/<id>.<ext>" (no unit files then). False when the path does
+ * not fit, or a unit is asked for without a token. */
 bool feedback_path(char *buf, size_t len, const char *dir, const char *submission_id,
-		   const char *token, enum feedback_format f) KPR_WUR;
-#define FEEDBACK_TOKEN_LEN 32 /* lower-case hex */
+		   const char *token, unsigned unit, enum feedback_format f) KPR_WUR;
+/* Units of one submission that get files of their own; the others are
+ * answered with the error too_many_units (use the whole file). */
+#define FEEDBACK_UNIT_FILES_MAX 500
+#define FEEDBACK_TOKEN_LEN      32 /* lower-case hex */
 
 /* Writes the whole file; false on a write error (errno set). */
 bool feedback_write(FILE *out, enum feedback_format f, const struct feedback_meta *m,

@@ -10,7 +10,8 @@
 #include "db.h"
 #include "kpr.h"
 
-bool store_download_count(struct db *db, const char *sub_id, const char *format,
+/* enhet: the unit of a unit's file (SPEC §6 ?enhet=), NULL the whole file */
+bool store_download_count(struct db *db, const char *sub_id, const char *format, const char *enhet,
 			  long long token_id) KPR_WUR;
 bool store_download_audit(struct db *db, const char *sub_id, const char *format,
 			  long long token_id) KPR_WUR;

@@ -881,15 +881,30 @@ START_TEST(test_feedback_path)
 	const char *id = "0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b";
 	const char *tok = "00112233445566778899aabbccddeeff";
 	char p[200];
-	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, tok, FEEDBACK_JSON));
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, tok, 0, FEEDBACK_JSON));
 	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b."
 			    "00112233445566778899aabbccddeeff.json");
-	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, "", FEEDBACK_CSV));
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, "", 0, FEEDBACK_CSV));
 	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b.csv");
-	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, NULL, FEEDBACK_HTML));
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, NULL, 0, FEEDBACK_HTML));
 	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b.html");
+	/* one unit's file: the unit's number after the token */
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, tok, 1, FEEDBACK_CSV));
+	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b."
+			    "00112233445566778899aabbccddeeff.u1.csv");
+	ck_assert(feedback_path(p, sizeof p, "/var/fb", id, tok, 500, FEEDBACK_XLSX));
+	ck_assert_str_eq(p, "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b."
+			    "00112233445566778899aabbccddeeff.u500.xlsx");
+	/* no unit files before tokens */
+	ck_assert(!feedback_path(p, sizeof p, "/var/fb", id, "", 1, FEEDBACK_CSV));
+	ck_assert(!feedback_path(p, sizeof p, "/var/fb", id, NULL, 2, FEEDBACK_CSV));
 	char small[60];
-	ck_assert(!feedback_path(small, sizeof small, "/var/fb", id, tok, FEEDBACK_XML));
+	ck_assert(!feedback_path(small, sizeof small, "/var/fb", id, tok, 0, FEEDBACK_XML));
+	/* fits whole, not with the unit: refused, not cut */
+	char exact
+	    [sizeof "/var/fb/0b7e4c2a-9d1f-4e33-8a55-1c2d3e4f5a6b.00112233445566778899aabbccddeeff.xml"];
+	ck_assert(feedback_path(exact, sizeof exact, "/var/fb", id, tok, 0, FEEDBACK_XML));
+	ck_assert(!feedback_path(exact, sizeof exact, "/var/fb", id, tok, 7, FEEDBACK_XML));
 }
 END_TEST
 

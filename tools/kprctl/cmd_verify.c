@@ -93,7 +93,7 @@ static bool feedback_counts(const struct verify *v, const char *sub, const char 
 {
 	char path[4400];
 	if (!v->cfg || !v->cfg->feedback_dir ||
-	    !feedback_path(path, sizeof path, v->cfg->feedback_dir, sub, token, FEEDBACK_JSON))
+	    !feedback_path(path, sizeof path, v->cfg->feedback_dir, sub, token, 0, FEEDBACK_JSON))
 		return false;
 	json_error_t err;
 	json_t *doc = json_load_file(path, 0, &err);

@@ -45,6 +45,12 @@ static const struct kpr_error_def registry[KPR_E_COUNT] = {
 			       "The upload was slower than the minimum rate; nothing was stored."},
     [KPR_E_TOKENS_NOT_LOADED] = {KPR_E_TOKENS_NOT_LOADED, "tokens_not_loaded", 503,
 				 "Tokens are not loaded yet; retry after the indicated time."},
+    [KPR_E_UNKNOWN_UNIT] = {KPR_E_UNKNOWN_UNIT, "unknown_unit", 404,
+			    "No element of this submission names this unit (enhet); names are "
+			    "matched exactly as written."},
+    [KPR_E_TOO_MANY_UNITS] = {KPR_E_TOO_MANY_UNITS, "too_many_units", 422,
+			      "The file names too many units to split its feedback by unit; use "
+			      "the whole file (without enhet) and filter on its enhet column."},
 };
 
 const struct kpr_error_def *kpr_error_get(enum kpr_error e)

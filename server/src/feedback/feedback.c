@@ -71,12 +71,18 @@ const char *feedback_extension(enum feedback_format f)
 }
 
 bool feedback_path(char *buf, size_t len, const char *dir, const char *submission_id,
-		   const char *token, enum feedback_format f)
+		   const char *token, unsigned unit, enum feedback_format f)
 {
-	int n = token && token[0]
-		    ? snprintf(buf, len, "%s/%s.%s.%s", dir, submission_id, token,
-			       feedback_extension(f))
-		    : snprintf(buf, len, "%s/%s.%s", dir, submission_id, feedback_extension(f));
+	const char *ext = feedback_extension(f);
+	int n;
+	if (!ext || (unit && !(token && token[0])))
+		return false; /* unit files exist only under a token */
+	if (unit)
+		n = snprintf(buf, len, "%s/%s.%s.u%u.%s", dir, submission_id, token, unit, ext);
+	else if (token && token[0])
+		n = snprintf(buf, len, "%s/%s.%s.%s", dir, submission_id, token, ext);
+	else
+		n = snprintf(buf, len, "%s/%s.%s", dir, submission_id, ext);
 	return n > 0 && (size_t)n < len;
 }
 

@@ -4,8 +4,10 @@
  *      pseudonymised, its national ID added to the vault, and its rows
  *      written to per-table COPY buffers in unlinked temporary files
  *      (bounded memory whatever the file size);
- *   2. render the four feedback files under this attempt's own random
- *      token (feedback_path), never over files that may be served;
+ *   2. render the five feedback files under this attempt's own random
+ *      token (feedback_path), never over files that may be served, and
+ *      the five again for each named unit (SPEC §6 ?enhet=), at most
+ *      FEEDBACK_UNIT_FILES_MAX units, as the report is gone afterwards;
  *   3. one register transaction: COPY the rows, drop persons retracted by
  *      late duplicate checks, supersede the previous current submission,
  *      record status and counts, finish the job.
@@ -37,6 +39,7 @@
 #include "metrics.h"
 #include "pseudo.h"
 #include "report.h"
+#include "store_feedback_unit.h"
 #include "store_job.h"
 #include "store_kommune.h"
 #include "store_rows.h"
@@ -80,6 +83,10 @@ struct job {
 	struct report *report;
 	struct validate_result vres;
 	double validate_seconds;
+	double feedback_seconds; /* every format, the units' files included */
+	char **units;            /* the named units in file order (kpr.feedback_unit) */
+	size_t nunits;
+	size_t unit_files; /* the first unit_files of them got files */
 };
 
 const char *ingest_fault_name(enum ingest_fault f)
@@ -206,6 +213,9 @@ static void job_cleanup(struct job *j)
 	for (size_t i = 0; i < j->nretracted; i++)
 		free(j->retracted[i]);
 	free(j->retracted);
+	for (size_t i = 0; i < j->nunits; i++)
+		free(j->units[i]);
+	free(j->units);
 	report_free(j->report);
 }
 
@@ -308,6 +318,10 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	struct store_submission_outcome o = outcome_of(fc);
 	if ((rc = store_submission_finish(db, &o)) != DB_TX_OK)
 		return rc;
+	/* which unit's files are which, for the token just recorded */
+	if ((rc = store_feedback_units_replace(db, j->sub_id, (const char *const *)j->units,
+					       j->nunits, j->unit_files)) != DB_TX_OK)
+		return rc;
 	/* a file received later finished first: it stays current */
 	if (fc->newer[0] &&
 	    (rc = store_submission_superseded_by(db, j->sub_id, fc->newer)) != DB_TX_OK)
@@ -324,18 +338,38 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	return DB_TX_OK;
 }
 
-/* Removes the feedback files of one token of this submission (an empty
- * token: those written before tokens). Files of a format not written are
- * simply absent. */
+/* Removes the feedback files of one token of this submission: the five
+ * formats of the whole file and every unit's (<id>.<token>.*); an empty
+ * token: the whole file's written before tokens. Files of a format not
+ * written are simply absent. */
 static void remove_feedback(const struct job *j, const char *token)
 {
+	const char *dir = j->in->cfg->feedback_dir;
 	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
 		char path[4200];
-		if (feedback_path(path, sizeof path, j->in->cfg->feedback_dir, j->sub_id, token,
+		if (feedback_path(path, sizeof path, dir, j->sub_id, token, 0,
 				  (enum feedback_format)f) &&
 		    unlink(path) != 0 && errno != ENOENT)
 			rlog_warn(j->sub_id, "cannot remove feedback file: %s", strerror(errno));
 	}
+	if (!token[0])
+		return;
+	DIR *d = opendir(dir);
+	if (!d) {
+		rlog_warn(j->sub_id, "cannot list the feedback directory: %s", strerror(errno));
+		return;
+	}
+	size_t tl = strlen(token);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strncmp(n, j->sub_id, 36) != 0 || n[36] != '.' ||
+		    strncmp(n + 37, token, tl) != 0 || n[37 + tl] != '.')
+			continue;
+		if (unlinkat(dirfd(d), n, 0) != 0 && errno != ENOENT)
+			rlog_warn(j->sub_id, "cannot remove feedback file: %s", strerror(errno));
+	}
+	closedir(d);
 }
 
 /* After the commit: removes this submission's feedback files of other
@@ -391,10 +425,71 @@ static bool write_one(const char *path, enum feedback_format f, const struct fee
 	return ok;
 }
 
-/* The feedback files of this attempt, as <id>.<token>.<ext> under a random
- * token of its own: nothing is served from them until the final
- * transaction records the token, so a worker that lost its lease and
- * resumes never overwrites what the committed attempt wrote. */
+/* One file of this attempt: the whole file's (unit 0) or a unit's. */
+static bool write_file(struct job *j, const struct feedback_meta *m, unsigned unit,
+		       enum feedback_format f)
+{
+	char path[4200];
+	if (!feedback_path(path, sizeof path, j->in->cfg->feedback_dir, j->sub_id, j->fb_token,
+			   unit, f)) {
+		j->fault = FAULT_LOCAL_IO;
+		return false;
+	}
+	if (!write_one(path, f, m, j->report)) {
+		/* a renderer fails only when a write does: the errno is an I/O
+		 * one (or ENOENT for a unit the report does not know: a bug) */
+		j->fault = io_fault(errno);
+		log_error("job %s: writing feedback %s failed: %s", j->sub_id, path,
+			  strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* The units that get feedback of their own: every named unit of the report
+ * (not the file without a unit, not R110's unknown one, not the "other
+ * units" row), in the report's order; the first FEEDBACK_UNIT_FILES_MAX get
+ * files, the others are recorded without (too_many_units). */
+static bool list_units(struct job *j)
+{
+	const struct report_unit **rows = NULL;
+	long n = report_units(j->report, &rows);
+	if (n < 0) {
+		j->fault = FAULT_INTERNAL;
+		return false;
+	}
+	j->units = calloc(n > 0 ? (size_t)n : 1, sizeof *j->units);
+	if (!j->units) {
+		free(rows);
+		j->fault = FAULT_INTERNAL;
+		return false;
+	}
+	for (long i = 0; i < n; i++) {
+		const char *e = rows[i]->enhet;
+		/* R110 let no candidate through; the register checks again */
+		if (!e || !e[0] || !strcmp(e, REPORT_UNIT_UNKNOWN) ||
+		    !copy_rows_storable(&j->nid, e))
+			continue;
+		if (!(j->units[j->nunits] = strdup(e))) {
+			free(rows);
+			j->fault = FAULT_INTERNAL;
+			return false;
+		}
+		j->nunits++;
+	}
+	free(rows);
+	j->unit_files = j->nunits < FEEDBACK_UNIT_FILES_MAX ? j->nunits : FEEDBACK_UNIT_FILES_MAX;
+	if (j->nunits > j->unit_files)
+		rlog_info(j->sub_id, "%zu units: files of their own for the first %zu only",
+			  j->nunits, j->unit_files);
+	return true;
+}
+
+/* The feedback files of this attempt, as <id>.<token>.<ext> (and
+ * <id>.<token>.u<n>.<ext> per unit) under a random token of its own:
+ * nothing is served from them until the final transaction records the
+ * token, so a worker that lost its lease and resumes never overwrites what
+ * the committed attempt wrote. */
 static bool write_feedback(struct job *j, struct db *reg)
 {
 	const struct kpr_config *cfg = j->in->cfg;
@@ -424,21 +519,19 @@ static bool write_feedback(struct job *j, struct db *reg)
 	    .nid = &j->nid,
 	};
 	j->fb_written = true; /* from here on, a failure removes what was written */
-	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
-		char path[4200];
-		if (!feedback_path(path, sizeof path, cfg->feedback_dir, j->sub_id, j->fb_token,
-				   (enum feedback_format)f)) {
-			j->fault = FAULT_LOCAL_IO;
+	double t0 = now_s();
+	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
+		if (!write_file(j, &m, 0, (enum feedback_format)f))
 			return false;
-		}
-		if (!write_one(path, (enum feedback_format)f, &m, j->report)) {
-			/* a renderer fails only when a write does: the errno is an I/O one */
-			j->fault = io_fault(errno);
-			log_error("job %s: writing feedback %s failed: %s", j->sub_id, path,
-				  strerror(errno));
-			return false;
-		}
+	if (!list_units(j))
+		return false;
+	for (size_t u = 0; u < j->unit_files; u++) {
+		m.enhet = j->units[u];
+		for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
+			if (!write_file(j, &m, (unsigned)u + 1, (enum feedback_format)f))
+				return false;
 	}
+	j->feedback_seconds = now_s() - t0;
 	/* the names are durable before the transaction that points at them */
 	if (!files_fsync_dir(cfg->feedback_dir)) {
 		j->fault = io_fault(errno);
@@ -546,13 +639,15 @@ static void log_done(const struct job *j, const struct finish_ctx *fc, double to
 	metrics_add("kpr_records_processed_total", s->registrations);
 	metrics_count_submission(fc->status);
 	metrics_observe_job_seconds(total);
-	rlog_info(j->sub_id,
-		  "%s: kommune %s, %lu persons, %lu registrations (%lu loaded), "
-		  "%lu fatal, %lu errors, %lu warnings; validate %.2fs, load %.2fs, total %.2fs",
-		  fc->status, j->kommune, s->persons, s->registrations,
-		  fc->load_rows ? s->registrations_loaded : 0, s->by_severity[SEV_FATAL],
-		  s->by_severity[SEV_ERROR], s->by_severity[SEV_WARNING], j->validate_seconds,
-		  fc->load_seconds, total);
+	rlog_info(
+	    j->sub_id,
+	    "%s: kommune %s, %lu persons, %lu registrations (%lu loaded), "
+	    "%lu fatal, %lu errors, %lu warnings; validate %.2fs, feedback %.2fs (%zu units), "
+	    "load %.2fs, total %.2fs",
+	    fc->status, j->kommune, s->persons, s->registrations,
+	    fc->load_rows ? s->registrations_loaded : 0, s->by_severity[SEV_FATAL],
+	    s->by_severity[SEV_ERROR], s->by_severity[SEV_WARNING], j->validate_seconds,
+	    j->feedback_seconds, j->unit_files, fc->load_seconds, total);
 }
 
 enum finish_loss {

@@ -120,9 +120,10 @@ static bool spool_one(const struct pass *ps, struct db *db, int dfd, const char 
 	return true;
 }
 
-/* The pieces of a feedback file's name: "<id>.<token>.<ext>" (written by
- * an attempt, feedback_path), "<id>.<ext>" (written before tokens), or
- * anything else after "<id>." (a temporary file of an earlier version). */
+/* The pieces of a feedback file's name: "<id>.<token>.<ext>" or, a unit's
+ * file, "<id>.<token>.u<n>.<ext>" (written by an attempt, feedback_path),
+ * "<id>.<ext>" (written before tokens), or anything else after "<id>." (a
+ * temporary file of an earlier version). */
 struct fb_name {
 	char id[37];
 	char token[FEEDBACK_TOKEN_LEN + 1]; /* "" for "<id>.<ext>" */
@@ -150,6 +151,10 @@ static bool feedback_name(const char *name, struct fb_name *n)
 		memcpy(n->token, rest, hex);
 		n->token[hex] = '\0';
 		rest += hex + 1;
+		/* a unit's file: u<n>, n from 1 without leading zeros */
+		size_t digits = rest[0] == 'u' ? strspn(rest + 1, "0123456789") : 0;
+		if (digits > 0 && digits <= 9 && rest[1] != '0' && rest[1 + digits] == '.')
+			rest += digits + 2;
 	}
 	n->complete = is_extension(rest);
 	return true;
