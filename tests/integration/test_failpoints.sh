@@ -134,17 +134,24 @@ round() {
 # theirs, and a failed one keeps its file for failed_file_retention_days),
 # partial uploads, feedback files that are not a live submission's
 # committed ones.
-leftovers() {
-  find "$KPR_VAR/spool" -maxdepth 1 -type f -name '*.xml*' -printf '%f\n' | while read -r n; do
-    [ "$(sql "SELECT count(*) FROM kpr.submission WHERE spool_name = '$n' AND status IN ('received', 'processing', 'failed')")" = 1 ] || echo "spool:$n"
-  done
+leftovers() { # one query per directory, whatever other tests left there
+  local names
+  # the query on standard input: one argument may not pass 128 KiB
+  sql_in() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -f -; }
+  names=$(find "$KPR_VAR/spool" -maxdepth 1 -type f -name '*.xml*' -printf "'%f',")
+  [ -n "$names" ] && sql_in <<<"SELECT 'spool:' || n FROM unnest(ARRAY[${names%,}]::text[]) n
+    WHERE NOT EXISTS (SELECT 1 FROM kpr.submission WHERE spool_name = n
+                      AND status IN ('received', 'processing', 'failed'))"
   find "$KPR_VAR/spool/incoming" -name '*.part' -printf 'partial:%f\n' 2>/dev/null
-  # a feedback file is the committed attempt's (<id>.<token>.<ext>, the
-  # token recorded) or a leftover: half written, or of another attempt
-  find "$KPR_VAR/feedback" -type f -printf '%f\n' | while read -r n; do
-    [ "$(sql "SELECT count(*) FROM kpr.submission WHERE id::text = '${n:0:36}' AND status <> 'failed'
-              AND '${n:37}' ~ ('^' || coalesce(feedback_token || '\.', '') || '(csv|xml|html|json|xlsx)$')")" = 1 ] || echo "feedback:$n"
-  done
+  # a feedback file is the committed attempt's (<id>.<token>.<ext>, or a
+  # unit's <id>.<token>.u<N>.<ext>, the token recorded) or a leftover:
+  # half written, or of another attempt
+  names=$(find "$KPR_VAR/feedback" -type f -printf "'%f',")
+  [ -n "$names" ] && sql_in <<<"SELECT 'feedback:' || n FROM unnest(ARRAY[${names%,}]::text[]) n
+    WHERE NOT EXISTS (SELECT 1 FROM kpr.submission s WHERE s.id::text = left(n, 36)
+      AND s.status <> 'failed' AND substr(n, 38) ~
+        ('^' || coalesce(s.feedback_token || '\.(u[0-9]+\.)?', '') || '(csv|xml|html|json|xlsx)$'))"
+  return 0
 }
 no_leftovers() { # fp: the reconciler's start-up pass runs beside the workers: poll, bounded
   local left
