@@ -32,12 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-healthy() { curl -fsS --max-time 5 --cacert "$KPR_CACERT" -o /dev/null "https://localhost:$1/healthz" 2>/dev/null; }
 stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
 status_is() { [ "$(sql "SELECT status FROM kpr.submission WHERE id = '$1'")" = "$2" ]; }
-worker_prefix() { grep -o 'workers [^ ]*:0\.\.' "$1" | tail -1 | sed -e 's/^workers //' -e 's/0\.\.$//'; }
-start_node() { # log config [env...]: prints the pid once it serves
+start_node() { # log config [env...]: starts a kprd in the background, prints its pid
   local log=$1 conf=$2; shift 2
   env "$@" "$BUILD/kprd" -c "$conf" >>"$log" 2>&1 &
   local pid=$!
@@ -69,7 +66,7 @@ kill -TERM "$(kprd_pid)"
 poll 15 fails kill -0 "$(kprd_pid)"
 A=$(start_node "$LOG_A" "$KPR_CONFIG" KPR_FAILPOINT=job.after_validate:stop)
 echo "$A" > "$KPR_VAR/kprd.pid" # kpr-dev down stops it if this test dies
-check "node A serving, armed to stop after validation" poll 20 healthy "$PA"
+check "node A serving, armed to stop after validation" poll 20 port_healthy "$PA"
 A_ID=$(worker_prefix "$LOG_A")
 read -r code ID <<<"$(upload "$TOKEN" "$F")"
 check "upload to A: 202" [ "$code" = 202 ]
@@ -77,7 +74,7 @@ check "A stopped itself after validating (every thread, heartbeat too)" poll 60 
 check "…holding the job: attempt 1, running, A's worker" \
   [ "$(sql "SELECT state || '/' || attempts FROM kpr.job WHERE submission_id = '$ID' AND worker LIKE '$A_ID%'")" = running/1 ]
 B=$(start_node "$LOG_B" "$CONF_B")
-check "node B serving" poll 20 healthy "$PB"
+check "node B serving" poll 20 port_healthy "$PB"
 B_ID=$(worker_prefix "$LOG_B")
 # A's lease (10 s in the test stack) runs out; B claims and commits
 check "B took the job over after the lease and committed it" poll 90 status_is "$ID" accepted
@@ -112,7 +109,7 @@ check "…its processed time is the stored one ($served vs $stored)" \
 files=$(cd "$KPR_VAR/feedback" && ls "$ID".* 2>/dev/null | sort | tr '\n' ' ')
 check "only the committed attempt's five files are left (A removed its own): $files" \
   [ "$files" = "$ID.$TOK.csv $ID.$TOK.html $ID.$TOK.json $ID.$TOK.xlsx $ID.$TOK.xml " ]
-check "A still serving" healthy "$PA"
+check "A still serving" port_healthy "$PA"
 stop_pid "$B"
 B=""
 
@@ -131,7 +128,7 @@ requeue_round() { # kommune seed how: "delete" | "done"
   f=$(ls "$W"/r$k/*.xml)
   A=$(start_node "$LOG_A" "$KPR_CONFIG" KPR_FAILPOINT=upload.after_insert:stop)
   echo "$A" > "$KPR_VAR/kprd.pid"
-  check "$k: a node serving, armed to stop after recording an upload" poll 20 healthy "$PA"
+  check "$k: a node serving, armed to stop after recording an upload" poll 20 port_healthy "$PA"
   wait_token "$tok"
   upload "$tok" "$f" >/dev/null &
   check "$k: the node stopped with the upload recorded" poll 60 stopped "$A"

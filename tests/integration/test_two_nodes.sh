@@ -21,7 +21,6 @@ T_START=$SECONDS
 
 W=$(mktemp -d /tmp/kpr-twonodes-XXXXXX)
 LB_SRC=127.0.0.9 # the balancer's address towards the nodes: the one they trust
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 P1=${KPR_URL##*:}
 P2=$(free_port)
 PLB=$(free_port)
@@ -45,9 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
-healthy() { curl -fsS --max-time 5 --cacert "$KPR_CACERT" -o /dev/null "https://localhost:$1/healthz" 2>/dev/null; }
 wait_healthy() { # port pid
-  for _ in $(seq 1 100); do healthy "$1" && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done
+  for _ in $(seq 1 100); do port_healthy "$1" && return 0; kill -0 "$2" 2>/dev/null || return 1; sleep 0.1; done
   return 1
 }
 
@@ -73,7 +71,6 @@ check "node 2 (port $P2) serving" wait_healthy "$P2" "$N2" || { tail -5 "$LOG2";
 check "node 2 says it takes PROXY headers from $LB_SRC only" grep -q "PROXY protocol v2 accepted from $LB_SRC" "$LOG2"
 # worker ids are host:random:index, random per process start; each node logs
 # its own (the last such line in its log is this start's)
-worker_prefix() { grep -o 'workers [^ ]*:0\.\.' "$1" | tail -1 | sed -e 's/^workers //' -e 's/0\.\.$//'; }
 N1_WORKER=$(worker_prefix "$LOG1") N2_WORKER=$(worker_prefix "$LOG2")
 two_ids() { [ -n "$N1_WORKER" ] && [ -n "$N2_WORKER" ] && [ "$N1_WORKER" != "$N2_WORKER" ]; }
 check "each node logs its own worker id ($N1_WORKER, $N2_WORKER)" two_ids

@@ -145,6 +145,13 @@ wait_done() { # id [auth header]: waits (30 s at most) until the submission has
   done
   return 1
 }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port_healthy() { # port: a kprd answers /healthz there
+  curl -fsS --max-time 5 --cacert "$KPR_CACERT" -o /dev/null "https://localhost:$1/healthz" 2>/dev/null
+}
+worker_prefix() { # kprd log: the worker ids of its last start, "host:random:" (kprd logs them)
+  grep -o 'workers [^ ]*:0\.\.' "$1" | tail -1 | sed -e 's/^workers //' -e 's/0\.\.$//'
+}
 poll() { # seconds command...: true once the command is, tried every 0.2 s
   local t=$1; shift
   for _ in $(seq 1 $((t * 5))); do "$@" && return 0; sleep 0.2; done
