@@ -68,6 +68,7 @@ for i in 1 2 3 4; do
 done
 PGDATA=$(psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "SHOW data_directory")
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+L_RESTART=$(wc -l < "$KPR_VAR/kprd.log")
 as_pg pg_ctl -D "$PGDATA" -m fast -w restart >/dev/null 2>&1
 pg_up() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "SELECT 1" >/dev/null; }
 check "PostgreSQL restarted" pg_up
@@ -83,5 +84,12 @@ check "all four accepted (the newest current, the others superseded)" [ "$n_ok" 
 check "no job left unfinished" [ "$(sql "SELECT count(*) FROM kpr.job j JOIN kpr.submission s ON s.id = j.submission_id WHERE s.kommunenummer = '$KOMMUNE' AND j.state <> 'done'")" = 0 ]
 req GET /readyz
 check "kprd ready again" [ "$HTTP_STATUS" = 200 ]
+# the token connection reconnects on its own schedule (a try while the
+# database was still starting waits AUTH_RETRY_SECONDS); until it listens
+# again a token issued now is not known at once, so the next test would
+# see a 401: wait for it here, from the log (no request, so nothing counts
+# against the address's failed-token limit)
+listening_again() { tail -n +$((L_RESTART + 1)) "$KPR_VAR/kprd.log" | grep -q 'auth: listening on kpr_api_token'; }
+check "kprd's token connection listens again" poll 30 listening_again
 
 finish
