@@ -136,8 +136,12 @@ reload() {
   return 1
 }
 post_status() { # kommune file [query] -> HTTP status; headers in $W/h
+  # Expect: 100-continue: kprd refuses (503, 507) before the body is read;
+  # the client then never sends it, so the answer cannot be lost to a
+  # write into a connection kprd has already closed
   curl -sS -D "$W/h" -o "$W/resp" -w '%{http_code}' --cacert "$KPR_CACERT" -H "$(auth "${TOKEN[$1]}")" \
-    -H "Content-Type: application/xml" --data-binary @"$2" "$KPR_URL/api/v1/submissions${3:-}"
+    -H "Content-Type: application/xml" -H "Expect: 100-continue" --data-binary @"$2" \
+    "$KPR_URL/api/v1/submissions${3:-}"
 }
 
 # --- the feedback file system full (ENOSPC, a real one: a 256 KiB tmpfs
