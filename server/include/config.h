@@ -62,6 +62,7 @@ struct kpr_config {
 	int job_retry_backoff_seconds;
 	int job_time_limit_seconds;
 	int reconcile_interval_seconds;
+	int received_change_threshold_percent;
 	int reconcile_safe_age_minutes;
 	int failed_file_retention_days;
 	/* [log] */

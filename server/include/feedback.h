@@ -42,6 +42,7 @@
 
 #include "kpr.h"
 #include "nid.h"
+#include "received.h"
 #include "report.h"
 
 #define FEEDBACK_XML_NAMESPACE "urn:no:kpr:tilbakemelding:1"
@@ -80,6 +81,9 @@ struct feedback_meta {
 	 * feedback_write fails with errno ENOENT when the report has no such
 	 * unit (check first with report_has_unit) */
 	const char *enhet;
+	/* What was received beside the previous årgang (server feedback);
+	 * NULL: no comparison (kpr-validate has no register) */
+	const struct received_compare *received;
 };
 
 /* "csv" | "xml" | "html" | "json" | "xlsx" */

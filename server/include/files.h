@@ -6,6 +6,7 @@
 #ifndef FILES_H
 #define FILES_H
 
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "kpr.h"
@@ -23,6 +24,11 @@ bool files_write_durable(const char *dir, const char *name, const void *data, si
 /* The whole file, NUL-terminated (len without the NUL), at most max bytes;
  * NULL with a message naming the file. The caller frees it. */
 char *files_read_all(const char *path, size_t max, size_t *len, char *err, size_t errlen) KPR_WUR;
+
+/* A private temporary file in dir ($TMPDIR or /tmp when NULL or empty),
+ * opened "w+b" and unlinked at once, so it is gone when closed, even after
+ * a crash. NULL with errno on failure. */
+FILE *files_open_unlinked(const char *dir, const char *prefix) KPR_WUR;
 
 /* Where the tools find their data (sql/, config/, a file in config/):
  * $env when it is set; else rel when it exists from the working directory;

@@ -115,6 +115,9 @@ const char *report_filter(const struct report *r); /* NULL: none */
 bool report_flush(struct report *r) KPR_WUR;
 
 struct report_summary *report_summary(struct report *r);
+/* What was received (received.h): the figures of the persons delivered to
+ * the loader, kept with the report. */
+struct received *report_received(struct report *r);
 const struct report_summary *report_summary_const(const struct report *r);
 
 /* Number of merged messages for rule id (after report_flush). */

@@ -24,8 +24,8 @@ A=$(auth "$TOKEN")
 
 check "openpyxl is there (python3-openpyxl)" "$PY" -c 'import openpyxl' || { finish; exit 1; }
 
-compare() { # workbook csv label: compare.py's lines indented; true when all hold
-  "$PY" "$COMPARE" "$1" "$2" > "$W/compare-$3.out" 2>&1
+compare() { # workbook csv label [json]: compare.py's lines indented; true when all hold
+  "$PY" "$COMPARE" "$1" "$2" ${4:+"$4"} > "$W/compare-$3.out" 2>&1
   local rc=$?
   sed 's/^/      /' "$W/compare-$3.out" | grep -v '^      *ok ' || true
   return $rc
@@ -63,7 +63,10 @@ check "xlsx: the download's name ends .xlsx" \
 check "xlsx: its Content-Length is the file's" [ "$(header Content-Length)" = "$(stat -c %s "$W/served.xlsx")" ]
 download "$ID" csv "$W/served.csv"
 check "csv: 200" [ "$HTTP_STATUS" = 200 ]
-check "the served workbook equals the served CSV, row by row (openpyxl)" compare "$W/served.xlsx" "$W/served.csv" served
+download "$ID" json "$W/served.json"
+check "the served workbook equals the served CSV, row by row, and its Mottatt sheet the JSON's figures (openpyxl)" \
+  compare "$W/served.xlsx" "$W/served.csv" served "$W/served.json"
+check "…which has figures" grep -q "Mottatt: every figure equals the JSON's" "$W/compare-served.out"
 check "…and a value the CSV guards against formulas" grep -q ";'-" "$W/served.csv"
 sql() { psql -X -qtA "$KPR_REGISTER_ADMIN_DSN" -c "$1"; }
 TOK=$(sql "SELECT feedback_token FROM kpr.submission WHERE id = '$ID'")
@@ -93,7 +96,9 @@ TMPDIR=$W/tmp "$BUILD/kpr-validate" --test-mode --format xlsx "$FA" > "$W/offlin
 rc=$?
 check "kpr-validate --format xlsx: exit 2 (errors)" [ "$rc" = 2 ]
 "$BUILD/kpr-validate" --test-mode --format csv "$FA" > "$W/offline.csv"
-check "kpr-validate's workbook equals its CSV (openpyxl)" compare "$W/offline.xlsx" "$W/offline.csv" offline
+"$BUILD/kpr-validate" --test-mode --format json "$FA" > "$W/offline.json"
+check "kpr-validate's workbook equals its CSV and JSON (openpyxl)" \
+  compare "$W/offline.xlsx" "$W/offline.csv" offline "$W/offline.json"
 check "…and its temporary directory is gone" [ -z "$(ls -A "$W/tmp")" ]
 check "kpr-validate offers the format" grep -q xlsx <<<"$("$BUILD/kpr-validate" --help 2>&1)"
 

@@ -23,8 +23,10 @@
 #include "csv.h"
 #include "feedback.h"
 #include "nid.h"
+#include "received.h"
 #include "report.h"
 #include "rules.h"
+#include "validate.h"
 
 #define SHA           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define TEXT_SPECIAL  "Kjønn må være 1 eller 2; fikk <3> & \"x\"\nandre linje"
@@ -560,10 +562,11 @@ START_TEST(test_html_escaping_and_sections)
 	ck_assert_msg(strstr(b.data, row) != NULL, "per-rule row for R103 missing");
 	ck_assert(d->title == NULL || strchr(d->title, '<') != NULL ||
 		  strchr(d->title, '&') != NULL || strstr(b.data, d->title) != NULL);
-	/* status, summary, per unit, per rule, details; in the details the
-	 * whole file's messages and one group per unit with messages, each on a
-	 * page of its own when printed */
-	ck_assert_uint_eq(count_occurrences(b.data, "<section"), 10);
+	/* status, summary, received, per unit, per rule, details; in the
+	 * details the whole file's messages and one group per unit with
+	 * messages, each on a page of its own when printed */
+	ck_assert_uint_eq(count_occurrences(b.data, "<section"), 11);
+	ck_assert_ptr_nonnull(strstr(b.data, "<section class=\"received\">\n<h2>Mottatt</h2>"));
 	ck_assert_uint_eq(count_occurrences(b.data, "<section class=\"enhet\">"), 4);
 	ck_assert_ptr_nonnull(strstr(b.data, "section.enhet{break-before:page"));
 	ck_assert_ptr_nonnull(strstr(b.data, "<h2>Per enhet</h2>"));
@@ -933,10 +936,73 @@ static struct report *hostile_report(void)
 	return r;
 }
 
-enum golden_case { G_SAMPLE, G_DRY_RUN, G_FATAL_OFFLINE, G_HOSTILE, G_UNMASKED, G_EMPTY, G_COUNT };
+enum golden_case {
+	G_SAMPLE,
+	G_DRY_RUN,
+	G_FATAL_OFFLINE,
+	G_HOSTILE,
+	G_UNMASKED,
+	G_EMPTY,
+	G_COMPARED,
+	G_COUNT
+};
 
-static const char *const golden_names[G_COUNT] = {"sample",  "dry-run",  "fatal-offline",
-						  "hostile", "unmasked", "empty"};
+static const char *const golden_names[G_COUNT] = {"sample",   "dry-run", "fatal-offline", "hostile",
+						  "unmasked", "empty",   "compared"};
+
+/* What was received, beside a previous årgang: the sample report with
+ * three delivered persons in two units, compared with figures where a
+ * unit is gone, one figure is within the threshold and one beyond it. */
+static struct received_compare golden_cmp;
+
+static void golden_person(struct report *r, const char *enhet, int type, double hours,
+			  const char *kodeverk)
+{
+	struct v_tjeneste t = {
+	    .type = type, .has_timer_per_uke = hours >= 0, .timer_per_uke = hours};
+	snprintf(t.enhet, sizeof t.enhet, "%s", enhet);
+	struct v_diagnose d = {0};
+	snprintf(d.kodeverk, sizeof d.kodeverk, "%s", kodeverk);
+	struct v_vurdering v = {0};
+	struct v_person p = {.ref = "J-1",
+			     .enhet = enhet,
+			     .tjenester = &t,
+			     .n_tjenester = 1,
+			     .diagnoser = &d,
+			     .n_diagnoser = 1,
+			     .vurderinger = &v,
+			     .n_vurderinger = hours > 5};
+	uint64_t h;
+	ck_assert(received_add(report_received(r), &p, NULL, 2025, &h));
+}
+
+static struct report *compared_report(struct feedback_meta *m)
+{
+	struct report *r = sample_report();
+	golden_person(r, "Bydel Frogner", 15, 3.5, "ICD-10");
+	golden_person(r, "Bydel Frogner", 15, 6.0, "ICPC-2");
+	golden_person(r, "Bydel Gamle Oslo", 6, -1, "ICD-10");
+	received_compare_clear(&golden_cmp);
+	received_compare_init(&golden_cmp);
+	golden_cmp.state = RECEIVED_PREV_COMPARED;
+	golden_cmp.aargang = 2024;
+	snprintf(golden_cmp.submission_id, sizeof golden_cmp.submission_id,
+		 "0b7e3f52-1c1d-4a51-9d57-5a3b1f0e2c44");
+	struct received_figures *f = &golden_cmp.prev;
+	f->whole.persons = 4;
+	f->whole.persons_assessed = 1;
+	struct received_service *s = received_unit_service(&f->whole, 15);
+	s->count = s->persons = s->with_hours = 2;
+	s->hours_tenths = 90;
+	s->median_centi = 450;
+	struct received_unit *u = received_figures_unit(f, "Bydel Frogner");
+	u->persons = 2;
+	u = received_figures_unit(f, "Bydel Sagene");
+	u->persons = 2;
+	received_figures_sort(f);
+	m->received = &golden_cmp;
+	return r;
+}
 
 static struct report *golden_input(enum golden_case c, struct feedback_meta *m)
 {
@@ -965,6 +1031,8 @@ static struct report *golden_input(enum golden_case c, struct feedback_meta *m)
 		const char *id;
 		return unmasked_report(m, &id);
 	}
+	case G_COMPARED:
+		return compared_report(m);
 	default: {
 		struct report *r = report_new(NULL);
 		ck_assert_ptr_nonnull(r);

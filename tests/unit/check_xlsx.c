@@ -287,21 +287,23 @@ START_TEST(test_parts_and_sheets)
 	    "xl/worksheets/sheet2.xml",
 	    "xl/worksheets/sheet3.xml",
 	    "xl/worksheets/sheet4.xml",
+	    "xl/worksheets/sheet5.xml",
 	    "docProps/core.xml",
 	};
 	for (size_t i = 0; i < KPR_ARRAY_LEN(parts); i++)
 		(void)part(&z, parts[i]);
-	ck_assert_uint_eq(z.n, 12); /* and theme1.xml, app.xml; no fifth sheet */
+	ck_assert_uint_eq(z.n, 13); /* and theme1.xml, app.xml; no sixth sheet */
 
 	/* the sheets in order, by name */
 	const char *wb = part(&z, "xl/workbook.xml");
 	const char *s1 = strstr(wb, "name=\"Sammendrag\""), *s2 = strstr(wb, "name=\"Per regel\"");
-	const char *s3 = strstr(wb, "name=\"Per enhet\""), *s4 = strstr(wb, "name=\"Meldinger\"");
-	ck_assert_msg(s1 && s2 && s3 && s4 && s1 < s2 && s2 < s3 && s3 < s4, "sheets: %s", wb);
-	ck_assert_ptr_null(strstr(wb, "Mottatt")); /* comes with its own step */
+	const char *s3 = strstr(wb, "name=\"Per enhet\""), *s4 = strstr(wb, "name=\"Mottatt\"");
+	const char *s5 = strstr(wb, "name=\"Meldinger\"");
+	ck_assert_msg(s1 && s2 && s3 && s4 && s5 && s1 < s2 && s2 < s3 && s3 < s4 && s4 < s5,
+		      "sheets: %s", wb);
 
 	/* every sheet: heading row frozen; the lists filtered over every row */
-	for (int i = 1; i <= 4; i++) {
+	for (int i = 1; i <= 5; i++) {
 		char name[64];
 		snprintf(name, sizeof name, "xl/worksheets/sheet%d.xml", i);
 		const char *s = part(&z, name);
@@ -316,7 +318,14 @@ START_TEST(test_parts_and_sheets)
 	ck_assert_ptr_nonnull(
 	    strstr(part(&z, "xl/worksheets/sheet3.xml"), "<autoFilter ref=\"A1:F3\"/>"));
 
-	const char *msg = part(&z, "xl/worksheets/sheet4.xml");
+	/* what was received: its headings, and the whole file's persons first */
+	const char *recv = part(&z, "xl/worksheets/sheet4.xml");
+	ck_assert_ptr_nonnull(strstr(recv, "<t>Forrige årgang</t>"));
+	ck_assert_ptr_nonnull(strstr(recv, "<t>Hele fila</t>"));
+	ck_assert_ptr_nonnull(strstr(recv, "<t>Personer</t>"));
+	ck_assert_ptr_nonnull(strstr(recv, "<autoFilter"));
+
+	const char *msg = part(&z, "xl/worksheets/sheet5.xml");
 	/* heading + 5 merged messages */
 	ck_assert_ptr_nonnull(strstr(msg, "<autoFilter ref=\"A1:H6\"/>"));
 	ck_assert_ptr_nonnull(strstr(msg, "<t>Regel</t>"));
@@ -345,7 +354,7 @@ START_TEST(test_parts_and_sheets)
 		   *no = strstr(units, "<t>(uten enhet)</t>");
 	ck_assert(fr && no && fr < no);
 	ck_assert_ptr_nonnull(strstr(units, "<v>3</v>"));
-	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet4.xml"), "<t>Bydel Frogner</t>"));
+	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet5.xml"), "<t>Bydel Frogner</t>"));
 	/* the summary: identifiers in full, the årgang as a number */
 	const char *sum = part(&z, "xl/worksheets/sheet1.xml");
 	ck_assert_ptr_nonnull(strstr(sum, meta.submission_id));
@@ -366,7 +375,7 @@ START_TEST(test_hostile_strings)
 	struct report *r = hostile_report();
 	struct zip z;
 	workbook(r, &meta, &z);
-	const char *msg = part(&z, "xl/worksheets/sheet4.xml");
+	const char *msg = part(&z, "xl/worksheets/sheet5.xml");
 	/* control characters and malformed bytes: U+FFFD, never raw */
 	ck_assert_ptr_null(strchr(msg, '\x01'));
 	ck_assert_ptr_null(strchr(msg, '\x1b'));
@@ -406,7 +415,7 @@ START_TEST(test_no_national_id)
 	/* the ID's last five digits nowhere, in no part */
 	for (size_t i = 0; i < z.n; i++)
 		ck_assert_msg(strstr(z.v[i].data, id + 6) == NULL, "ID digits in %s", z.v[i].name);
-	const char *msg = part(&z, "xl/worksheets/sheet4.xml");
+	const char *msg = part(&z, "xl/worksheets/sheet5.xml");
 	ck_assert_ptr_nonnull(strstr(msg, "J-150385*****"));
 	ck_assert_ptr_nonnull(strstr(msg, "ref 150385 *****"));
 	ck_assert_ptr_nonnull(strstr(msg, "9150385*****9"));
@@ -438,20 +447,20 @@ START_TEST(test_messages_continue_on_next_sheet)
 		p = q;
 	}
 	ck_assert_ptr_null(strstr(wb, "Meldinger (5)"));
-	for (int i = 4; i <= 7; i++) {
+	for (int i = 5; i <= 8; i++) {
 		char name[64];
 		snprintf(name, sizeof name, "xl/worksheets/sheet%d.xml", i);
 		const char *s = part(&z, name);
 		ck_assert_msg(strstr(s, "ySplit=\"1\""), "%s not frozen", name);
 		ck_assert_ptr_nonnull(strstr(s, "<t>Regel</t>"));
-		ck_assert_ptr_nonnull(strstr(s, i < 7 ? "<autoFilter ref=\"A1:H4\"/>"
+		ck_assert_ptr_nonnull(strstr(s, i < 8 ? "<autoFilter ref=\"A1:H4\"/>"
 						      : "<autoFilter ref=\"A1:H2\"/>"));
 	}
 	/* the messages in order across the sheets: J-000001 .. J-000010 */
-	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet4.xml"), "J-000003"));
-	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet5.xml"), "J-000004"));
-	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet7.xml"), "J-000010"));
-	ck_assert_ptr_null(strstr(part(&z, "xl/worksheets/sheet7.xml"), "J-000009"));
+	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet5.xml"), "J-000003"));
+	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet6.xml"), "J-000004"));
+	ck_assert_ptr_nonnull(strstr(part(&z, "xl/worksheets/sheet8.xml"), "J-000010"));
+	ck_assert_ptr_null(strstr(part(&z, "xl/worksheets/sheet8.xml"), "J-000009"));
 	zip_free(&z);
 
 	/* exactly full: no empty sheet after it */

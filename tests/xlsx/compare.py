@@ -7,7 +7,10 @@ number is a number cell, merged ones the CSV's text), the per-rule,
 per-unit and summary counts against counts taken from the CSV, and no
 national-ID-shaped run of 11 digits in any message cell.
 
-  compare.py WORKBOOK.xlsx FEEDBACK.csv
+  compare.py WORKBOOK.xlsx FEEDBACK.csv [FEEDBACK.json]
+
+With the JSON of the same report, the Mottatt sheet (what was received) is
+compared with its "received" figures, row by row.
 
 Prints one line per check it makes; exit 0 when all hold, 1 otherwise.
 """
@@ -18,12 +21,14 @@ import sys
 
 import openpyxl
 
-LIST_SHEETS = ("Per regel", "Per enhet")
-FIRST_SHEETS = ["Sammendrag", "Per regel", "Per enhet", "Meldinger"]
+LIST_SHEETS = ("Per regel", "Per enhet", "Mottatt")
+FIRST_SHEETS = ["Sammendrag", "Per regel", "Per enhet", "Mottatt", "Meldinger"]
 HEADINGS = {
     "Sammendrag": ["Opplysning", "Verdi"],
     "Per regel": ["Regel", "Nivå", "Antall", "Hva betyr det", "Slik retter dere det"],
     "Per enhet": ["Enhet", "Personer", "Lastet inn", "Utelatt", "Feil", "Advarsler"],
+    "Mottatt": ["Enhet", "Tall", "Tjenestetype eller kodeverk", "Denne årgangen",
+                "Forrige årgang", "Endring (%)", "Avvik"],
     "Meldinger": ["Regel", "Alvorlighet", "Ref", "Linje", "Element", "Melding", "Verdi", "Enhet"],
 }
 SEVERITIES = ["Kritisk feil", "Feil", "Advarsel", "Informasjon"]
@@ -85,17 +90,58 @@ def cell_value(c):
     return c.value
 
 
+UNIT_LABELS = {"hele": "Hele fila", "uten": "(uten enhet)", "andre": "(andre enheter)"}
+
+
+def same_number(cell, want):
+    if want is None:
+        return cell.value is None
+    return cell.data_type == "n" and abs(float(cell.value) - float(want)) < 1e-9
+
+
+def received(ws, json_path):
+    """The Mottatt sheet against the JSON's received figures, in order."""
+    import json
+    with open(json_path, encoding="utf-8") as f:
+        figures = json.load(f)["received"]["figures"]
+    rows = [r for r in ws.iter_rows(min_row=2) if r[0].value is not None]
+    check(f"Mottatt: as many rows as the JSON's figures ({len(figures)})",
+          len(rows) == len(figures), f"{len(rows)} in the workbook")
+    bad = []
+    for i, (fig, r) in enumerate(zip(figures, rows)):
+        unit = UNIT_LABELS.get(fig["kind"], fig["enhet"])
+        what = ""
+        if fig["service_type"] is not None:
+            what = f"{fig['service_type']} {fig['service_type_name'] or ''}".strip()
+        elif fig["kodeverk"] is not None:
+            what = fig["kodeverk"]
+        checks = [
+            ("enhet", cell_value(r[0]) == unit),
+            ("type", cell_value(r[2]) == what),
+            ("value", same_number(r[3], fig["value"])),
+            ("previous", same_number(r[4], fig["previous"])),
+            ("change", fig["change_percent"] is None and r[5].value is None or
+             fig["change_percent"] is not None and r[5].data_type == "n" and
+             abs(r[5].value - fig["change_percent"]) < 0.051),
+            ("flag", (cell_value(r[6]) == "Avvik") == fig["flagged"]),
+        ]
+        bad += [f"row {i + 2} {n}: {[c.value for c in r]} vs {fig}" for n, ok in checks if not ok]
+        if len(bad) > 5:
+            break
+    check("Mottatt: every figure equals the JSON's", not bad, "; ".join(bad[:5]))
+
+
 def main():
     book_path, csv_path = sys.argv[1], sys.argv[2]
     wb = openpyxl.load_workbook(book_path)  # not read-only: panes and filters
     names = wb.sheetnames
 
     # --- the sheets, in order; messages continue on "Meldinger (2)", ...
-    check("first four sheets " + ", ".join(FIRST_SHEETS), names[:4] == FIRST_SHEETS, str(names))
-    more = names[4:]
+    check("first sheets " + ", ".join(FIRST_SHEETS), names[:5] == FIRST_SHEETS, str(names))
+    more = names[5:]
     check("further sheets are Meldinger (2), (3), ...",
           more == [f"Meldinger ({i})" for i in range(2, 2 + len(more))], str(more))
-    message_sheets = [wb[n] for n in names[3:]]
+    message_sheets = [wb[n] for n in names[4:]]
 
     for ws in wb.worksheets:
         want = HEADINGS["Meldinger" if ws.title.startswith("Meldinger") else ws.title]
@@ -199,6 +245,9 @@ def main():
         check("Sammendrag: units' persons add up to the file's",
               c is not None and sum(u[1] for u in units) == c.value)
     check("Sammendrag: a status", facts.get("Status") is not None and bool(facts["Status"].value))
+
+    if len(sys.argv) > 3:
+        received(wb["Mottatt"], sys.argv[3])
 
     print(f"compare: {len(rows)} messages on {len(message_sheets)} sheet(s); "
           f"{'all checks hold' if failures == 0 else str(failures) + ' failed'}")

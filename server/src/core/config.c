@@ -133,6 +133,11 @@ const struct config_key config_keys[] = {
     {"intake", "failed_file_retention_days", CFG_INT, OFF(failed_file_retention_days), "14", true,
      0, 3650, "Days the spooled file of a `failed` submission is kept so staff can reprocess it."},
 
+    {"feedback", "received_change_threshold_percent", CFG_INT,
+     OFF(received_change_threshold_percent), "20", true, 1, 1000,
+     "The feedback's \"what was received\" flags a figure that changed by more than this many "
+     "per cent from the municipality's current submission for the previous årgang."},
+
     {"log", "level", CFG_STR, OFF(log_level), "info", true, 0, 0, "error | warn | info | debug"},
 };
 const size_t config_keys_len = KPR_ARRAY_LEN(config_keys);

@@ -153,3 +153,28 @@ const char *files_find_data(const char *env, const char *rel, char *buf, size_t 
 	}
 	return rel;
 }
+
+FILE *files_open_unlinked(const char *dir, const char *prefix)
+{
+	if (!dir || !*dir)
+		dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	char tmpl[700];
+	int w = snprintf(tmpl, sizeof tmpl, "%s/%s-XXXXXX", dir, prefix);
+	if (w < 0 || (size_t)w >= sizeof tmpl) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	int fd = mkstemp(tmpl);
+	if (fd < 0)
+		return NULL;
+	unlink(tmpl);
+	FILE *f = fdopen(fd, "w+b");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
+}

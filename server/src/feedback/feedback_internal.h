@@ -174,6 +174,28 @@ static inline const char *sev_nb(enum severity s)
 }
 
 /* ---------------------------------------------------------------------- */
+/* What was received (received_view.c); the rows come from received_rows  */
+
+struct fb_received {
+	const struct received_figures *cur;
+	const struct received_compare *cmp; /* NULL: no comparison */
+	enum received_prev_state state;
+	bool shown;         /* false: the file was rejected, nothing is loaded */
+	const char *filter; /* the unit the file is limited to, NULL: none */
+	char note[512];     /* the sentence about the figures and the comparison */
+};
+bool fb_received_collect(struct fb_received *x, const struct feedback_meta *m, struct report *r,
+			 const struct status_info *st);
+/* "hele" (the whole file), or fb_unit_kind_code's */
+const char *fb_received_unit_kind(const struct received_row *row);
+/* "Hele fila", the unit as written, "(uten enhet)", "(andre enheter)" */
+const char *fb_received_unit_label(const struct received_row *row);
+/* "15 Helsetjenester i hjemmet", "ICD-10" or "" */
+void fb_received_what(const struct received_row *row, char *buf, size_t len);
+/* "+12.5" or "" when there is no change to show */
+void fb_received_change_text(const struct received_row *row, char *buf, size_t len);
+
+/* ---------------------------------------------------------------------- */
 /* The renderers: each writes one whole file; false on an error.          */
 
 bool fb_render_csv(struct fb_out *o, struct report *r);

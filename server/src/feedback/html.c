@@ -77,6 +77,8 @@ static const char html_head[] =
     ".sev-WARNING{background:#fff4e0;color:#6b4100;border-color:#6b4100}\n"
     ".sev-INFO{background:#e8f1fb;color:#0b4f8a;border-color:#0b4f8a}\n"
     ".note{border:1px solid #0b4f8a;background:#e8f1fb;padding:.5rem 1rem}\n"
+    "tr.avvik td{background:#fff4e0}\n"
+    ".flag{font-weight:600;color:#6b4100}\n"
     "footer{margin-top:2rem;font-size:.85rem;color:#404040}\n"
     "@page{size:A4 landscape;margin:12mm}\n"
     "@media print{body{margin:0;max-width:none;font-size:9pt;padding:0}"
@@ -274,6 +276,105 @@ static void html_units(struct fb_out *o, const struct fb_view *v)
 			  "likevel hver sin enhet.</p>\n",
 			  fmt_count(REPORT_MAX_UNITS, a), fmt_count(REPORT_MAX_UNITS, a));
 	fb_puts(o, "</section>\n");
+}
+
+/* What was received: a table per unit (the whole file's first), each
+ * figure beside the previous årgang's when compared. */
+struct recv_ctx {
+	struct fb_out *o;
+	const struct fb_received *x;
+	const struct received_unit *unit; /* the table open, or none */
+	bool open, other;
+	int year;
+};
+
+static void recv_table_start(struct recv_ctx *h, const struct received_row *row)
+{
+	struct fb_out *o = h->o;
+	fb_puts(o, h->open ? "</tbody>\n</table>\n<h3>" : "<h3>");
+	html(o, fb_received_unit_label(row));
+	fb_puts(o, "</h3>\n<table class=\"received\">\n<thead><tr><th scope=\"col\">Tall</th>"
+		   "<th scope=\"col\">Tjenestetype eller kodeverk</th>");
+	if (h->year > 0)
+		fb_printf(o, "<th scope=\"col\" class=\"num\">%d</th>", h->year);
+	else
+		fb_puts(o, "<th scope=\"col\" class=\"num\">Denne filen</th>");
+	if (h->x->cmp && h->x->state == RECEIVED_PREV_COMPARED)
+		fb_printf(
+		    o,
+		    "<th scope=\"col\" class=\"num\">%d</th>"
+		    "<th scope=\"col\" class=\"num\">Endring</th><th scope=\"col\">Avvik</th>",
+		    h->x->cmp->aargang);
+	fb_puts(o, "</tr></thead>\n<tbody>\n");
+	h->open = true;
+	h->unit = row->unit;
+	h->other = row->other;
+}
+
+static void recv_value(struct fb_out *o, bool has, long long v, int decimals)
+{
+	char t[40], a[40];
+	if (!has) {
+		fb_puts(o, "<td class=\"num\">–</td>");
+		return;
+	}
+	if (decimals == 0) {
+		fb_printf(o, "<td class=\"num\">%s</td>", fmt_count((unsigned long long)v, a));
+		return;
+	}
+	received_value_text(v, decimals, t, sizeof t);
+	for (char *c = t; *c; c++)
+		if (*c == '.')
+			*c = ','; /* Norwegian decimal comma */
+	fb_printf(o, "<td class=\"num\">%s</td>", t);
+}
+
+static bool recv_row(void *ctx, const struct received_row *row)
+{
+	struct recv_ctx *h = ctx;
+	struct fb_out *o = h->o;
+	char what[200], ch[40];
+	if (!h->open || row->unit != h->unit || row->other != h->other)
+		recv_table_start(h, row);
+	fb_printf(o, "<tr%s><td>", row->flagged ? " class=\"avvik\"" : "");
+	html(o, row->label);
+	fb_puts(o, "</td><td>");
+	fb_received_what(row, what, sizeof what);
+	html(o, what);
+	fb_puts(o, "</td>");
+	recv_value(o, row->has_value, row->value, row->decimals);
+	if (h->x->cmp && h->x->state == RECEIVED_PREV_COMPARED) {
+		recv_value(o, row->has_prev, row->prev, row->decimals);
+		fb_received_change_text(row, ch, sizeof ch);
+		for (char *c = ch; *c; c++)
+			if (*c == '.')
+				*c = ',';
+		fb_printf(o, "<td class=\"num\">%s%s</td><td>%s</td>", ch, ch[0] ? "\xC2\xA0%" : "",
+			  row->flagged ? "<span class=\"flag\">Avvik</span>" : "");
+	}
+	fb_puts(o, "</tr>\n");
+	return o->ok;
+}
+
+static bool html_received(struct fb_out *o, const struct feedback_meta *m, struct report *r,
+			  const struct status_info *st)
+{
+	struct fb_received x;
+	if (!fb_received_collect(&x, m, r, st))
+		return false;
+	fb_puts(o, "<section class=\"received\">\n<h2>Mottatt</h2>\n<p>");
+	html(o, x.note);
+	fb_puts(o, "</p>\n");
+	struct recv_ctx h = {o, &x, NULL, false, false, m->aargang};
+	if (x.shown && !received_rows(x.cur, x.cmp, x.filter, recv_row, &h))
+		return false;
+	if (h.open)
+		fb_puts(o, "</tbody>\n</table>\n<p>Personer med tjenesten telles én gang per "
+			   "tjenestetype og enhet. Timer per uke er summen og medianen av "
+			   "timerPerUke for tjenestene som har det. En vurdering og en diagnose "
+			   "telles under personens enhet.</p>\n");
+	fb_puts(o, "</section>\n");
+	return o->ok;
 }
 
 static void html_rules(struct fb_out *o, const struct tallies *t)
@@ -593,6 +694,10 @@ bool fb_render_html(struct fb_out *o, const struct feedback_meta *m, struct repo
 
 	html_status(o, v.st, &v.s);
 	html_summary(o, &v.s, v.st->code);
+	if (!html_received(o, m, r, v.st)) {
+		fb_view_free(&v);
+		return false;
+	}
 	html_units(o, &v);
 	html_rules(o, &v.t);
 

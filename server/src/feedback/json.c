@@ -136,6 +136,67 @@ static void json_units(struct fb_out *o, const struct fb_view *v)
 		  v->units_capped ? "true" : "false", REPORT_MAX_UNITS);
 }
 
+/* One figure of what was received. */
+static bool json_figure(void *ctx, const struct received_row *row)
+{
+	struct json_ctx *j = ctx;
+	struct fb_out *o = j->o;
+	char v[40];
+	fb_puts(o, j->first ? "\n      {" : ",\n      {");
+	j->first = false;
+	json_member(o, "kind", fb_received_unit_kind(row), false);
+	json_member(o, "enhet",
+		    row->unit && !row->other && row->enhet && row->enhet[0] ? row->enhet : NULL,
+		    true);
+	json_member(o, "figure", row->key_code, true);
+	if (row->type > 0)
+		fb_printf(o, ",\"service_type\":%d", row->type);
+	else
+		fb_puts(o, ",\"service_type\":null");
+	json_member(o, "service_type_name", row->type > 0 ? row->type_name : NULL, true);
+	json_member(o, "kodeverk", row->kodeverk, true);
+	received_value_text(row->value, row->decimals, v, sizeof v);
+	fb_printf(o, ",\"value\":%s", row->has_value ? v : "null");
+	received_value_text(row->prev, row->decimals, v, sizeof v);
+	fb_printf(o, ",\"previous\":%s", row->has_prev ? v : "null");
+	if (row->has_change)
+		fb_printf(o, ",\"change_percent\":%.1f", row->change_percent);
+	else
+		fb_puts(o, ",\"change_percent\":null");
+	fb_printf(o, ",\"flagged\":%s}", row->flagged ? "true" : "false");
+	return o->ok;
+}
+
+/* What was received (SPEC §6): the figures, beside the previous årgang's. */
+static bool json_received(struct fb_out *o, const struct feedback_meta *m, struct report *r,
+			  const struct status_info *st)
+{
+	struct fb_received x;
+	if (!fb_received_collect(&x, m, r, st))
+		return false;
+	fb_printf(o, "  \"received\":{\"loaded\":%s", x.shown ? "true" : "false");
+	json_member(o, "comparison", received_prev_state_code(x.state), true);
+	if (x.cmp)
+		fb_printf(o, ",\"previous_aargang\":%d,\"threshold_percent\":%d", x.cmp->aargang,
+			  x.cmp->threshold_percent);
+	else
+		fb_puts(o, ",\"previous_aargang\":null,\"threshold_percent\":null");
+	if (x.state == RECEIVED_PREV_COMPARED) {
+		fb_puts(o, ",\"previous_submission\":\"");
+		fb_identifier(o, x.cmp->submission_id, ESC_JSON);
+		fb_putc(o, '"');
+	} else {
+		fb_puts(o, ",\"previous_submission\":null");
+	}
+	json_member(o, "note", x.note, true);
+	fb_puts(o, ",\"figures\":[");
+	struct json_ctx j = {o, true};
+	if (x.shown && !received_rows(x.cur, x.cmp, x.filter, json_figure, &j))
+		return false;
+	fb_puts(o, j.first ? "]},\n" : "\n    ]},\n");
+	return o->ok;
+}
+
 bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct report *r)
 {
 	struct fb_view v;
@@ -164,7 +225,10 @@ bool fb_render_json(struct fb_out *o, const struct feedback_meta *m, struct repo
 		  v.s.by_severity[SEV_WARNING], v.s.by_severity[SEV_INFO]);
 	json_rules(o, &v.t);
 	json_units(o, &v);
+	bool ok = json_received(o, m, r, v.st);
 	fb_view_free(&v);
+	if (!ok)
+		return false;
 
 	struct json_ctx j = {o, true};
 	fb_puts(o, "  \"messages\":[");

@@ -6,6 +6,9 @@
  *   Per regel   rule, level, count (occurrences), meaning, how to fix it
  *   Per enhet   unit, persons, loaded, excluded, errors, warnings
  *               (fb_units_collect: the report's units, as the HTML shows them)
+ *   Mottatt     what was received: unit, figure, service type or code
+ *               system, this årgang, the previous, change %, flag
+ *               (received_rows, as every format shows them)
  *   Meldinger   every merged message, the CSV's columns; past Excel's
  *               1,048,576 rows the messages go on in "Meldinger (2)", ...
  * Counts and a single line number are number cells; merged line numbers are
@@ -65,6 +68,15 @@ static const struct column cols_units[] = {
     {"Enhet", 50, false},   {"Personer", 14, false}, {"Lastet inn", 14, false},
     {"Utelatt", 14, false}, {"Feil", 14, false},     {"Advarsler", 14, false},
 };
+static const struct column cols_received[] = {
+    {"Enhet", 40, false},
+    {"Tall", 34, false},
+    {"Tjenestetype eller kodeverk", 60, false},
+    {"Denne årgangen", 16, false},
+    {"Forrige årgang", 16, false},
+    {"Endring (%)", 14, false},
+    {"Avvik", 10, false},
+};
 /* the CSV's columns (SPEC §6), in its order */
 static const struct column cols_messages[] = {
     {"Regel", 12, false},   {"Alvorlighet", 16, false}, {"Ref", 40, false},   {"Linje", 24, false},
@@ -80,7 +92,7 @@ struct xlsx {
 	char *esc; /* a string with Excel's escape escaped (ooxml_escaped) */
 	size_t esc_size;
 	char cut[XLSX_CELL_MAX + 8];
-	lxw_format *head, *wrap, *count;
+	lxw_format *head, *wrap, *count, *hours, *median, *percent;
 };
 
 struct sheet {
@@ -379,7 +391,8 @@ static void summary_counts(struct xlsx *x, struct sheet *sh, const struct report
 		     "meldinger for samme person er slått sammen i arket «Meldinger».");
 }
 
-static bool sheet_summary(struct xlsx *x, const struct feedback_meta *m, const struct fb_view *v)
+static bool sheet_summary(struct xlsx *x, const struct feedback_meta *m, const struct fb_view *v,
+			  const struct fb_received *rc)
 {
 	struct sheet sh;
 
@@ -387,6 +400,7 @@ static bool sheet_summary(struct xlsx *x, const struct feedback_meta *m, const s
 		return false;
 	summary_meta(x, &sh, m, v->st);
 	summary_counts(x, &sh, &v->s, v->st->code);
+	summary_text(x, &sh, "Arket «Mottatt»", rc->note);
 	sheet_end(x, &sh, false);
 	return xlsx_ok(x);
 }
@@ -449,6 +463,58 @@ static bool sheet_units(struct xlsx *x, const struct fb_view *v)
 	fb_units_free(&u);
 	sheet_end(x, &sh, true);
 	return xlsx_ok(x);
+}
+
+/* Mottatt: one row per figure (received_rows) */
+
+struct received_sheet {
+	struct xlsx *x;
+	struct sheet sh;
+};
+
+static lxw_format *value_format(const struct xlsx *x, int decimals)
+{
+	return decimals == 0 ? x->count : decimals == 1 ? x->hours : x->median;
+}
+
+static double value_of(long long v, int decimals)
+{
+	return decimals == 0 ? (double)v : decimals == 1 ? (double)v / 10.0 : (double)v / 100.0;
+}
+
+static bool received_visit(void *ctx, const struct received_row *row)
+{
+	struct received_sheet *c = ctx;
+	struct xlsx *x = c->x;
+	struct sheet *sh = &c->sh;
+	char what[200];
+	cell_text(x, sh, 0, fb_received_unit_label(row));
+	cell_text(x, sh, 1, row->label);
+	fb_received_what(row, what, sizeof what);
+	if (what[0])
+		cell_text(x, sh, 2, what);
+	if (row->has_value)
+		cell_number(x, sh, 3, value_of(row->value, row->decimals),
+			    value_format(x, row->decimals));
+	if (row->has_prev)
+		cell_number(x, sh, 4, value_of(row->prev, row->decimals),
+			    value_format(x, row->decimals));
+	if (row->has_change)
+		cell_number(x, sh, 5, row->change_percent, x->percent);
+	if (row->flagged)
+		cell_text(x, sh, 6, "Avvik");
+	sh->row++;
+	return xlsx_ok(x);
+}
+
+static bool sheet_received(struct xlsx *x, const struct fb_received *rc)
+{
+	struct received_sheet c = {x, {0}};
+	if (!sheet_begin(x, &c.sh, "Mottatt", cols_received, KPR_ARRAY_LEN(cols_received)))
+		return false;
+	bool ok = !rc->shown || received_rows(rc->cur, rc->cmp, rc->filter, received_visit, &c);
+	sheet_end(x, &c.sh, true);
+	return ok && xlsx_ok(x);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -526,7 +592,10 @@ static void xlsx_formats(struct xlsx *x)
 	x->head = workbook_add_format(x->wb);
 	x->wrap = workbook_add_format(x->wb);
 	x->count = workbook_add_format(x->wb);
-	if (!x->head || !x->wrap || !x->count) {
+	x->hours = workbook_add_format(x->wb);
+	x->median = workbook_add_format(x->wb);
+	x->percent = workbook_add_format(x->wb);
+	if (!x->head || !x->wrap || !x->count || !x->hours || !x->median || !x->percent) {
 		xlsx_check(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
 		return;
 	}
@@ -536,11 +605,19 @@ static void xlsx_formats(struct xlsx *x)
 	format_set_text_wrap(x->wrap);
 	format_set_align(x->wrap, LXW_ALIGN_VERTICAL_TOP);
 	format_set_num_format(x->count, "#,##0");
+	format_set_num_format(x->hours, "#,##0.0");
+	format_set_num_format(x->median, "0.00");
+	format_set_num_format(x->percent, "+0.0;-0.0;0.0");
 }
 
 static bool write_workbook(const char *path, const char *dir, const struct nid_options *nid,
 			   const struct feedback_meta *m, const struct fb_view *v, struct report *r)
 {
+	struct fb_received rc;
+	if (!fb_received_collect(&rc, m, r, v->st)) {
+		errno = ENOMEM;
+		return false;
+	}
 	struct xlsx *x = calloc(1, sizeof(*x));
 
 	if (x == NULL)
@@ -568,8 +645,8 @@ static bool write_workbook(const char *path, const char *dir, const struct nid_o
 	xlsx_check(x, workbook_set_properties(x->wb, &props));
 	xlsx_formats(x);
 
-	bool ok = xlsx_ok(x) && sheet_summary(x, m, v) && sheet_rules(x, &v->t) &&
-		  sheet_units(x, v) && sheet_messages(x, r);
+	bool ok = xlsx_ok(x) && sheet_summary(x, m, v, &rc) && sheet_rules(x, &v->t) &&
+		  sheet_units(x, v) && sheet_received(x, &rc) && sheet_messages(x, r);
 	int saved = errno;
 	/* closing writes the file; also after an error, so the library frees
 	 * what it holds (the caller removes the directory) */

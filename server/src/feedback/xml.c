@@ -117,6 +117,60 @@ static void xml_units(struct fb_out *o, const struct fb_view *v)
 		fb_puts(o, "  </Enheter>\n");
 }
 
+/* One figure of what was received. */
+static bool xml_figure(void *ctx, const struct received_row *row)
+{
+	struct fb_out *o = ctx;
+	char v[40];
+	fb_puts(o, "    <Tall");
+	xml_attr_raw(o, "type", fb_received_unit_kind(row));
+	if (row->unit && !row->other && row->enhet && row->enhet[0])
+		xml_attr(o, "enhet", row->enhet);
+	xml_attr_raw(o, "tall", row->key_code);
+	if (row->type > 0)
+		fb_printf(o, " tjenestetype=\"%d\"", row->type);
+	xml_attr(o, "tjenestetypeNavn", row->type > 0 ? row->type_name : NULL);
+	xml_attr(o, "kodeverk", row->kodeverk);
+	if (row->has_value) {
+		received_value_text(row->value, row->decimals, v, sizeof v);
+		xml_attr_raw(o, "verdi", v);
+	}
+	if (row->has_prev) {
+		received_value_text(row->prev, row->decimals, v, sizeof v);
+		xml_attr_raw(o, "forrige", v);
+	}
+	if (row->has_change)
+		fb_printf(o, " endringProsent=\"%.1f\"", row->change_percent);
+	if (row->has_prev)
+		xml_attr_raw(o, "avvik", row->flagged ? "true" : "false");
+	fb_puts(o, "/>\n");
+	return o->ok;
+}
+
+/* What was received (SPEC §6): the figures, beside the previous årgang's. */
+static bool xml_received(struct fb_out *o, const struct feedback_meta *m, struct report *r,
+			 const struct status_info *st)
+{
+	struct fb_received x;
+	if (!fb_received_collect(&x, m, r, st))
+		return false;
+	fb_printf(o, "  <Mottatt lastet=\"%s\" sammenligning=\"%s\"", x.shown ? "true" : "false",
+		  received_prev_state_code(x.state));
+	if (x.cmp) {
+		fb_printf(o, " forrigeAargang=\"%04d\"", x.cmp->aargang);
+		if (x.state == RECEIVED_PREV_COMPARED)
+			xml_attr_id(o, "forrigeInnsending", x.cmp->submission_id);
+		fb_printf(o, " terskelProsent=\"%d\"", x.cmp->threshold_percent);
+	}
+	fb_puts(o, ">\n    <Merknad>");
+	fb_text(o, x.note, ESC_XML_TEXT);
+	fb_puts(o, "</Merknad>\n");
+	if (x.shown && !received_rows(x.cur, x.cmp, x.filter, xml_figure, o))
+		return false;
+	fb_puts(o, "  </Mottatt>\n");
+	return o->ok;
+}
+
 static void xml_rule(struct fb_out *o, const struct tally *e)
 {
 	fb_puts(o, "    <Regel");
@@ -162,6 +216,10 @@ bool fb_render_xml(struct fb_out *o, const struct feedback_meta *m, struct repor
 		  v.s.by_severity[SEV_ERROR], v.s.by_severity[SEV_WARNING],
 		  v.s.by_severity[SEV_INFO], v.t.messages);
 	xml_units(o, &v);
+	if (!xml_received(o, m, r, v.st)) {
+		fb_view_free(&v);
+		return false;
+	}
 
 	if (v.t.n == 0) {
 		fb_puts(o, "  <Regler/>\n");

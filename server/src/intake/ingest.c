@@ -42,6 +42,7 @@
 #include "store_feedback_unit.h"
 #include "store_job.h"
 #include "store_kommune.h"
+#include "store_received.h"
 #include "store_rows.h"
 #include "store_submission.h"
 #include "validate.h"
@@ -490,9 +491,35 @@ static bool list_units(struct job *j)
  * nothing is served from them until the final transaction records the
  * token, so a worker that lost its lease and resumes never overwrites what
  * the committed attempt wrote. */
-static bool write_feedback(struct job *j, struct db *reg)
+/* The five formats of the whole file, then of each unit with files of its
+ * own; durable before the final transaction points at them. */
+static bool write_files(struct job *j, struct feedback_meta *m)
 {
 	const struct kpr_config *cfg = j->in->cfg;
+	j->fb_written = true; /* from here on, a failure removes what was written */
+	double t0 = now_s();
+	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
+		if (!write_file(j, m, 0, (enum feedback_format)f))
+			return false;
+	if (!list_units(j))
+		return false;
+	for (size_t u = 0; u < j->unit_files; u++) {
+		m->enhet = j->units[u];
+		for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
+			if (!write_file(j, m, (unsigned)u + 1, (enum feedback_format)f))
+				return false;
+	}
+	j->feedback_seconds = now_s() - t0;
+	/* the names are durable before the transaction that points at them */
+	if (!files_fsync_dir(cfg->feedback_dir)) {
+		j->fault = io_fault(errno);
+		return false;
+	}
+	return true;
+}
+
+static bool write_feedback(struct job *j, struct db *reg)
+{
 	char navn[128];
 	bool named = false;
 	if (!store_kommune_name(reg, j->kommune, navn, sizeof navn, &named))
@@ -518,26 +545,21 @@ static bool write_feedback(struct job *j, struct db *reg)
 	    .dry_run = j->dry_run,
 	    .nid = &j->nid,
 	};
-	j->fb_written = true; /* from here on, a failure removes what was written */
-	double t0 = now_s();
-	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
-		if (!write_file(j, &m, 0, (enum feedback_format)f))
-			return false;
-	if (!list_units(j))
-		return false;
-	for (size_t u = 0; u < j->unit_files; u++) {
-		m.enhet = j->units[u];
-		for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
-			if (!write_file(j, &m, (unsigned)u + 1, (enum feedback_format)f))
-				return false;
-	}
-	j->feedback_seconds = now_s() - t0;
-	/* the names are durable before the transaction that points at them */
-	if (!files_fsync_dir(cfg->feedback_dir)) {
-		j->fault = io_fault(errno);
+	/* what was received, beside the previous årgang's (not for a rejected
+	 * file: nothing of it is loaded) */
+	struct received_compare cmp;
+	received_compare_init(&cmp);
+	cmp.threshold_percent = j->cfg->received_change_threshold_percent;
+	if (h->aargang > 0 && !report_summary(j->report)->fatal &&
+	    !store_received_previous(reg, j->kommune, h->aargang, &cmp)) {
+		received_compare_clear(&cmp);
+		j->fault = FAULT_DATABASE;
 		return false;
 	}
-	return true;
+	m.received = &cmp;
+	bool ok = write_files(j, &m);
+	received_compare_clear(&cmp);
+	return ok;
 }
 
 static void count_rules(struct report *r)

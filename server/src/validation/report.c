@@ -29,6 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "files.h"
+#include "received.h"
+
 /* Pending (unflushed) messages of the current scope. Flushed early past these
  * bounds so one pathological person cannot grow memory without limit. */
 #define PENDING_MAX_MSGS  4096
@@ -71,6 +74,7 @@ struct late_idx {
 struct report {
 	char tmpdir[512];
 	FILE *main_f, *late_f;
+	struct received *received;
 	unsigned long main_last_line;
 	unsigned long n_main, n_late;
 
@@ -102,16 +106,7 @@ struct report {
 
 static FILE *spill_open(const char *dir)
 {
-	char tmpl[600];
-	snprintf(tmpl, sizeof tmpl, "%s/kpr-report-XXXXXX", dir);
-	int fd = mkstemp(tmpl);
-	if (fd < 0)
-		return NULL;
-	unlink(tmpl); /* gone when closed, even after a crash */
-	FILE *f = fdopen(fd, "w+b");
-	if (!f)
-		close(fd);
-	return f;
+	return files_open_unlinked(dir, "kpr-report");
 }
 
 struct report *report_new(const char *tmpdir)
@@ -127,7 +122,8 @@ struct report *report_new(const char *tmpdir)
 	r->rule_counts =
 	    calloc(rules_catalogue_len ? rules_catalogue_len : 1, sizeof *r->rule_counts);
 	r->main_f = spill_open(r->tmpdir);
-	if (!r->rule_counts || !r->main_f) {
+	r->received = received_new(r->tmpdir);
+	if (!r->rule_counts || !r->main_f || !r->received) {
 		report_free(r);
 		return NULL;
 	}
@@ -167,7 +163,13 @@ void report_free(struct report *r)
 	free(r->unit_tab);
 	free(r->cur_unit);
 	free(r->filter);
+	received_free(r->received);
 	free(r);
+}
+
+struct received *report_received(struct report *r)
+{
+	return r->received;
 }
 
 static size_t rule_index(const char *rule)

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "received.h"
+
 static uint32_t hash_str(const char *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -203,6 +205,11 @@ static void retract(struct vstate *s, struct prec *p)
 		if (u) {
 			u->persons_loaded--;
 			u->persons_excluded++;
+		}
+		if (!received_retract(report_received(s->r), p->received)) {
+			s->internal_error = true;
+			val_stop(s);
+			return;
 		}
 	}
 	if (s->sink && s->sink->retract && !s->fatal &&

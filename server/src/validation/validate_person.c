@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "received.h"
 #include "validate_lex.h"
 
 static void *vec_push(struct vec *v)
@@ -451,7 +452,14 @@ static unsigned long deliver(struct vstate *s, int fodselsaar, long me)
 		val_stop(s);
 	}
 	explicit_bzero(p.fnr, sizeof p.fnr);
+	uint64_t handle = 0;
+	if (s->r && !s->fatal &&
+	    !received_add(report_received(s->r), &p, s->p->codes, s->header.hdr.aargang, &handle)) {
+		s->internal_error = true;
+		val_stop(s);
+	}
 	if (me >= 0) {
+		s->dedup.precs[me].received = handle;
 		s->dedup.precs[me].delivered = true;
 		s->dedup.precs[me].regs = regs > UINT32_MAX ? UINT32_MAX : (uint32_t)regs;
 	}

@@ -143,6 +143,7 @@ struct prec {
 	uint32_t line;     /* saturated */
 	uint32_t regs;     /* registrations handed to the sink */
 	uint8_t delivered, retracted;
+	uint64_t received; /* its contribution to the figures (received.h) */
 };
 
 struct ref_slot {
