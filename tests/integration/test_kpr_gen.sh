@@ -139,7 +139,7 @@ gz_sha() { [ "$(sha256sum <"$tmp/gz/1151-2025.xml.gz" | cut -d' ' -f1)" = "$(fla
 check "--gzip: manifest sha256 is of the .gz file" gz_sha
 
 # ---- injection ----------------------------------------------------------
-rules=R101,R102,R103,R104,R105,R106,R107,R108,R109,R201,R202,R203,R204,R301,R302,R303,R304,R305,R306,R307,R308,R309,R310,R401,R402,R403,R404,R405
+rules=R101,R102,R103,R104,R105,R106,R107,R108,R109,R110,R201,R202,R203,R204,R301,R302,R303,R304,R305,R306,R307,R308,R309,R310,R401,R402,R403,R404,R405
 spec=$(echo $rules | sed 's/,/=0.02,/g; s/$/=0.02/')
 "$gen" --seed 5 --kommune 4601 --scale 0.3 --inject "$spec" --out "$tmp/inj" >"$tmp/inj.out" 2>&1
 check "--inject: exit 0" [ $? -eq 0 ]
@@ -307,6 +307,63 @@ PY
 check "--units: kpr-validate takes them (no R110) and counts each unit" units_valid
 "$gen" --units 61 --out "$tmp/x" >/dev/null 2>&1
 check "--units above 60: exit 2" [ $? -eq 2 ]
+
+# ---- R110: a bad unit on a person or a service ---------------------------------
+# blank, over 64 characters, a tab or line feed, or the person's own synthetic
+# ID: a WARNING, the person loaded; the rest of the file as without it
+"$gen" --seed 42 --kommune 4601 --scale 0.05 --units 15 --inject R110=0.06 --out "$tmp/ur" >"$tmp/ur.out" 2>&1
+check "--inject R110 --units 15: exit 0" [ $? -eq 0 ]
+"$gen" --seed 42 --kommune 4601 --scale 0.05 --units 15 --inject R110=0.06 --out "$tmp/ur2" >/dev/null 2>&1
+check "--inject R110: same seed, same file and manifest" same_hashes "$tmp/ur" "$tmp/ur2"
+only_units_differ() { # the file without R110 and without --units, enhet attributes aside
+	cmp -s <(sed 's/ enhet="[^"]*"//g' "$tmp/ur/4601-2025.xml") "$tmp/a/4601-2025.xml"
+}
+check "--inject R110: only enhet attributes differ from the plain file" only_units_differ
+check "--inject R110: valid against $xsd" xsd_ok "$tmp/ur/4601-2025.xml"
+r110_recount() { # the bad units in the file, by SPEC §3, are the manifest's, one per ref
+	"$PY" - "$tmp/ur/manifest.json" "$tmp/ur/4601-2025.xml" <<'PY'
+import json, re, sys, xml.etree.ElementTree as ET
+inj = json.load(open(sys.argv[1]))["files"][0]["injected"]["R110"]
+ns = "{urn:no:kpr:innsending:1}"
+kinds, refs, bad = set(), [], 0
+for p in ET.parse(sys.argv[2]).getroot().iter(ns + "Person"):
+    for el in [p] + p.findall(ns + "Tjeneste"):
+        u = el.get("enhet")
+        if u is None:
+            continue
+        kind = ("blank" if not u.strip(" ") else "long" if len(u) > 64 else
+                "control" if re.search(r"[\x00-\x1f\x7f-\x9f]", u) else
+                "id" if re.search(r"\d{6}[ .-]?\d{5}", u) else None)
+        if kind:
+            bad += 1
+            refs.append(p.get("ref"))
+            kinds.add((kind, el.tag[len(ns):]))
+ok = bad == inj["count"] == len(inj["refs"]) and sorted(refs) == sorted(inj["refs"])
+print("    %d bad units, manifest %d; %s" % (bad, inj["count"], sorted(kinds)), file=sys.stderr)
+sys.exit(0 if ok and len(kinds) == 8 else 1)
+PY
+}
+check "--inject R110: the file's bad units = the manifest's count and refs, every kind on Person and Tjeneste" r110_recount
+"$validate" --test-mode --format json "$tmp/ur/4601-2025.xml" >"$tmp/ur.json"
+rc=$?
+check "--inject R110: kpr-validate exit 1, warnings only (got $rc)" [ $rc -eq 1 ]
+r110_validated() { # exactly the manifest's R110 messages, nothing else, everyone loaded
+	"$PY" - "$tmp/ur/manifest.json" "$tmp/ur.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["files"][0]
+d = json.load(open(sys.argv[2]))
+inj, s, e = f["injected"]["R110"], d["summary"], f["expect"]
+got = sorted(m["ref"] for m in d["messages"] if m["rule"] == "R110")
+print("    R110: manifest %d, kpr-validate %d of %d messages" % (inj["count"], len(got), len(d["messages"])), file=sys.stderr)
+ok = (got == sorted(inj["refs"]) and len(d["messages"]) == inj["count"] and
+      all(m.get("enhet") == "(ukjent enhet)" for m in d["messages"]) and
+      e["status"] == "accepted" and e["persons_warning"] == inj["count"] and
+      (s["persons_loaded"], s["registrations_loaded"]) == (e["persons_loaded"], e["registrations_loaded"]) ==
+      (f["persons"], f["registrations"]))
+sys.exit(0 if ok else 1)
+PY
+}
+check "--inject R110: kpr-validate reports exactly the manifest's R110 count at its refs, everyone loaded" r110_validated
 
 # ---- usage errors -------------------------------------------------------------
 "$gen" --inject R999=0.1 --out "$tmp/x" >/dev/null 2>&1

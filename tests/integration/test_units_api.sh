@@ -5,7 +5,9 @@
 # of the test's own, not kprd's); names match exactly as written (UTF-8,
 # URL-encoded, an inner double space kept); an unknown unit is 404
 # unknown_unit, a malformed name 400 bad_parameter; the download is counted
-# with its unit and named by its number, never its text; the unit files
+# with its unit and named by its number, never its text; a staff download
+# is audited with its unit (the whole file's without; the hash chain covers
+# it); the unit files
 # (<id>.<token>.u<n>.<ext>) survive a reconciler pass, a reprocessing
 # replaces them and the reconciler removes stale ones; a file without units
 # gets no unit files; past FEEDBACK_UNIT_FILES_MAX units the rest answer
@@ -176,6 +178,30 @@ check "…the whole file's without a unit; refused ones not at all" \
 # staff may ask too; another municipality may not
 req GET "/api/v1/submissions/$UNITS/feedback?format=json&enhet=Frogner%20helsehus" -H "$S"
 check "staff, enhet=Frogner helsehus: 200" [ "$HTTP_STATUS" = 200 ]
+req GET "/api/v1/submissions/$UNITS/feedback?format=csv" -H "$S"
+check "staff, the whole file: 200" [ "$HTTP_STATUS" = 200 ]
+# staff downloads are audited (migration 0013), each with its unit as
+# written; the whole file's without one; the hash chain covers the unit
+staff_audit() { sql "SELECT string_agg(coalesce(enhet, '-') || ':' || split_part(detail, ' ', 1), ',' ORDER BY id)
+  FROM kpr.audit WHERE action = 'staff_download' AND submission_id = '$UNITS'"; }
+check "staff downloads audited with their unit, the whole file's without ($(staff_audit))" \
+  [ "$(staff_audit)" = "Bydel Frogner:format=xlsx,Frogner helsehus:format=json,-:format=csv" ]
+check "…the audit chain verifies" "$BUILD/kprctl" audit verify --register-only
+check "…kprctl audit list shows the unit" grep -q "| Frogner helsehus |" <<<"$("$BUILD/kprctl" audit list --register --limit 5)"
+AUD=$(sql "SELECT id FROM kpr.audit WHERE submission_id = '$UNITS' AND enhet = 'Frogner helsehus'")
+set_audit_unit() { # unit: the audit row's unit changed behind the chain's back
+  psql -X -q -v ON_ERROR_STOP=1 --single-transaction "$KPR_REGISTER_ADMIN_DSN" \
+    -c "ALTER TABLE kpr.audit DISABLE TRIGGER audit_append_only" \
+    -c "UPDATE kpr.audit SET enhet = '$1' WHERE id = $AUD" \
+    -c "ALTER TABLE kpr.audit ENABLE TRIGGER audit_append_only"
+}
+set_audit_unit "Bydel Frogner"
+check "…a unit changed afterwards breaks the chain at that row" \
+  grep -q "kpr.audit .*BROKEN at row id $AUD " <<<"$("$BUILD/kprctl" audit verify --register-only)"
+set_audit_unit "Frogner helsehus"
+check "…which verifies again once restored" "$BUILD/kprctl" audit verify --register-only
+check "…a unit the submission's feedback does not name is refused" \
+  fails sql "SELECT kpr.audit_staff_download('$UNITS', 'csv', 1, 'Finnes ikke')" 2>/dev/null
 OTHER=$("$BUILD/kprctl" token issue --kommune $BIG --name test-units-api-other 2>/dev/null)
 wait_token "$OTHER"
 req GET "/api/v1/submissions/$UNITS/feedback?format=json&enhet=Bydel%20Frogner" -H "$(auth "$OTHER")"

@@ -39,6 +39,8 @@ const struct inj_def inj_defs[INJ_COUNT] = {
     [INJ_R107] = {"R107", SCOPE_PERSON, LEVEL_WARNING, "Fodselsaar 1-3 years off the ID"},
     [INJ_R108] = {"R108", SCOPE_PERSON, LEVEL_ERROR, "Kjonn 0, 3 or 9, or left out"},
     [INJ_R109] = {"R109", SCOPE_PERSON, LEVEL_WARNING, "Dodsdato in the year after the aargang"},
+    [INJ_R110] = {"R110", SCOPE_PERSON, LEVEL_WARNING,
+		  "Person or Tjeneste enhet blank, over 64 characters, with a tab or an ID"},
     [INJ_R201] = {"R201", SCOPE_VURDERING, LEVEL_ERROR, "one Funksjon/@skaar 0, 6, 7 or 8"},
     [INJ_R202] = {"R202", SCOPE_VURDERING, LEVEL_ERROR, "a Funksjon code missing, repeated or 18"},
     [INJ_R203] = {"R203", SCOPE_VURDERING, LEVEL_ERROR,
@@ -148,6 +150,10 @@ struct person {
 	struct svar heldogn, lmg, ern;
 	int iplan, koord; /* 0 = absent */
 	int venteliste;   /* vedtak day, 0 = absent */
+	/* R110: where bad_unit replaces the unit (0 nowhere, 1 the Person,
+	 * 2 + i its Tjeneste i); bad_unit is written as is (XML-escaped) */
+	int bad_unit_at;
+	char bad_unit[128];
 	/* plan facts used by injection */
 	enum profile profile;
 	int birth_year, birth_month, birth_day;
@@ -989,6 +995,50 @@ static int ongoing_21(const struct person *pp)
 	return 0;
 }
 
+/* R110: a unit the validator refuses and records as unknown (SPEC §3), on
+ * the Person or on one of its services. ASCII only, so it reads the same in
+ * the ISO-8859-1 files: blank; 65 to 100 characters; a tab or line feed
+ * written as a character reference (a literal one is read as a space:
+ * attribute-value normalisation); or the person's own synthetic ID, a
+ * national-ID candidate in test mode, as 11 digits or 6 + 5 joined by ' ',
+ * '-' or '.' (the names end in a letter, so no digit joins the ID). */
+static void inject_unit(struct gen_ctx *g, struct person *pp)
+{
+	static const char *const names[] = {"Hjemmetjenesten nord", "Tildelingskontoret",
+					    "Sykehjemmet vest", "Bydel Frogner"};
+	static const char tail[] = " - natt- og helgetjenesten, korttidsavdelingen, dagsenteret og "
+				   "omsorgsboligene i sentrum";
+	struct rng *r = &g->ri;
+	const char *name = names[rng_below(r, KPR_GEN_LEN(names))];
+	char *u = pp->bad_unit;
+	size_t cap = sizeof pp->bad_unit;
+	switch (rng_below(r, 4)) {
+	case 0: /* blank: "" to three spaces */
+		snprintf(u, cap, "%.*s", (int)rng_below(r, 4), "   ");
+		break;
+	case 1: { /* over 64 characters (each name with the tail is over 100) */
+		size_t len = (size_t)rng_range(r, 65, 100);
+		snprintf(u, cap, "%s%s", name, tail);
+		if (len < strlen(u))
+			u[len] = '\0';
+		break;
+	}
+	case 2: { /* a control character inside the name */
+		int at = rng_range(r, 1, (int)strlen(name) - 1);
+		snprintf(u, cap, "%.*s%s%s", at, name, rng_below(r, 2) ? "&#9;" : "&#10;",
+			 name + at);
+		break;
+	}
+	default: { /* a national-ID candidate */
+		static const char *const sep[] = {"", " ", "-", "."};
+		snprintf(u, cap, "%s %.6s%s%.5s", name, pp->fnr, sep[rng_below(r, 4)], pp->fnr + 6);
+		break;
+	}
+	}
+	pp->bad_unit_at =
+	    pp->nt > 0 && rng_below(r, 3) == 0 ? 2 + (int)rng_below(r, (uint32_t)pp->nt) : 1;
+}
+
 static bool inject_person_rule(struct gen_ctx *g, struct person *pp, enum inj_rule rule)
 {
 	struct rng *r = &g->ri;
@@ -1011,6 +1061,9 @@ static bool inject_person_rule(struct gen_ctx *g, struct person *pp, enum inj_ru
 	}
 	case INJ_R109:
 		pp->dodsdato = g->dec31 + rng_range(r, 1, 40);
+		return true;
+	case INJ_R110:
+		inject_unit(g, pp);
 		return true;
 	case INJ_R309:
 		if (!pp->nv || !has_granted(pp, needs_vurdering))
@@ -1455,6 +1508,14 @@ static char *put_unit(char *p, unsigned long h, int units)
 	return p;
 }
 
+static char *put_bad_unit(char *p, const char *unit)
+{
+	PUT(p, " enhet=\"");
+	p = put_s(p, unit);
+	*p++ = '"';
+	return p;
+}
+
 /* Writes the person; returns the number of registrations (elements inside
  * Person, each Funksjon on its own). */
 static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct person *pp)
@@ -1466,7 +1527,9 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 	PUT(p, "  <Person ref=\"");
 	p = put_s(p, pp->ref);
 	*p++ = '"';
-	if (cfg->units > 0)
+	if (pp->bad_unit_at == 1)
+		p = put_bad_unit(p, pp->bad_unit);
+	else if (cfg->units > 0)
 		p = put_unit(p, unit_hash(pp->ref, 0), cfg->units);
 	PUT(p, ">\n");
 	if (pp->fnr[0]) {
@@ -1532,7 +1595,9 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 			*p++ = '"';
 		}
 		/* one service in five at a site of its own */
-		if (cfg->units > 0 && unit_hash(pp->ref, 1u + (unsigned)i) % 5 == 0)
+		if (pp->bad_unit_at == 2 + i)
+			p = put_bad_unit(p, pp->bad_unit);
+		else if (cfg->units > 0 && unit_hash(pp->ref, 1u + (unsigned)i) % 5 == 0)
 			p = put_unit(p, unit_hash(pp->ref, 100u + (unsigned)i), cfg->units);
 		PUT(p, "/>\n");
 		regs++;

@@ -150,6 +150,7 @@ enum inj_rule {
 	INJ_R107,
 	INJ_R108,
 	INJ_R109,
+	INJ_R110,
 	INJ_R201,
 	INJ_R202,
 	INJ_R203,

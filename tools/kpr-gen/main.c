@@ -84,11 +84,16 @@ static void usage(FILE *f)
 	fprintf(f, "A person carries at most one injected fault, so each ref names one cause.\n"
 		   "R105 repeats the ID of the previous clean person: the validator reports\n"
 		   "both refs, the manifest the later one. R106 repeats the previous ref.\n"
+		   "R110 gives the person, or one of its services, a unit the validator\n"
+		   "refuses (a WARNING: loaded, the unit recorded as unknown): blank, 65-100\n"
+		   "characters, a tab or line feed, or the person's own ID (11 digits, or\n"
+		   "6 + 5 joined by ' ', '-' or '.'; a national-ID candidate in test mode);\n"
+		   "with or without --units.\n"
 		   "\n"
 		   "Manifest (JSON, one file object per line): generator, version, seed,\n"
-		   "aargang, scale, gzip, refs, resubmit, inject (the rates), totals {files,\n"
-		   "persons, registrations, bytes, persons_error, persons_warning, injected\n"
-		   "{rule: count}}, and files [{file, kommune, kommunenavn, avsender,\n"
+		   "aargang, scale, gzip, refs, units, resubmit, inject (the rates), totals\n"
+		   "{files, persons, registrations, bytes, persons_error, persons_warning,\n"
+		   "injected {rule: count}}, and files [{file, kommune, kommunenavn, avsender,\n"
 		   "innsending (1, or 2 for a second file), id, forrigeId, persons,\n"
 		   "registrations, bytes, sha256, expect, injected {rule: {count, refs: [...]}\n"
 		   "or {count, note}}}]. For F001 the persons/registrations count the complete\n"
@@ -97,8 +102,7 @@ static void usage(FILE *f)
 		   "accepted_with_errors on an ERROR, else accepted; a second file makes the\n"
 		   "first superseded), persons_loaded, registrations_loaded, persons_error\n"
 		   "(persons excluded whole or in part, both of a duplicate) and\n"
-		   "persons_warning (persons with a WARNING only).\n"
-		   "Units (enhet) are not generated yet.\n");
+		   "persons_warning (persons with a WARNING only).\n");
 }
 
 /* ---- small CSV helpers ---- */

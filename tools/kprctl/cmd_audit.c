@@ -38,9 +38,10 @@ struct chain {
 	struct db_stmt rows;
 	struct db_stmt head;
 	int nfields; /* payload fields, chain_seq and id included */
-	/* the last field is in the payload only when it is not NULL (a column
-	 * added later: rows written before it keep their hash) */
-	bool last_optional;
+	/* the last `optional` fields are columns added later: they are in the
+	 * payload only up to the last of them that is not NULL (NULLs before
+	 * it as "N,"), so rows written before them keep their hash */
+	int optional;
 };
 
 static const struct chain chains[] = {
@@ -50,7 +51,7 @@ static const struct chain chains[] = {
       "SELECT chain_seq::text, id::text, " TS_SQL(
 	  "at") ", actor, os_user, role, action, case_no,"
 		" reason, encode(pseudonym, 'hex'), key_version::text, "
-		"result_count::text, detail, submission_id::text,"
+		"result_count::text, detail, submission_id::text, enhet,"
 		" encode(prev_hash, 'hex'), encode(row_hash, 'hex') FROM "
 		"kpr.audit a ORDER BY a.chain_seq",
       0},
@@ -58,8 +59,8 @@ static const struct chain chains[] = {
       "SELECT last_seq::text, encode(last_hash, 'hex') FROM kpr.audit_chain "
       "WHERE chain = $1",
       1},
-     14,
-     true},
+     15,
+     2}, /* submission_id (migration 0005), enhet (0013) */
     {"vault.reid_audit",
      true,
      {"audit_rows_reid",
@@ -76,7 +77,7 @@ static const struct chain chains[] = {
       "WHERE chain = $1",
       1},
      11,
-     false},
+     0},
     {"vault.key_event",
      true,
      {"audit_rows_keys",
@@ -91,7 +92,7 @@ static const struct chain chains[] = {
       "WHERE chain = $1",
       1},
      6,
-     false},
+     0},
 };
 
 struct buf {
@@ -179,11 +180,12 @@ static int verify_chain(struct db *db, const struct chain *c)
 		}
 		b.n = 0;
 		bool ok = hex_to_bytes(prev, &b);
-		for (int f = 0; ok && f < c->nfields; f++) {
+		int end = c->nfields;
+		while (end > c->nfields - c->optional && PQgetisnull(r, i, end - 1))
+			end--;
+		for (int f = 0; ok && f < end; f++) {
 			char lenbuf[32];
 			if (PQgetisnull(r, i, f)) {
-				if (c->last_optional && f == c->nfields - 1)
-					continue;
 				ok = buf_add(&b, "N,", 2);
 				continue;
 			}
@@ -290,7 +292,7 @@ static const struct db_stmt st_list_kpr = {
     "actor, os_user, role,"
     " action, case_no, reason, key_version || ':' || encode(pseudonym, 'hex') "
     "AS pseudonym,"
-    " result_count AS results, submission_id AS submission, detail FROM kpr.audit"
+    " result_count AS results, submission_id AS submission, enhet, detail FROM kpr.audit"
     " ORDER BY id DESC LIMIT "
     "$1::int) x"
     " ORDER BY id",

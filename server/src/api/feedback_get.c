@@ -5,8 +5,9 @@
  * (its messages plus those about the whole file), rendered at processing
  * time as <id>.<token>.u<n>.<ext> (kpr.feedback_unit maps the name, matched
  * exactly as written, to n). Every download by a municipality is counted
- * (time, format, unit) for the staff. The unit's name never goes into a
- * header: the download name carries its number.
+ * (time, format, unit) for the staff; every staff download is audited, with
+ * its unit too. The unit's name never goes into a header: the download name
+ * carries its number.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -127,7 +128,7 @@ static void feedback_db(struct http_request *rq, struct db *db)
 		bool recorded =
 		    rq->who.role == AUTH_ROLE_MUNICIPALITY
 			? store_download_count(db, rq->segment, fmt, a->enhet, rq->who.token_id)
-			: store_download_audit(db, rq->segment, fmt, rq->who.token_id);
+			: store_download_audit(db, rq->segment, fmt, a->enhet, rq->who.token_id);
 		if (!recorded) {
 			/* a download that cannot be counted or audited is not served */
 			close(fd);

@@ -10,8 +10,9 @@ static const struct db_stmt st_count = {
     "INSERT INTO kpr.feedback_download (submission_id, format, role, token_id, enhet)"
     " VALUES ($1::uuid, $2, $3, nullif($4, '0')::bigint, $5)",
     5};
+/* migration 0013: with the unit, NULL for the whole file */
 static const struct db_stmt st_audit = {
-    "feedback_audit", "SELECT kpr.audit_staff_download($1::uuid, $2, $3::bigint)", 3};
+    "feedback_audit", "SELECT kpr.audit_staff_download($1::uuid, $2, $3::bigint, $4::text)", 4};
 
 bool store_download_count(struct db *db, const char *sub_id, const char *format, const char *enhet,
 			  long long token_id)
@@ -24,11 +25,12 @@ bool store_download_count(struct db *db, const char *sub_id, const char *format,
 	return r != NULL;
 }
 
-bool store_download_audit(struct db *db, const char *sub_id, const char *format, long long token_id)
+bool store_download_audit(struct db *db, const char *sub_id, const char *format, const char *enhet,
+			  long long token_id)
 {
 	char tok[24];
 	snprintf(tok, sizeof tok, "%lld", token_id);
-	const char *p[] = {sub_id, format, tok};
+	const char *p[] = {sub_id, format, tok, enhet};
 	PGresult *r = db_exec_once(db, &st_audit, p, NULL);
 	PQclear(r);
 	return r != NULL;
