@@ -294,11 +294,11 @@ check "--units: every person in one of at most 15 units" person_units
 check "--units: some services at a site of their own" grep -q '<Tjeneste [^>]*enhet="' "$tmp/u/1151-2025.xml"
 units_valid() { # the validator takes them: no R110, its per-unit rows name them
 	"$validate" --test-mode --format json "$tmp/u/1151-2025.xml" >"$tmp/u.json"
-	python3 - "$tmp/u.json" "$tmp/u/1151-2025.xml" <<'PY'
-import json, re, sys
+	"$PY" - "$tmp/u.json" "$tmp/u/1151-2025.xml" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
 d = json.load(open(sys.argv[1]))
-xml = open(sys.argv[2], encoding="utf-8").read()
-persons = set(re.findall(r'<Person [^>]*enhet="([^"]*)"', xml))
+# 1151's file is ISO-8859-1: read it as its declaration says
+persons = {p.get("enhet") for p in ET.parse(sys.argv[2]).getroot().iter("{urn:no:kpr:innsending:1}Person")}
 rows = {u.get("enhet") for u in d.get("units", [])}
 assert not any(m["rule"] == "R110" for m in d["messages"]), "R110"
 assert persons <= rows, (persons - rows)
@@ -307,6 +307,50 @@ PY
 check "--units: kpr-validate takes them (no R110) and counts each unit" units_valid
 "$gen" --units 61 --out "$tmp/x" >/dev/null 2>&1
 check "--units above 60: exit 2" [ $? -eq 2 ]
+
+# ---- units in an ISO-8859-1 file ----------------------------------------------
+# CosDoc's municipalities (3201 with seed 42) get ISO-8859-1 files: a unit's
+# name must be written in Latin-1 there, so a reader that honours the
+# declaration reads "Bydel Grünerløkka" as the UTF-8 file (0301) spells it,
+# never "Bydel GrÃ¼nerlÃ¸kka". The expected names are kpr-gen's own list.
+"$gen" --seed 42 --kommune 0301,3201 --scale 0.05 --units 15 --out "$tmp/ul" >/dev/null 2>&1
+check "--units 15, 0301 and 3201: exit 0" [ $? -eq 0 ]
+declared() { # the test's premise: one file of each encoding
+	head -1 "$tmp/ul/3201-2025.xml" | grep -q 'encoding="ISO-8859-1"' &&
+		head -1 "$tmp/ul/0301-2025.xml" | grep -q 'encoding="UTF-8"'
+}
+check "--units: 3201's file declares ISO-8859-1, 0301's UTF-8" declared
+check "--units: the ISO-8859-1 file is valid against $xsd" xsd_ok "$tmp/ul/3201-2025.xml"
+"$validate" --test-mode --format json "$tmp/ul/3201-2025.xml" >"$tmp/ul.json"
+check "--units: kpr-validate takes the ISO-8859-1 file (exit 0)" [ $? -eq 0 ]
+latin1_units() { # both files name the same 15 units, kpr-gen's, as kpr-validate does
+	"$PY" - tools/kpr-gen/gen.c "$tmp/ul/3201-2025.xml" "$tmp/ul/0301-2025.xml" "$tmp/ul.json" <<'PY'
+import collections, json, re, sys, xml.etree.ElementTree as ET
+ns = "{urn:no:kpr:innsending:1}"
+src = open(sys.argv[1], encoding="utf-8").read()
+names = re.findall(r'"([^"]*)"', re.search(r"unit_names\[\] = \{(.*?)\};", src, re.S).group(1))
+want = {names[i % len(names)] + (" avd. %d" % (i // len(names) + 1) if i >= len(names) else "")
+        for i in range(15)}
+def units(path):
+    root = ET.parse(path).getroot()
+    persons = collections.Counter(p.get("enhet") for p in root.iter(ns + "Person"))
+    return persons, {t.get("enhet") for t in root.iter(ns + "Tjeneste")} - {None}
+iso, iso_tj = units(sys.argv[2])
+utf, utf_tj = units(sys.argv[3])
+rows = {u["enhet"]: u["persons"] for u in json.load(open(sys.argv[4]))["units"]}
+print("    ISO-8859-1 units: %s" % sorted(u for u in iso if not u.isascii()), file=sys.stderr)
+ok = (len(names) == 12 and any(not n.isascii() for n in want) and
+      set(iso) == set(utf) == want and iso_tj <= want and utf_tj <= want and
+      not any("\u00c3" in u for u in set(iso) | iso_tj) and rows == dict(iso))
+sys.exit(0 if ok else 1)
+PY
+}
+check "--units: the ISO-8859-1 file's unit names read as kpr-gen's and the UTF-8 file's, and kpr-validate counts the same" latin1_units
+latin1_bytes() { # Latin-1 on disk: ü is one byte, no UTF-8 sequence of it
+	LC_ALL=C grep -q -a "Gr$(printf '\xfc')nerl$(printf '\xf8')kka" "$tmp/ul/3201-2025.xml" &&
+		! LC_ALL=C grep -q -a "$(printf '\xc3')" "$tmp/ul/3201-2025.xml"
+}
+check "--units: the ISO-8859-1 file holds the names in Latin-1 bytes" latin1_bytes
 
 # ---- R110: a bad unit on a person or a service ---------------------------------
 # blank, over 64 characters, a tab or line feed, or the person's own synthetic

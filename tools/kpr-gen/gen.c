@@ -179,6 +179,7 @@ struct gen_ctx {
 	char journal_prefix[8];
 	unsigned long ref_counter;
 	bool omit_fodselsaar;
+	bool latin1; /* the file is ISO-8859-1: text goes through out_text */
 	char last_fnr[16];
 	int last_kjonn, last_fodselsaar;
 	bool have_last_fnr;
@@ -1476,7 +1477,8 @@ static char *emit_date_attr(char *p, const struct gen_config *cfg, const char *n
 }
 
 /* Units (SPEC §2 enhet), as municipalities name them. Past the list a
- * department number is added ("Bydel Frogner avd. 2"). */
+ * department number is added ("Bydel Frogner avd. 2"). UTF-8 here; out_text
+ * writes them in Latin-1 into the ISO-8859-1 files. */
 static const char *const unit_names[] = {
     "Bydel Frogner",          "Bydel Grünerløkka",  "Hjemmetjenesten sone 1",
     "Hjemmetjenesten sone 2", "Tildelingskontoret", "Frogner helsehus",
@@ -1494,12 +1496,12 @@ static unsigned long unit_hash(const char *ref, unsigned salt)
 	return h;
 }
 
-static char *put_unit(char *p, unsigned long h, int units)
+static char *put_unit(char *p, unsigned long h, int units, bool latin1)
 {
 	int i = (int)(h % (unsigned long)units),
 	    n = (int)(sizeof unit_names / sizeof unit_names[0]);
 	PUT(p, " enhet=\"");
-	p = put_s(p, unit_names[i % n]);
+	p = out_text(p, unit_names[i % n], latin1);
 	if (i >= n) {
 		PUT(p, " avd. ");
 		p = put_int(p, i / n + 1);
@@ -1508,10 +1510,10 @@ static char *put_unit(char *p, unsigned long h, int units)
 	return p;
 }
 
-static char *put_bad_unit(char *p, const char *unit)
+static char *put_bad_unit(char *p, const char *unit, bool latin1)
 {
 	PUT(p, " enhet=\"");
-	p = put_s(p, unit);
+	p = out_text(p, unit, latin1);
 	*p++ = '"';
 	return p;
 }
@@ -1525,12 +1527,12 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 	unsigned long regs = 0;
 
 	PUT(p, "  <Person ref=\"");
-	p = put_s(p, pp->ref);
+	p = out_text(p, pp->ref, g->latin1);
 	*p++ = '"';
 	if (pp->bad_unit_at == 1)
-		p = put_bad_unit(p, pp->bad_unit);
+		p = put_bad_unit(p, pp->bad_unit, g->latin1);
 	else if (cfg->units > 0)
-		p = put_unit(p, unit_hash(pp->ref, 0), cfg->units);
+		p = put_unit(p, unit_hash(pp->ref, 0), cfg->units, g->latin1);
 	PUT(p, ">\n");
 	if (pp->fnr[0]) {
 		PUT(p, "    <Fnr>");
@@ -1596,9 +1598,10 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 		}
 		/* one service in five at a site of its own */
 		if (pp->bad_unit_at == 2 + i)
-			p = put_bad_unit(p, pp->bad_unit);
+			p = put_bad_unit(p, pp->bad_unit, g->latin1);
 		else if (cfg->units > 0 && unit_hash(pp->ref, 1u + (unsigned)i) % 5 == 0)
-			p = put_unit(p, unit_hash(pp->ref, 100u + (unsigned)i), cfg->units);
+			p = put_unit(p, unit_hash(pp->ref, 100u + (unsigned)i), cfg->units,
+				     g->latin1);
 		PUT(p, "/>\n");
 		regs++;
 	}
@@ -1727,6 +1730,7 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	g.ref_width = fs->ref_width;
 	g.ref_counter = rng_below(&meta, 5000);
 	g.omit_fodselsaar = fs->omit_fodselsaar;
+	g.latin1 = fs->latin1;
 	g.n_org = 2 + (int)(k->persons / 500);
 	if (g.n_org > (int)KPR_GEN_LEN(g.orgnr))
 		g.n_org = (int)KPR_GEN_LEN(g.orgnr);

@@ -121,6 +121,11 @@ void out_write(struct out *o, const char *s, size_t n);
 bool out_close(struct out *o, char sha_hex[65]) __attribute__((warn_unused_result));
 /* Frees resources after a failure without finishing the file. */
 void out_abort(struct out *o);
+/* Writes the UTF-8 text s at p in the file's declared encoding: as is for
+ * UTF-8; for ISO-8859-1 (latin1) U+0080..U+00FF as one byte and any other
+ * non-ASCII character, or a malformed byte (as U+FFFD), as a character
+ * reference. Returns the end; needs at most 8 bytes per byte of s. */
+char *out_text(char *p, const char *s, bool latin1);
 
 /* ---- injection rules ---- */
 

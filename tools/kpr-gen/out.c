@@ -1,10 +1,12 @@
 /*
  * out.c — kpr-gen's output file: one large buffer the generator fills
  * directly, flushed with write(2) (through deflate for --gzip) and hashed
- * with SHA-256 on the way out, so the manifest's hash costs no second read.
+ * with SHA-256 on the way out, so the manifest's hash costs no second read;
+ * and the text the generator writes, in the file's declared encoding.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -166,4 +168,56 @@ void out_abort(struct out *o)
 	}
 	EVP_MD_CTX_free(o->sha);
 	o->sha = NULL;
+}
+
+/* The code point of the UTF-8 sequence at *s, advancing *s past it; a byte
+ * that does not start a well-formed sequence (overlong, surrogate, past
+ * U+10FFFF, cut short) is U+FFFD and only that byte is consumed. */
+static unsigned long utf8_next(const unsigned char **s)
+{
+	const unsigned char *c = *s;
+	int len = c[0] < 0xc2 ? 0 : c[0] < 0xe0 ? 2 : c[0] < 0xf0 ? 3 : c[0] < 0xf5 ? 4 : 0;
+	unsigned long cp = len == 4 ? c[0] & 0x07u : len == 3 ? c[0] & 0x0fu : c[0] & 0x1fu;
+	static const unsigned long min[5] = {0, 0, 0x80, 0x800, 0x10000};
+
+	if (len == 0) {
+		(*s)++;
+		return 0xfffd;
+	}
+	for (int i = 1; i < len; i++) {
+		if ((c[i] & 0xc0) != 0x80) {
+			(*s)++;
+			return 0xfffd;
+		}
+		cp = cp << 6 | (c[i] & 0x3fu);
+	}
+	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+		(*s)++;
+		return 0xfffd;
+	}
+	*s += len;
+	return cp;
+}
+
+char *out_text(char *p, const char *s, bool latin1)
+{
+	const unsigned char *c = (const unsigned char *)s;
+
+	if (!latin1) {
+		size_t n = strlen(s);
+		memcpy(p, s, n);
+		return p + n;
+	}
+	while (*c) {
+		if (*c < 0x80) {
+			*p++ = (char)*c++;
+			continue;
+		}
+		unsigned long cp = utf8_next(&c);
+		if (cp <= 0xff)
+			*p++ = (char)cp;
+		else
+			p += sprintf(p, "&#%lu;", cp);
+	}
+	return p;
 }
