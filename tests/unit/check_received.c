@@ -71,9 +71,17 @@ START_TEST(test_hours_as_stored)
 	ck_assert_int_eq(received_hours_tenths(168.0), 1680);
 	ck_assert_int_eq(received_hours_tenths(0.04), 0);
 	ck_assert_int_eq(received_hours_tenths(2.36), 24);
+	/* against printf itself: every value of up to three decimals in
+	 * 0..168, halves and near-halves included */
 	char buf[32];
-	snprintf(buf, sizeof buf, "%.1f", 1.25);
-	ck_assert_int_eq(received_hours_tenths(1.25), (buf[0] - '0') * 10 + (buf[2] - '0'));
+	for (long m = 0; m <= 168000; m++) {
+		double v =
+		    strtod((snprintf(buf, sizeof buf, "%ld.%03ld", m / 1000, m % 1000), buf), NULL);
+		snprintf(buf, sizeof buf, "%.1f", v);
+		long want = strtol(buf, NULL, 10) * 10 + (buf[strlen(buf) - 1] - '0');
+		ck_assert_msg(received_hours_tenths(v) == want, "%.17g: %ld, printf %s", v,
+			      received_hours_tenths(v), buf);
+	}
 }
 END_TEST
 

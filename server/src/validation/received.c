@@ -5,6 +5,7 @@
  */
 #include "received.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,20 +107,13 @@ static void hist_free(struct received_hist *h)
 
 long received_hours_tenths(double hours)
 {
-	/* exactly the loader's text: put_hours writes "%.1f" */
-	char buf[64];
-	snprintf(buf, sizeof buf, "%.1f", hours);
-	long whole = 0, tenth = 0;
-	const char *p = buf;
-	bool neg = *p == '-';
-	if (neg)
-		p++;
-	while (*p >= '0' && *p <= '9')
-		whole = whole * 10 + (*p++ - '0');
-	if (*p == '.' && p[1] >= '0' && p[1] <= '9')
-		tenth = p[1] - '0';
-	long v = whole * 10 + tenth;
-	return neg ? -v : v;
+	/* exactly the loader's text, put_hours's "%.1f", without printf: a
+	 * double times 10 needs at most 57 significant bits, so it is exact in
+	 * long double (64 or 113 bits), and nearbyintl rounds half to even in
+	 * the default rounding mode, as printf rounds the exact value
+	 * (check_received compares the two) */
+	long double t = (long double)hours * 10.0L;
+	return (long)nearbyintl(t);
 }
 
 /* ---- figure sets ----------------------------------------------------------- */
@@ -302,6 +296,13 @@ struct received {
 	uint64_t spill_len;
 	unsigned long budget; /* histogram entries left for units */
 	bool exhausted;
+	/* scratch of received_add, kept between persons */
+	struct contrib_svc *svc;
+	size_t cap_svc;
+	const char **diag;
+	size_t cap_diag;
+	unsigned char *enc;
+	size_t cap_enc;
 };
 
 struct received *received_new(const char *tmpdir)
@@ -326,6 +327,9 @@ void received_free(struct received *rc)
 	received_figures_clear(&rc->f);
 	if (rc->spill)
 		fclose(rc->spill);
+	free(rc->svc);
+	free(rc->diag);
+	free(rc->enc);
 	free(rc);
 }
 
@@ -604,19 +608,34 @@ static bool decode(struct reader *r, struct contrib *c)
 	return !r->bad;
 }
 
-/* The contribution of a delivered person, pointing into p. */
-static bool contrib_of(const struct v_person *p, struct contrib *c)
+/* Grows *v (of *cap elements of size) to hold n; false when out of memory. */
+static bool reserve(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return true;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < n)
+		nc *= 2;
+	void *nv = realloc(*(void **)v, nc * size);
+	if (!nv)
+		return false;
+	*(void **)v = nv;
+	*cap = nc;
+	return true;
+}
+
+/* The contribution of a delivered person, pointing into p and rc's
+ * scratch arrays. */
+static bool contrib_of(struct received *rc, const struct v_person *p, struct contrib *c)
 {
 	memset(c, 0, sizeof *c);
+	if (!reserve(&rc->svc, &rc->cap_svc, p->n_tjenester, sizeof *rc->svc) ||
+	    !reserve(&rc->diag, &rc->cap_diag, p->n_diagnoser, sizeof *rc->diag))
+		return false;
 	c->punit = unit_key(p->enhet, p->enhet_unknown);
 	c->assessed = p->n_vurderinger > 0;
-	c->svc = calloc(p->n_tjenester ? p->n_tjenester : 1, sizeof *c->svc);
-	c->diag = calloc(p->n_diagnoser ? p->n_diagnoser : 1, sizeof *c->diag);
-	if (!c->svc || !c->diag) {
-		free(c->svc);
-		free(c->diag);
-		return false;
-	}
+	c->svc = rc->svc;
+	c->diag = rc->diag;
 	for (size_t i = 0; i < p->n_tjenester; i++) {
 		const struct v_tjeneste *t = &p->tjenester[i];
 		c->svc[i] = (struct contrib_svc){
@@ -634,18 +653,18 @@ bool received_add(struct received *rc, const struct v_person *p, const struct co
 		  int year, uint64_t *handle)
 {
 	struct contrib c;
-	if (!contrib_of(p, &c))
+	if (!contrib_of(rc, p, &c))
 		return false;
-	struct buf b = {0};
-	bool ok = encode(&c, &b) && fwrite(b.p, 1, b.n, rc->spill) == b.n;
+	struct buf b = {rc->enc, 0, rc->cap_enc, false};
+	bool ok = encode(&c, &b);
+	rc->enc = b.p; /* kept, grown or not */
+	rc->cap_enc = b.cap;
+	ok = ok && fwrite(b.p, 1, b.n, rc->spill) == b.n;
 	if (ok) {
 		*handle = rc->spill_len;
 		rc->spill_len += b.n;
 		ok = apply(rc, &c, 1, codes, year);
 	}
-	free(b.p);
-	free(c.svc);
-	free(c.diag);
 	return ok;
 }
 
