@@ -81,6 +81,15 @@ static bool persons(struct db *db, const char *const *p, struct received_figures
 	return ok;
 }
 
+/* The figures a GROUPING SETS row counts into: the whole file's when
+ * GROUPING(unit) is 1 (column 0), else its unit's (column 1). */
+static struct received_unit *row_unit(struct received_figures *f, const PGresult *r, int row)
+{
+	if (strcmp(PQgetvalue(r, row, 0), "1") == 0)
+		return &f->whole;
+	return received_figures_unit(f, PQgetvalue(r, row, 1));
+}
+
 static bool services(struct db *db, const char *const *p, struct received_figures *f)
 {
 	PGresult *r = db_exec(db, &st_services, p, NULL);
@@ -88,9 +97,7 @@ static bool services(struct db *db, const char *const *p, struct received_figure
 		return false;
 	bool ok = true;
 	for (int i = 0; ok && i < PQntuples(r); i++) {
-		bool whole = strcmp(PQgetvalue(r, i, 0), "1") == 0;
-		struct received_unit *u =
-		    whole ? &f->whole : received_figures_unit(f, PQgetvalue(r, i, 1));
+		struct received_unit *u = row_unit(f, r, i);
 		struct received_service *s =
 		    u ? received_unit_service(u, atoi(PQgetvalue(r, i, 2))) : NULL;
 		if (!(ok = s != NULL))
@@ -116,9 +123,7 @@ static bool diagnoses(struct db *db, const char *const *p, struct received_figur
 		return false;
 	bool ok = true;
 	for (int i = 0; ok && i < PQntuples(r); i++) {
-		bool whole = strcmp(PQgetvalue(r, i, 0), "1") == 0;
-		struct received_unit *u =
-		    whole ? &f->whole : received_figures_unit(f, PQgetvalue(r, i, 1));
+		struct received_unit *u = row_unit(f, r, i);
 		struct received_diag *d = u ? received_unit_diag(u, PQgetvalue(r, i, 2)) : NULL;
 		if (!(ok = d != NULL))
 			break;

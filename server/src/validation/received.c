@@ -13,6 +13,7 @@
 
 #include "codelist.h"
 #include "files.h"
+#include "hash.h"
 #include "report.h"
 #include "validate.h"
 
@@ -118,16 +119,6 @@ long received_hours_tenths(double hours)
 
 /* ---- figure sets ----------------------------------------------------------- */
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 void received_figures_init(struct received_figures *f)
 {
 	memset(f, 0, sizeof *f);
@@ -166,7 +157,7 @@ static struct received_unit **index_slot(const struct received_figures *f, const
 	struct received_unit **tab = f->index;
 	if (!tab)
 		return NULL;
-	size_t slot = name_hash(enhet) & (INDEX_SLOTS - 1);
+	size_t slot = hash_fnv1a(enhet) & (INDEX_SLOTS - 1);
 	while (tab[slot] && strcmp(tab[slot]->enhet, enhet) != 0)
 		slot = (slot + 1) & (INDEX_SLOTS - 1);
 	return &tab[slot];

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "hash.h"
 #include "received.h"
 
 /* Pending (unflushed) messages of the current scope. Flushed early past these
@@ -221,16 +222,6 @@ static bool lines_add(struct pmsg *m, unsigned long line)
 
 /* ---- units ------------------------------------------------------------ */
 
-static uint32_t unit_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 /* The row of name: its index, or -1 when unknown (create false) or out of
  * memory. Past REPORT_MAX_UNITS a new name gets the other row. */
 static long unit_row(struct report *r, const char *name, bool create)
@@ -242,7 +233,7 @@ static long unit_row(struct report *r, const char *name, bool create)
 		if (!r->unit_tab)
 			return -1;
 	}
-	uint32_t h = unit_hash(name);
+	uint32_t h = hash_fnv1a(name);
 	size_t slot = h & (UNIT_TAB_SLOTS - 1);
 	while (r->unit_tab[slot]) {
 		const struct unit_row *u = &r->units[r->unit_tab[slot] - 1];
