@@ -19,4 +19,8 @@
 #define KPR_UNUSED            __attribute__((unused))
 #define KPR_ARRAY_LEN(a)      (sizeof(a) / sizeof((a)[0]))
 
+/* The unit (SPEC §2 enhet) recorded for an element whose enhet R110
+ * refused: how reports, figures and the register's queries name it. */
+#define KPR_UNIT_UNKNOWN "(ukjent enhet)"
+
 #endif

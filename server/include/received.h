@@ -62,7 +62,7 @@ struct received_diag {
 
 /* One unit's figures, or the whole file's. */
 struct received_unit {
-	char *enhet; /* as written; "" none; REPORT_UNIT_UNKNOWN; NULL: whole file or other */
+	char *enhet; /* as written; "" none; KPR_UNIT_UNKNOWN; NULL: whole file or other */
 	bool other;  /* the units past RECEIVED_MAX_UNITS */
 	unsigned long persons;
 	unsigned long persons_assessed;
@@ -93,27 +93,34 @@ const struct received_unit *received_figures_find(const struct received_figures 
 struct received_service *received_unit_service(struct received_unit *u, int type);
 struct received_diag *received_unit_diag(struct received_unit *u, const char *kodeverk);
 /* The units sorted as the feedback shows them (named by name, then "",
- * REPORT_UNIT_UNKNOWN, other last). */
+ * KPR_UNIT_UNKNOWN, other last). */
 void received_figures_sort(struct received_figures *f);
 
 /* ---- the current file: fed by the validator ------------------------------ */
 
 struct received;
-struct v_person;
 struct codelist;
 
 /* tmpdir: where the contributions go (NULL: $TMPDIR or /tmp). */
 struct received *received_new(const char *tmpdir) KPR_WUR;
 void received_free(struct received *rc);
-/* Adds a delivered person (its accepted elements); *handle (not NULL)
- * names its contribution for received_retract. codes/year give the service
- * type names (NULL: none). */
-bool received_add(struct received *rc, const struct v_person *p, const struct codelist *codes,
-		  int year, uint64_t *handle) KPR_WUR;
+/* Adds a delivered person, told in steps: begin (its unit; whether it has
+ * an assessment), each accepted service (its type, timerPerUke when given,
+ * its unit: its own, else its person's) and diagnosis (its code system),
+ * then end. Strings must stay valid until received_person_end. *handle
+ * names the person's contribution for received_retract; codes/year give
+ * the service type names (codes NULL: none). */
+bool received_person_begin(struct received *rc, const char *enhet, bool enhet_unknown,
+			   bool assessed) KPR_WUR;
+bool received_person_service(struct received *rc, int type, bool has_hours, double hours,
+			     const char *enhet, bool enhet_unknown) KPR_WUR;
+bool received_person_diagnosis(struct received *rc, const char *kodeverk) KPR_WUR;
+bool received_person_end(struct received *rc, const struct codelist *codes, int year,
+			 uint64_t *handle) KPR_WUR;
 /* Takes a delivered person out again. */
 bool received_retract(struct received *rc, uint64_t handle) KPR_WUR;
 /* The figures, medians computed and units sorted; valid until the next
- * received_add/received_retract/received_free. NULL when out of memory. */
+ * received_person_end/received_retract/received_free. NULL when out of memory. */
 const struct received_figures *received_figures(struct received *rc);
 /* True when some unit's median could not be computed (budget). */
 bool received_hist_exhausted(const struct received *rc);

@@ -44,7 +44,7 @@ struct vmsg {
 /* The unit recorded for an element whose enhet R110 refused. It cannot be
  * mistaken for a name as written only by a unit spelt exactly so, which
  * then shares its row. */
-#define REPORT_UNIT_UNKNOWN "(ukjent enhet)"
+#define REPORT_UNIT_UNKNOWN KPR_UNIT_UNKNOWN
 /* Distinct units counted one by one; the rest share one "other" row. */
 #define REPORT_MAX_UNITS 10000
 

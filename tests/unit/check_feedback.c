@@ -26,7 +26,6 @@
 #include "received.h"
 #include "report.h"
 #include "rules.h"
-#include "validate.h"
 
 #define SHA           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define TEXT_SPECIAL  "Kjønn må være 1 eller 2; fikk <3> & \"x\"\nandre linje"
@@ -958,22 +957,12 @@ static struct received_compare golden_cmp;
 static void golden_person(struct report *r, const char *enhet, int type, double hours,
 			  const char *kodeverk)
 {
-	struct v_tjeneste t = {
-	    .type = type, .has_timer_per_uke = hours >= 0, .timer_per_uke = hours};
-	snprintf(t.enhet, sizeof t.enhet, "%s", enhet);
-	struct v_diagnose d = {0};
-	snprintf(d.kodeverk, sizeof d.kodeverk, "%s", kodeverk);
-	struct v_vurdering v = {0};
-	struct v_person p = {.ref = "J-1",
-			     .enhet = enhet,
-			     .tjenester = &t,
-			     .n_tjenester = 1,
-			     .diagnoser = &d,
-			     .n_diagnoser = 1,
-			     .vurderinger = &v,
-			     .n_vurderinger = hours > 5};
+	struct received *rc = report_received(r);
 	uint64_t h;
-	ck_assert(received_add(report_received(r), &p, NULL, 2025, &h));
+	ck_assert(received_person_begin(rc, enhet, false, hours > 5));
+	ck_assert(received_person_service(rc, type, hours >= 0, hours, enhet, false));
+	ck_assert(received_person_diagnosis(rc, kodeverk));
+	ck_assert(received_person_end(rc, NULL, 2025, &h));
 }
 
 static struct report *compared_report(struct feedback_meta *m)

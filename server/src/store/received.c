@@ -1,7 +1,7 @@
 /*
  * received.c — the previous årgang's figures from the register
  * (store_received.h). A unit is keyed as the validator keys it: the unit as
- * written, "" for none, REPORT_UNIT_UNKNOWN after R110 (enhet_ukjent); a
+ * written, "" for none, KPR_UNIT_UNKNOWN after R110 (enhet_ukjent); a
  * service under its own stored unit (the loader gives a service without one
  * its person's), an assessment and a diagnosis under its person's.
  */
@@ -11,10 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-
-#define UNIT_OF(t)                                                                                \
-	"CASE WHEN " t ".enhet_ukjent THEN '" REPORT_UNIT_UNKNOWN "' ELSE coalesce(" t ".enhet, " \
+#define UNIT_OF(t)                                                                             \
+	"CASE WHEN " t ".enhet_ukjent THEN '" KPR_UNIT_UNKNOWN "' ELSE coalesce(" t ".enhet, " \
 	"'') END"
 
 static const struct db_stmt st_existed = {

@@ -14,8 +14,6 @@
 #include "codelist.h"
 #include "files.h"
 #include "hash.h"
-#include "report.h"
-#include "validate.h"
 
 #define INDEX_SLOTS 2048 /* > 2 × (RECEIVED_MAX_UNITS + 2): open addressing stays short */
 
@@ -260,7 +258,7 @@ static int unit_rank(const char *e)
 {
 	if (!e[0])
 		return 1;
-	return strcmp(e, REPORT_UNIT_UNKNOWN) == 0 ? 2 : 0;
+	return strcmp(e, KPR_UNIT_UNKNOWN) == 0 ? 2 : 0;
 }
 
 static int cmp_units(const void *a, const void *b)
@@ -287,11 +285,14 @@ struct received {
 	uint64_t spill_len;
 	unsigned long budget; /* histogram entries left for units */
 	bool exhausted;
-	/* scratch of received_add, kept between persons */
+	/* the person being told (received_person_*), in arrays kept between
+	 * persons */
+	const char *punit;
+	bool assessed;
 	struct contrib_svc *svc;
-	size_t cap_svc;
+	size_t n_svc, cap_svc;
 	const char **diag;
-	size_t cap_diag;
+	size_t n_diag, cap_diag;
 	unsigned char *enc;
 	size_t cap_enc;
 };
@@ -353,7 +354,7 @@ struct contrib {
 
 static const char *unit_key(const char *enhet, bool unknown)
 {
-	return unknown ? REPORT_UNIT_UNKNOWN : enhet ? enhet : "";
+	return unknown ? KPR_UNIT_UNKNOWN : enhet ? enhet : "";
 }
 
 static bool svc_figure(struct received *rc, struct received_unit *u, const struct contrib_svc *cs,
@@ -615,37 +616,38 @@ static bool reserve(void *v, size_t *cap, size_t n, size_t size)
 	return true;
 }
 
-/* The contribution of a delivered person, pointing into p and rc's
- * scratch arrays. */
-static bool contrib_of(struct received *rc, const struct v_person *p, struct contrib *c)
+bool received_person_begin(struct received *rc, const char *enhet, bool enhet_unknown,
+			   bool assessed)
 {
-	memset(c, 0, sizeof *c);
-	if (!reserve(&rc->svc, &rc->cap_svc, p->n_tjenester, sizeof *rc->svc) ||
-	    !reserve(&rc->diag, &rc->cap_diag, p->n_diagnoser, sizeof *rc->diag))
-		return false;
-	c->punit = unit_key(p->enhet, p->enhet_unknown);
-	c->assessed = p->n_vurderinger > 0;
-	c->svc = rc->svc;
-	c->diag = rc->diag;
-	for (size_t i = 0; i < p->n_tjenester; i++) {
-		const struct v_tjeneste *t = &p->tjenester[i];
-		c->svc[i] = (struct contrib_svc){
-		    t->type, t->has_timer_per_uke ? received_hours_tenths(t->timer_per_uke) : -1,
-		    unit_key(t->enhet, t->enhet_unknown), NULL};
-	}
-	c->n_svc = p->n_tjenester;
-	for (size_t i = 0; i < p->n_diagnoser; i++)
-		c->diag[i] = p->diagnoser[i].kodeverk;
-	c->n_diag = p->n_diagnoser;
+	rc->n_svc = rc->n_diag = 0;
+	rc->punit = unit_key(enhet, enhet_unknown);
+	rc->assessed = assessed;
 	return true;
 }
 
-bool received_add(struct received *rc, const struct v_person *p, const struct codelist *codes,
-		  int year, uint64_t *handle)
+bool received_person_service(struct received *rc, int type, bool has_hours, double hours,
+			     const char *enhet, bool enhet_unknown)
 {
-	struct contrib c;
-	if (!contrib_of(rc, p, &c))
+	if (!reserve(&rc->svc, &rc->cap_svc, rc->n_svc + 1, sizeof *rc->svc))
 		return false;
+	rc->svc[rc->n_svc++] =
+	    (struct contrib_svc){type, has_hours ? received_hours_tenths(hours) : -1,
+				 unit_key(enhet, enhet_unknown), NULL};
+	return true;
+}
+
+bool received_person_diagnosis(struct received *rc, const char *kodeverk)
+{
+	if (!reserve(&rc->diag, &rc->cap_diag, rc->n_diag + 1, sizeof *rc->diag))
+		return false;
+	rc->diag[rc->n_diag++] = kodeverk;
+	return true;
+}
+
+bool received_person_end(struct received *rc, const struct codelist *codes, int year,
+			 uint64_t *handle)
+{
+	struct contrib c = {rc->punit, rc->assessed, rc->svc, rc->n_svc, rc->diag, rc->n_diag};
 	struct buf b = {rc->enc, 0, rc->cap_enc, false};
 	bool ok = encode(&c, &b);
 	rc->enc = b.p; /* kept, grown or not */

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "received.h"
-#include "report.h"
 
 void received_compare_init(struct received_compare *c)
 {
@@ -184,7 +183,7 @@ static bool in_list(const struct received_unit *const *v, size_t n, const char *
 /* named units by name, then "", then unknown (received_figures_sort's order) */
 static int rank(const char *e)
 {
-	return !e[0] ? 1 : strcmp(e, REPORT_UNIT_UNKNOWN) == 0 ? 2 : 0;
+	return !e[0] ? 1 : strcmp(e, KPR_UNIT_UNKNOWN) == 0 ? 2 : 0;
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -437,6 +437,24 @@ static void fill_person(const struct vperson *pe, int fodselsaar, struct v_perso
 	p->n_venteliste = pe->pv[PV_VL].n;
 }
 
+/* The person's part of what was received (received.h). */
+static bool count_received(struct vstate *s, const struct v_person *p, uint64_t *handle)
+{
+	struct received *rc = report_received(s->r);
+	if (!received_person_begin(rc, p->enhet, p->enhet_unknown, p->n_vurderinger > 0))
+		return false;
+	for (size_t i = 0; i < p->n_tjenester; i++) {
+		const struct v_tjeneste *t = &p->tjenester[i];
+		if (!received_person_service(rc, t->type, t->has_timer_per_uke, t->timer_per_uke,
+					     t->enhet, t->enhet_unknown))
+			return false;
+	}
+	for (size_t i = 0; i < p->n_diagnoser; i++)
+		if (!received_person_diagnosis(rc, p->diagnoser[i].kodeverk))
+			return false;
+	return received_person_end(rc, s->p->codes, s->header.hdr.aargang, handle);
+}
+
 /* Hands the person, with only its accepted elements, to the sink; me is
  * its duplicate record (-1 none). Returns the registrations delivered. */
 static unsigned long deliver(struct vstate *s, int fodselsaar, long me)
@@ -453,8 +471,7 @@ static unsigned long deliver(struct vstate *s, int fodselsaar, long me)
 	}
 	explicit_bzero(p.fnr, sizeof p.fnr);
 	uint64_t handle = 0;
-	if (s->r && !s->fatal &&
-	    !received_add(report_received(s->r), &p, s->p->codes, s->header.hdr.aargang, &handle)) {
+	if (s->r && !s->fatal && !count_received(s, &p, &handle)) {
 		s->internal_error = true;
 		val_stop(s);
 	}
