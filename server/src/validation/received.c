@@ -335,7 +335,8 @@ void received_set_hist_budget(struct received *rc, unsigned long entries)
 	rc->budget = entries;
 }
 
-/* One person's contribution, from a v_person or read back from the spill. */
+/* One person's contribution, as told (received_person_*) or read back from
+ * the spill. */
 struct contrib_svc {
 	int type;
 	long tenths; /* -1: no hours */
@@ -390,7 +391,8 @@ static int cmp_svc(const void *a, const void *b)
 	const struct contrib_svc *x = a, *y = b;
 	if (x->type != y->type)
 		return x->type < y->type ? -1 : 1;
-	return x->row < y->row ? -1 : x->row > y->row;
+	uintptr_t a_row = (uintptr_t)x->row, b_row = (uintptr_t)y->row; /* any fixed order */
+	return a_row < b_row ? -1 : a_row > b_row;
 }
 
 static int cmp_str(const void *a, const void *b)
