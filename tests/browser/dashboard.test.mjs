@@ -4,10 +4,15 @@
 //   KPR_URL, KPR_STAFF_TOKEN, KPR_ARTIFACTS, NODE_EXTRA_CA_CERTS (the dev CA),
 //   DASH_ACCEPTED (a municipality with an accepted submission),
 //   DASH_REJECTED (one with only a rejected submission), DASH_MUNI_TOKEN (any
-//   municipality token, to see the page refuse it).
+//   municipality token, to see the page refuse it),
+//   DASH_FEEDBACK_HTML (HTML feedback files from kprd, ':'-separated).
+// Each view (sign-in, the dashboard with data, the per-municipality dialog)
+// and each feedback file is checked against WCAG 2.1 A and AA with axe-core
+// (tests/browser/package-lock.json): zero violations.
 // Prints "ok"/"FAIL" lines and a closing "N passed, N failed"; exit 1 on failure.
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { setDefaultAutoSelectFamily } from 'node:net';
 import { join } from 'node:path';
 
@@ -22,6 +27,7 @@ const ART = process.env.KPR_ARTIFACTS || 'tests/artifacts';
 const ACC = process.env.DASH_ACCEPTED;
 const REJ = process.env.DASH_REJECTED;
 const MUNI = process.env.DASH_MUNI_TOKEN;
+const FEEDBACK = (process.env.DASH_FEEDBACK_HTML || '').split(':').filter(Boolean);
 mkdirSync(ART, { recursive: true });
 
 let passed = 0;
@@ -29,6 +35,28 @@ let failed = 0;
 function check(desc, cond, detail) {
   if (cond) { passed++; console.log(`  ok   ${desc}`); }
   else { failed++; console.log(`  FAIL ${desc}${detail !== undefined ? ` (${detail})` : ''}`); }
+}
+
+// axe-core is evaluated through the DevTools protocol, which the page's
+// Content-Security-Policy (no inline scripts) does not apply to
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG21AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+// Checks the page as it is now; prints each violation with a few of its
+// elements, and what axe could not decide (to be looked at by hand).
+async function audit(page, what) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  const r = await page.evaluate((tags) => window.axe.run(document,
+    { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }), WCAG21AA);
+  const v = r.violations;
+  check(`WCAG 2.1 AA, ${what}: no violations (axe-core ${r.testEngine.version}, ${r.passes.length} rules pass)`,
+    v.length === 0, v.map((x) => x.id).join(', '));
+  for (const x of v) {
+    console.log(`    ${x.id} (${x.impact}): ${x.help} [${x.nodes.length}×]`);
+    for (const n of x.nodes.slice(0, 4)) console.log(`      ${n.target.join(' ')}`);
+  }
+  if (r.incomplete.length)
+    console.log(`       axe could not decide: ${r.incomplete.map((x) => `${x.id} ×${x.nodes.length} (${x.nodes[0].target.join(' ')} …)`).join(', ')}`);
 }
 
 async function api(path) {
@@ -65,6 +93,7 @@ try {
   await page.locator('#login').waitFor({ state: 'visible' });
   check('sign-in form shown first', await page.locator('#token').isVisible());
   await page.screenshot({ path: join(ART, 'dashboard-login.png') });
+  await audit(page, 'sign-in');
 
   // --- refused tokens ---------------------------------------------------------------
   await page.fill('#token', 'not-a-real-token-at-all');
@@ -109,6 +138,34 @@ try {
   const accRow = page.locator(`#kommuner tr[data-kommune="${ACC}"]`);
   check('accepted municipality shown as delivered', (await accRow.getAttribute('data-state')) === 'accepted');
   await page.screenshot({ path: join(ART, 'dashboard.png'), fullPage: true });
+  // every row in the page's flow while axe looks: rows outside the table's
+  // scroll box would be "could not decide" for contrast, and the badges of
+  // the few delivered or rejected municipalities are far down the list
+  await page.evaluate(() => { const w = document.querySelector('.kommuner-wrap'); w.style.maxHeight = 'none'; w.style.overflow = 'visible'; });
+  await audit(page, 'the dashboard with data');
+  await page.evaluate(() => { const w = document.querySelector('.kommuner-wrap'); w.style.maxHeight = ''; w.style.overflow = ''; });
+  // focus moved back into a row hidden under the table's sticky header
+  // scrolls it into sight (WCAG 2.4.11; scroll-padding in app.css); sorted
+  // from the end, so that the row can be scrolled to the top
+  await page.click('#kommuner th[data-sort="kommunenummer"] button');
+  const focusSeen = await page.evaluate(async (rej) => {
+    const w = document.querySelector('.kommuner-wrap');
+    w.scrollIntoView();
+    const th = w.querySelector('thead th');
+    const row = w.querySelector(`tr[data-kommune="${rej}"]`);
+    w.scrollTop += row.getBoundingClientRect().top - th.getBoundingClientRect().top + 2;
+    await new Promise((res) => requestAnimationFrame(res));
+    row.querySelector('button[data-action="feedback"]').focus({ preventScroll: true });
+    return th.getBoundingClientRect().bottom;
+  }, REJ);
+  await page.keyboard.press('Shift+Tab');
+  const focused = await page.evaluate(() => [document.activeElement.dataset.action, document.activeElement.getBoundingClientRect().top]);
+  check('a focused button is not hidden under the sticky table header',
+    focused[0] === 'submissions' && focused[1] >= focusSeen, `${focused} vs ${focusSeen}`);
+  await page.click('#kommuner th[data-sort="kommunenummer"] button');
+  await page.evaluate(() => {
+    document.activeElement.blur(); document.querySelector('.kommuner-wrap').scrollTop = 0; window.scrollTo(0, 0);
+  });
   await page.screenshot({ path: join(ART, 'dashboard-top.png') });
   await page.evaluate(() => { document.getElementById('kommuner-title').scrollIntoView(); window.scrollBy(0, -16); });
   await page.screenshot({ path: join(ART, 'dashboard-table.png') });
@@ -154,6 +211,7 @@ try {
   await page.locator('#detail[open] #detail-table tbody tr').first().waitFor();
   check('submissions dialog lists the submission', await page.locator('#detail-table tbody tr').count() >= 1);
   await page.screenshot({ path: join(ART, 'dashboard-detail.png') });
+  await audit(page, 'the submissions dialog');
   [dl] = await Promise.all([
     page.waitForEvent('download'),
     page.locator('#detail-table tbody tr').first().locator('button[data-format="csv"]').click(),
@@ -173,6 +231,15 @@ try {
   check('Excel workbook from the dialog (a zip named .xlsx)',
     xlsx[0] === 0x50 && xlsx[1] === 0x4b && dl.suggestedFilename().endsWith('.xlsx'), dl.suggestedFilename());
   await page.click('#detail-close');
+
+  // --- the HTML feedback kprd writes ------------------------------------------------------------
+  check('feedback files to check (DASH_FEEDBACK_HTML)', FEEDBACK.length > 0);
+  const fbPage = await context.newPage();
+  for (const f of FEEDBACK) {
+    await fbPage.goto(`file://${f}`, { waitUntil: 'load' });
+    await audit(fbPage, `feedback ${f.split('/').pop()}`);
+  }
+  await fbPage.close();
 
   [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-missing')]);
   check('reminder list export', dl.suggestedFilename() === 'kpr-purreliste-2025.csv', dl.suggestedFilename());
@@ -194,6 +261,8 @@ try {
   // --- what left the page ---------------------------------------------------------------------
   const outside = requests.filter((u) => {
     const url = new URL(u);
+    // the feedback files themselves, and nothing they would load
+    if (url.protocol === 'file:') return !FEEDBACK.includes(decodeURIComponent(url.pathname));
     return !(url.protocol === 'blob:' || url.protocol === 'data:' ||
       ['localhost', '127.0.0.1'].includes(url.hostname));
   });

@@ -3,12 +3,15 @@
 # directory traversal, validators), then the page in Debian's headless
 # chromium driven by playwright-core (tests/browser/): sign in, counts,
 # filters, search, sort, feedback downloads through fetch + Blob, the
-# reminder list, sign out, and no request leaving localhost.
+# reminder list, sign out, and no request leaving localhost. Accessibility:
+# axe-core checks the sign-in, the dashboard with data, the submissions
+# dialog and two real HTML feedback files (units, messages, a comparison with
+# the previous year) against WCAG 2.1 A and AA: no violations allowed.
 # Screenshots go to $KPR_ARTIFACTS (tests/artifacts/).
-# playwright-core is installed from tests/browser/package-lock.json with
-# `npm ci` when node_modules is missing or holds another version; no browser
-# is downloaded. playwright-core 1.61 is the newest that runs on Debian 12's
-# Node.js 18.
+# playwright-core and axe-core are installed from
+# tests/browser/package-lock.json with `npm ci` when node_modules is missing
+# or holds another version of either; no browser is downloaded.
+# playwright-core 1.61 is the newest that runs on Debian 12's Node.js 18.
 . "$(dirname "$0")/../lib/common.sh"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,10 +54,14 @@ fi
 # node_modules is git-ignored: install when it is missing or was made from
 # another lockfile (a checkout that moved to a new playwright-core)
 jget() { python3 -c 'import json, sys; print(eval(sys.argv[2], {"d": json.load(open(sys.argv[1]))}))' "$@" 2>/dev/null; }
-want=$(jget "$ROOT/tests/browser/package-lock.json" 'd["packages"]["node_modules/playwright-core"]["version"]')
-have=$(jget "$ROOT/tests/browser/node_modules/playwright-core/package.json" 'd["version"]')
-if [ -z "$have" ] || [ "$have" != "$want" ]; then
-  echo "  installing playwright-core $want (npm ci --prefix tests/browser)"
+stale=""
+for pkg in playwright-core axe-core; do
+  want=$(jget "$ROOT/tests/browser/package-lock.json" "d['packages']['node_modules/$pkg']['version']")
+  have=$(jget "$ROOT/tests/browser/node_modules/$pkg/package.json" 'd["version"]')
+  if [ -z "$have" ] || [ "$have" != "$want" ]; then stale+="${stale:+, }$pkg $want"; fi
+done
+if [ -n "$stale" ]; then
+  echo "  installing $stale (npm ci --prefix tests/browser)"
   if ! npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --loglevel=error >"$WORK/npm.log" 2>&1; then
     sed 's/^/    /' "$WORK/npm.log" | tail -15
     not_ok "npm ci --prefix tests/browser failed: is the npm registry reachable?"
@@ -87,8 +94,46 @@ for t in "$TA" "$TR"; do
   else check "the same file from $REJ: rejected ($st)" [ "$st" = rejected ]; fi
 done
 
+# real HTML feedback for the accessibility check (axe-core in the browser
+# test): a third municipality sends a 2024 file, then a 2025 file, both with
+# units, errors and warnings; the 2024 feedback has no previous year, the
+# 2025 one compares every figure with 2024 ("Mottatt", flagged changes)
+UNI=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501", "3201", "3203",
+         "1119", "1120", "1121", "5522", "5540", "5612"}  # test_received, test_two_nodes
+m = [k["kommunenummer"] for k in d["kommuner"] if k["state"] == "missing" and k["kommunenummer"] not in avoid]
+print(m[-12])' "$WORK/p.json")
+echo "  using $UNI (2024 and 2025 feedback with units, for the accessibility check)"
+gen 32 --aargang 2024 --kommune "$UNI" --persons 30 --units 3 --inject R103=0.1,R107=0.1 --out "$WORK/y24"
+gen 33 --kommune "$UNI" --persons 40 --units 3 --inject R103=0.1,R304=0.1,R107=0.05,R110=0.05 --out "$WORK/y25"
+fresh "$WORK/y24/$UNI-2024.xml" "$WORK/y25/$UNI-2025.xml"
+TU=$(tools/kpr-dev token "$UNI" 2>/dev/null)
+wait_token "$TU"
+for y in 2024 2025; do
+  id=$(curl -sS --cacert "$KPR_CACERT" -H "$(auth "$TU")" -H "Content-Type: application/xml" \
+    --data-binary @"$WORK/y${y#20}/$UNI-$y.xml" "$KPR_URL/api/v1/submissions" | json 'd["id"]')
+  check "$UNI's $y file: processed" wait_done "$id"
+  check "…accepted with errors ($SUB_STATUS)" [ "$SUB_STATUS" = accepted_with_errors ]
+  curl -fsS --cacert "$KPR_CACERT" -H "$(auth "$TU")" -o "$WORK/feedback-$y.html" \
+    "$KPR_URL/api/v1/submissions/$id/feedback?format=html"
+  cp "$WORK/feedback-$y.html" "$KPR_ARTIFACTS/dashboard-a11y-feedback-$y.html"
+done
+# what the check must see, or it would pass on a page without it
+has() { grep -qF -- "$2" "$WORK/feedback-$1.html"; }
+units_and_messages() {
+  has 2024 '<h2>Per enhet</h2>' && has 2024 '<section class="enhet">' &&
+    has 2025 '<section class="enhet">' && has 2025 'sev-WARNING">Advarsel</span></td>'
+}
+compared() { has 2025 '<th scope="col" class="num">2024</th>' && has 2025 '<span class="flag">'; }
+check "both feedback files: units, errors and warnings" units_and_messages
+check "2024 feedback: nothing to compare with" fails has 2024 '>Endring</th>'
+check "2025 feedback: compared with 2024, a change flagged" compared
+
 rm -f "$KPR_ARTIFACTS"/dashboard*.png
 export DASH_ACCEPTED=$ACC DASH_REJECTED=$REJ DASH_MUNI_TOKEN=$TR NODE_EXTRA_CA_CERTS=$KPR_CACERT
+export DASH_FEEDBACK_HTML="$WORK/feedback-2024.html:$WORK/feedback-2025.html"
 if (cd "$ROOT/tests/browser" && timeout 75 node dashboard.test.mjs); then
   ok "the dashboard in chromium"
 else
