@@ -74,7 +74,8 @@ curl -fsS --cacert "$KPR_CACERT" -H "$STAFF" "$KPR_URL/api/v1/progress" -o "$WOR
 read -r ACC REJ < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501", "3201", "3203"}
+avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501", "3201", "3203",
+         "1119", "1120", "1121", "5522", "5540", "5612"}  # test_received, test_two_nodes
 m = [k["kommunenummer"] for k in d["kommuner"] if k["state"] == "missing" and k["kommunenummer"] not in avoid]
 print(m[-10], m[-11])' "$WORK/p.json")
 echo "  using $ACC (accepted) and $REJ (rejected)"

@@ -75,7 +75,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 # municipalities other tests name; everything else still missing is fair game
 avoid = {"0301", "1101", "1103", "1106", "1151", "4601", "4602", "5001", "5501", "3201", "3203",
-         "1119", "1120", "1121"}
+         "1119", "1120", "1121", "5522", "5540", "5612"}  # test_received, test_two_nodes
 missing = [k for k in d["kommuner"] if k["state"] == "missing" and k["kommunenummer"] not in avoid]
 pick = [k for k in reversed(missing)][:3]
 other = [k for k in reversed(missing) if k["fylkesnummer"] != pick[0]["fylkesnummer"]]
