@@ -35,6 +35,7 @@ download() { # id format out [auth]: HTTP status in $HTTP_STATUS, recorded for t
   HTTP_STATUS=$(curl -sS --cacert "$KPR_CACERT" -H "${4:-$A}" -D "$HTTP_HEADERS" -o "$3" \
     -w '%{http_code}' "$KPR_URL/api/v1/submissions/$1/feedback?format=$2")
   BODY=""
+  [ "$2" = json ] && BODY=$(cat "$3") # the conformance check reads JSON bodies
   record_exchange GET "/api/v1/submissions/$1/feedback?format=$2"
 }
 

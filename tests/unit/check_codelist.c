@@ -136,7 +136,7 @@ END_TEST
 
 START_TEST(real_municipalities)
 {
-	size_t kommuner = 0, fylker = 0;
+	size_t kommuner = 0, fylker = 0, new_numbers = 0;
 	for (size_t i = 0; i < codelist_count(real); i++) {
 		const struct codelist_entry *e = codelist_at(real, i);
 		if (strcmp(e->list, "fylke") == 0) {
@@ -155,8 +155,22 @@ START_TEST(real_municipalities)
 		ck_assert_int_eq(strncmp(e->code, e->parent, 2), 0);
 		ck_assert_ptr_eq(codelist_find(real, "kommune", e->code, 2024), e);
 		ck_assert_ptr_eq(codelist_find(real, "kommune", e->code, 2025), e);
-		ck_assert_ptr_null(codelist_find(real, "kommune", e->code, 2023));
+		/* the numbers of the 2024 splits begin in 2024, the others were
+		 * there (at least) since the 2020 reform */
+		static const char *const new_2024[] = {"31", "32", "33", "39", "40", "55", "56"};
+		bool is_new = !strcmp(e->code, "1508") || !strcmp(e->code, "1580");
+		for (size_t k = 0; k < KPR_ARRAY_LEN(new_2024); k++)
+			is_new = is_new || !strncmp(e->code, new_2024[k], 2);
+		if (is_new)
+			ck_assert_ptr_null(codelist_find(real, "kommune", e->code, 2023));
+		else
+			ck_assert_ptr_eq(codelist_find(real, "kommune", e->code, 2023), e);
+		ck_assert_ptr_null(codelist_find(real, "kommune", e->code, 2019));
+		ck_assert_ptr_nonnull(
+		    codelist_find(real, "fylke", e->parent, is_new ? 2024 : 2020));
+		new_numbers += is_new;
 	}
+	ck_assert_uint_eq(new_numbers, 115);
 	ck_assert_uint_eq(kommuner, 357);
 	ck_assert_uint_eq(fylker, 15);
 
