@@ -409,6 +409,127 @@ PY
 }
 check "--inject R110: kpr-validate reports exactly the manifest's R110 count at its refs, everyone loaded" r110_validated
 
+# ---- units auto: each municipality's own, by its population --------------------
+# Oslo its 15 bydeler (and Sykehjemsetaten's institutions on services),
+# Bergen, Trondheim and Bærum (ISO-8859-1 with seed 42) a few zones and
+# sites, Eigersund (15,200) two zones, Utsira (200) none; the rest of each
+# file as without --units
+au=0301,1101,1151,3201,4601,5001
+"$gen" --seed 42 --kommune $au --scale 0.05 --units auto --out "$tmp/ua" >/dev/null 2>&1
+check "--units auto: exit 0" [ $? -eq 0 ]
+"$gen" --seed 42 --kommune $au --scale 0.05 --units auto --threads 1 --out "$tmp/ua2" >/dev/null 2>&1
+check "--units auto: same seed, same files" same_hashes "$tmp/ua" "$tmp/ua2"
+"$gen" --seed 42 --kommune $au --scale 0.05 --out "$tmp/un" >/dev/null 2>&1
+auto_same_without_units() { # byte for byte, Latin-1 files too (LC_ALL=C)
+	local f
+	for f in "$tmp"/un/*.xml; do
+		LC_ALL=C cmp -s <(LC_ALL=C sed 's/ enhet="[^"]*"//g' "$tmp/ua/${f##*/}") "$f" ||
+			{ echo "    ${f##*/} differs" >&2; return 1; }
+	done
+}
+check "--units auto: every file the same but for the enhet attributes" auto_same_without_units
+check "--units auto: Utsira (200 inhabitants) has no enhet at all" \
+	bash -c "! grep -q 'enhet=' '$tmp/ua/1151-2025.xml'"
+auto_units() { # by municipality, as the files read (in their declared encoding)
+	"$PY" - "$tmp/ua" <<'PY'
+import collections, json, sys, xml.etree.ElementTree as ET
+ns, d = "{urn:no:kpr:innsending:1}", sys.argv[1]
+INST = {8, 17, 18, 19, 20, 21, 22, 25}  # institution services (config/codelists.csv)
+BYDELER = {"Bydel " + b for b in (
+    "Gamle Oslo", "Grünerløkka", "Sagene", "St. Hanshaugen", "Frogner", "Ullern",
+    "Vestre Aker", "Nordre Aker", "Bjerke", "Grorud", "Stovner", "Alna", "Østensjø",
+    "Nordstrand", "Søndre Nordstrand")}
+ZONES = {"Hjemmetjenesten sone " + z for z in ("nord", "sør", "øst", "vest")}
+def units(k):
+    root = ET.parse("%s/%s-2025.xml" % (d, k)).getroot()
+    persons = collections.Counter(p.get("enhet") for p in root.iter(ns + "Person"))
+    tj = [t for t in root.iter(ns + "Tjeneste") if t.get("enhet") is not None]
+    sites = {t.get("enhet") for t in tj}
+    return persons, sites, all(int(t.get("type")) in INST for t in tj)
+bad = []
+def want(what, cond):
+    if not cond:
+        bad.append(what)
+p, s, inst = units("0301")
+print("    Oslo: %d bydeler, sites %s" % (len(p), sorted(s)), file=sys.stderr)
+want("Oslo: persons in exactly the 15 bydeler", set(p) == BYDELER)
+want("Oslo: bigger bydeler more persons", p["Bydel Grünerløkka"] > p["Bydel Grorud"])
+want("Oslo: 1-6 Sykehjemsetaten sites, institution services only",
+     1 <= len(s) <= 6 and all(u.startswith("Sykehjemsetaten ") for u in s) and inst)
+for k, navn in (("4601", "Bergen"), ("5001", "Trondheim"), ("3201", "Bærum")):
+    p, s, inst = units(k)
+    want(k + ": every person in a zone", set(p) <= ZONES and 3 <= len(p) <= 4)
+    want(k + ": its helsehus among 1-2 sites, institution services only",
+         navn + " helsehus" in s and len(s) <= 2 and not (s & set(p)) and inst)
+p, s, inst = units("1101")
+want("1101: two zones, no site", set(p) <= ZONES and len(p) == 2 and not s)
+m = json.load(open(d + "/manifest.json"))
+want('manifest: "units": "auto"', m["units"] == "auto")
+for f in m["files"]:
+    p, s, _ = units(f["kommune"])
+    want(f["kommune"] + ": manifest counts its units", f["units"] == len((set(p) | s) - {None}))
+for b in bad:
+    print("    " + b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+check "--units auto: Oslo's 15 bydeler, a few zones and sites in large municipalities, two zones in a medium one, the manifest's counts" auto_units
+latin1_auto() { # Bærum's ISO-8859-1 file: "sone sør" and "Bærum helsehus" in Latin-1 bytes
+	head -1 "$tmp/ua/3201-2025.xml" | grep -q 'encoding="ISO-8859-1"' &&
+		LC_ALL=C grep -q -a "sone s$(printf '\xf8')r" "$tmp/ua/3201-2025.xml" &&
+		LC_ALL=C grep -q -a "B$(printf '\xe6')rum helsehus" "$tmp/ua/3201-2025.xml" &&
+		! LC_ALL=C grep -q -a "$(printf '\xc3')" "$tmp/ua/3201-2025.xml"
+}
+check "--units auto: unit names in Latin-1 in the ISO-8859-1 file" latin1_auto
+check "--units auto: valid against $xsd" xsd_ok "$tmp"/ua/*.xml
+auto_validated() { # exit 0, no message, and its per-unit rows are the file's units
+	local k
+	for k in ${au//,/ }; do
+		"$validate" --test-mode --format json "$tmp/ua/$k-2025.xml" >"$tmp/ua-$k.json" ||
+			{ echo "    $k: kpr-validate exit $?" >&2; return 1; }
+		"$PY" - "$tmp/ua/$k-2025.xml" "$tmp/ua-$k.json" <<'PY' || { echo "    $k: units differ" >&2; return 1; }
+import collections, json, sys, xml.etree.ElementTree as ET
+ns = "{urn:no:kpr:innsending:1}"
+persons, services = collections.Counter(), collections.Counter()
+for p in ET.parse(sys.argv[1]).getroot().iter(ns + "Person"):
+    persons[p.get("enhet")] += 1
+    for t in p.iter(ns + "Tjeneste"):
+        services[t.get("enhet", p.get("enhet"))] += 1
+d = json.load(open(sys.argv[2]))
+rows = {u["enhet"]: (u["persons"], u["services"]) for u in d["units"]}
+want = {u: (persons[u], services[u]) for u in set(persons) | set(services)}
+sys.exit(0 if rows == want and not d["messages"] else 1)
+PY
+	done
+}
+check "--units auto: kpr-validate takes every file and lists exactly its units" auto_validated
+"$gen" --seed 42 --kommune 4601 --scale 0.05 --units auto --inject R110=0.06 --out "$tmp/uar" >/dev/null 2>&1
+check "--units auto --inject R110: exit 0" [ $? -eq 0 ]
+auto_r110_only_units() {
+	cmp -s <(sed 's/ enhet="[^"]*"//g' "$tmp/uar/4601-2025.xml") "$tmp/a/4601-2025.xml" &&
+		! cmp -s "$tmp/uar/4601-2025.xml" "$tmp/ua/4601-2025.xml"
+}
+check "--units auto --inject R110: only enhet attributes differ from the plain file" auto_r110_only_units
+"$validate" --test-mode --format json "$tmp/uar/4601-2025.xml" >"$tmp/uar.json"
+rc=$?
+auto_r110() { # the validator's R110 refs are the manifest's, every other unit Bergen's own
+	[ "$rc" -eq 1 ] || return 1
+	"$PY" - "$tmp/uar/manifest.json" "$tmp/uar.json" "$tmp/ua/manifest.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["files"][0]
+d = json.load(open(sys.argv[2]))
+inj = f["injected"]["R110"]
+got = sorted(m["ref"] for m in d["messages"] if m["rule"] == "R110")
+known = {u["enhet"] for u in d["units"] if u["kind"] == "enhet"}
+own = {"Hjemmetjenesten sone " + z for z in ("nord", "sør", "øst", "vest")} | {"Bergen helsehus", "Sykehjemmet sentrum"}
+print("    R110: manifest %d, kpr-validate %d; units %s" % (inj["count"], len(got), sorted(known)), file=sys.stderr)
+ok = (inj["count"] > 0 and got == sorted(inj["refs"]) and len(d["messages"]) == inj["count"] and
+      known <= own and f["units"] == len(known))
+sys.exit(0 if ok else 1)
+PY
+}
+check "--units auto --inject R110: kpr-validate exit 1 (got $rc), R110 at the manifest's refs, the other units Bergen's own" auto_r110
+
 # ---- usage errors -------------------------------------------------------------
 "$gen" --inject R999=0.1 --out "$tmp/x" >/dev/null 2>&1
 check "unknown rule: exit 2" [ $? -eq 2 ]
@@ -418,6 +539,8 @@ check "unknown kommune: exit 2" [ $? -eq 2 ]
 check "unknown --refs style: exit 2" [ $? -eq 2 ]
 "$gen" --resubmit 1.5 --out "$tmp/x" >/dev/null 2>&1
 check "--resubmit above 1: exit 2" [ $? -eq 2 ]
+"$gen" --units automatic --out "$tmp/x" >/dev/null 2>&1
+check "--units neither a number nor auto: exit 2" [ $? -eq 2 ]
 check "--help lists the rules" bash -c "'$gen' --help | grep -q R310"
 
 echo "test_kpr_gen: $T_PASS passed, $T_FAIL failed"

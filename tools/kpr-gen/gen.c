@@ -185,6 +185,8 @@ struct gen_ctx {
 	bool have_last_fnr;
 	char last_ref[32];
 	bool have_last_ref;
+	struct unit_set units; /* --units auto: this municipality's */
+	uint64_t units_used;   /* bit i: unit i written (for the manifest) */
 };
 
 static const unsigned char K1W[9] = {3, 7, 6, 1, 8, 9, 4, 5, 2};
@@ -1496,16 +1498,29 @@ static unsigned long unit_hash(const char *ref, unsigned salt)
 	return h;
 }
 
-static char *put_unit(char *p, unsigned long h, int units, bool latin1)
+static char *put_unit(struct gen_ctx *g, char *p, unsigned long h, int units, bool latin1)
 {
 	int i = (int)(h % (unsigned long)units),
 	    n = (int)(sizeof unit_names / sizeof unit_names[0]);
+	g->units_used |= (uint64_t)1 << i;
 	PUT(p, " enhet=\"");
 	p = out_text(p, unit_names[i % n], latin1);
 	if (i >= n) {
 		PUT(p, " avd. ");
 		p = put_int(p, i / n + 1);
 	}
+	*p++ = '"';
+	return p;
+}
+
+/* --units auto: unit i of the municipality's, or nothing when i < 0 */
+static char *put_auto_unit(struct gen_ctx *g, char *p, int i)
+{
+	if (i < 0)
+		return p;
+	g->units_used |= (uint64_t)1 << i;
+	PUT(p, " enhet=\"");
+	p = out_text(p, g->units.name[i], g->latin1);
 	*p++ = '"';
 	return p;
 }
@@ -1532,7 +1547,9 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 	if (pp->bad_unit_at == 1)
 		p = put_bad_unit(p, pp->bad_unit, g->latin1);
 	else if (cfg->units > 0)
-		p = put_unit(p, unit_hash(pp->ref, 0), cfg->units, g->latin1);
+		p = put_unit(g, p, unit_hash(pp->ref, 0), cfg->units, g->latin1);
+	else if (cfg->units_auto)
+		p = put_auto_unit(g, p, units_auto_person(&g->units, unit_hash(pp->ref, 0)));
 	PUT(p, ">\n");
 	if (pp->fnr[0]) {
 		PUT(p, "    <Fnr>");
@@ -1596,12 +1613,17 @@ static unsigned long emit_person(struct gen_ctx *g, struct out *o, const struct 
 			p = put_s(p, t->orgnr);
 			*p++ = '"';
 		}
-		/* one service in five at a site of its own */
+		/* one service in five at a site of its own; under --units auto
+		 * half the institution services, at one of the institutions */
 		if (pp->bad_unit_at == 2 + i)
 			p = put_bad_unit(p, pp->bad_unit, g->latin1);
 		else if (cfg->units > 0 && unit_hash(pp->ref, 1u + (unsigned)i) % 5 == 0)
-			p = put_unit(p, unit_hash(pp->ref, 100u + (unsigned)i), cfg->units,
+			p = put_unit(g, p, unit_hash(pp->ref, 100u + (unsigned)i), cfg->units,
 				     g->latin1);
+		else if (cfg->units_auto && cfg->type_institution[t->type])
+			p = put_auto_unit(
+			    g, p,
+			    units_auto_site(&g->units, unit_hash(pp->ref, 100u + (unsigned)i)));
 		PUT(p, "/>\n");
 		regs++;
 	}
@@ -1731,6 +1753,8 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	g.ref_counter = rng_below(&meta, 5000);
 	g.omit_fodselsaar = fs->omit_fodselsaar;
 	g.latin1 = fs->latin1;
+	if (cfg->units_auto)
+		units_auto_build(k, &g.units);
 	g.n_org = 2 + (int)(k->persons / 500);
 	if (g.n_org > (int)KPR_GEN_LEN(g.orgnr))
 		g.n_org = (int)KPR_GEN_LEN(g.orgnr);
@@ -1843,8 +1867,10 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 			/* F001: write half of this person and stop */
 			out_reserve(&o);
 			size_t before = o.len;
+			uint64_t used = g.units_used; /* a half person names no unit */
 			(void)emit_person(&g, &o, &pp);
 			o.len = before + (o.len - before) / 2;
+			g.units_used = used;
 			res->inj.count[INJ_F001] = 1;
 			snprintf(res->inj.note[INJ_F001], sizeof(res->inj.note[0]), "cut in ref %s",
 				 pp.ref);
@@ -1917,6 +1943,7 @@ void gen_kommune(const struct gen_config *cfg, const struct kommune *k, const st
 	}
 	res->bytes = o.bytes;
 	res->raw_bytes = o.raw_bytes;
+	res->units = __builtin_popcountll(g.units_used);
 	for (int rr = INJ_F001; rr <= INJ_F007; rr++)
 		if (res->inj.count[rr] && inj_defs[rr].level == LEVEL_FATAL)
 			res->has_fatal = true;

@@ -226,8 +226,10 @@ struct gen_config {
 	double rate[INJ_COUNT];
 	bool any_inject;
 	enum ref_style refs;
-	int units; /* 0: no enhet; N: Person/@enhet from N unit names, some
+	int units;       /* 0: no enhet; N: Person/@enhet from N unit names, some
 		    * services at a site of their own (Tjeneste/@enhet) */
+	bool units_auto; /* --units auto: each municipality's own units (units.c);
+			  * units is 0 then */
 	/* Service types valid for the årgang, and which are institution
 	 * services (from config/codelists.csv when present, else SPEC §2). */
 	bool type_valid[GEN_MAX_TYPE];
@@ -251,6 +253,27 @@ struct kommune {
 	int cell_lo, cell_count;
 };
 
+/* --units auto: the units of one municipality (SPEC §2 enhet), by its
+ * population: Oslo's 15 bydeler, a few home-care zones in the larger
+ * municipalities, none in the small ones. Person units come first in name[],
+ * then the service sites (institutions). Names are UTF-8, at most 64
+ * characters, without XML special characters. */
+#define UNITS_AUTO_MAX 24
+struct unit_set {
+	int n_person, n_site;
+	unsigned weight[UNITS_AUTO_MAX]; /* person units' relative sizes */
+	unsigned weight_sum;
+	char name[UNITS_AUTO_MAX][72];
+};
+
+void units_auto_build(const struct kommune *k, struct unit_set *u);
+/* The index in name[] of the person unit for the hash h, or -1 when the
+ * municipality has none. */
+int units_auto_person(const struct unit_set *u, unsigned long h);
+/* The index in name[] of the service site for the hash h, or -1 for none:
+ * half the hashes name one, when the municipality has sites. */
+int units_auto_site(const struct unit_set *u, unsigned long h);
+
 struct file_result {
 	int innsending; /* input: 1, or 2 for a municipality's later, second file */
 	char file[64];
@@ -262,6 +285,7 @@ struct file_result {
 	unsigned long long bytes;     /* file size */
 	unsigned long long raw_bytes; /* XML bytes (same as bytes unless gzip) */
 	char sha256[65];
+	int units; /* distinct enhet names written (R110's bad ones aside) */
 	struct inj_log inj;
 	/* What the server should make of the file (SPEC §3), from the faults
 	 * injected: persons and registrations loaded, persons with an ERROR

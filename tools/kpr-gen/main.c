@@ -54,6 +54,14 @@ static void usage(FILE *f)
 	    "                      (Tjeneste/@enhet); by the person's ref, so the rest of\n"
 	    "                      the file is as without --units; the names in the file's\n"
 	    "                      encoding (Latin-1 in CosDoc's ISO-8859-1 files)\n"
+	    "  --units auto        each municipality's own units, by its population: Oslo\n"
+	    "                      its 15 bydeler (persons by bydel size) and 4 Sykehjemsetaten\n"
+	    "                      institutions; >= 100,000 Hjemmetjenesten sone nord/sør/øst/\n"
+	    "                      vest, <Name> helsehus and Sykehjemmet sentrum; 50,000-99,999\n"
+	    "                      sone nord/sør, Tildelingskontoret and <Name> helsehus;\n"
+	    "                      10,000-49,999 sone nord/sør; smaller ones no enhet at all.\n"
+	    "                      Sites only on institution services (half of them); by the\n"
+	    "                      ref as --units N, so the rest of the file is the same\n"
 	    "  --resubmit F        a fraction F (0..1) of the municipalities also get a second,\n"
 	    "                      later file DIR/<kommunenummer>-<aargang>-2.xml: the same\n"
 	    "                      persons with faults drawn anew, its own id, opprettet 6\n"
@@ -92,11 +100,12 @@ static void usage(FILE *f)
 		   "with or without --units.\n"
 		   "\n"
 		   "Manifest (JSON, one file object per line): generator, version, seed,\n"
-		   "aargang, scale, gzip, refs, units, resubmit, inject (the rates), totals\n"
-		   "{files, persons, registrations, bytes, persons_error, persons_warning,\n"
-		   "injected {rule: count}}, and files [{file, kommune, kommunenavn, avsender,\n"
-		   "innsending (1, or 2 for a second file), id, forrigeId, persons,\n"
-		   "registrations, bytes, sha256, expect, injected {rule: {count, refs: [...]}\n"
+		   "aargang, scale, gzip, refs, units (N, or \"auto\"), resubmit, inject (the\n"
+		   "rates), totals {files, persons, registrations, bytes, persons_error,\n"
+		   "persons_warning, injected {rule: count}}, and files [{file, kommune,\n"
+		   "kommunenavn, avsender, innsending (1, or 2 for a second file), id,\n"
+		   "forrigeId, persons, registrations, bytes, sha256, units (distinct enhet\n"
+		   "names written, R110's aside), expect, injected {rule: {count, refs: [...]}\n"
 		   "or {count, note}}}]. For F001 the persons/registrations count the complete\n"
 		   "Persons written before the cut. expect is what the server should make of\n"
 		   "the file on its own (SPEC §3): status (rejected on a FATAL, else\n"
@@ -543,10 +552,15 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 	fprintf(
 	    f,
 	    "{\"generator\": \"kpr-gen\", \"version\": \"%s\", \"seed\": %llu, \"aargang\": %d, "
-	    "\"scale\": %g, \"gzip\": %s, \"refs\": \"%s\", \"units\": %d, \"resubmit\": %g,\n",
+	    "\"scale\": %g, \"gzip\": %s, \"refs\": \"%s\", \"units\": ",
 	    KPR_VERSION, (unsigned long long)cfg->seed, cfg->aargang, scale,
-	    cfg->gzip ? "true" : "false", cfg->refs == REFS_JOURNAL ? "journal" : "system",
-	    cfg->units, resubmit);
+	    cfg->gzip ? "true" : "false", cfg->refs == REFS_JOURNAL ? "journal" : "system");
+	/* N, as --units N, or "auto" */
+	if (cfg->units_auto)
+		fprintf(f, "\"auto\"");
+	else
+		fprintf(f, "%d", cfg->units);
+	fprintf(f, ", \"resubmit\": %g,\n", resubmit);
 	fprintf(
 	    f,
 	    " \"registrations_counted\": \"every element inside a Person, each Funksjon on its own\",\n");
@@ -578,11 +592,12 @@ static bool write_manifest(const char *path, const struct gen_config *cfg, doubl
 		fprintf(f,
 			", \"avsender\": \"%s\", \"innsending\": %d, \"id\": \"%s\", "
 			"\"forrigeId\": \"%s\", \"persons\": %lu, \"registrations\": %llu, "
-			"\"bytes\": %llu, \"sha256\": \"%s\", \"expect\": {\"status\": \"%s\", "
+			"\"bytes\": %llu, \"sha256\": \"%s\", \"units\": %d, "
+			"\"expect\": {\"status\": \"%s\", "
 			"\"persons_loaded\": %lu, \"registrations_loaded\": %llu, "
 			"\"persons_error\": %lu, \"persons_warning\": %lu}, \"injected\": {",
 			x->avsender, x->innsending, x->id, x->forrige, x->persons, x->registrations,
-			x->bytes, x->sha256, expect_status(x), x->persons_loaded,
+			x->bytes, x->sha256, x->units, expect_status(x), x->persons_loaded,
 			x->registrations_loaded, x->persons_error, x->persons_warning);
 		first = true;
 		for (int r = 0; r < INJ_COUNT; r++) {
@@ -743,8 +758,11 @@ int main(int argc, char **argv)
 			NEED_ARG();
 			char *end;
 			long n = strtol(v, &end, 10);
-			if (*end || n < 0 || n > 60) {
-				fprintf(stderr, "kpr-gen: --units: 0 to 60\n");
+			cfg.units_auto = strcmp(v, "auto") == 0;
+			if (cfg.units_auto)
+				n = 0;
+			else if (*end || n < 0 || n > 60) {
+				fprintf(stderr, "kpr-gen: --units: 0 to 60, or auto\n");
 				return 2;
 			}
 			cfg.units = (int)n;
