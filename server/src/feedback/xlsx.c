@@ -724,9 +724,10 @@ bool fb_render_xlsx(struct fb_out *o, const struct feedback_meta *m, struct repo
 		return false;
 	snprintf(path, sizeof(path), "%s/tilbakemelding.xlsx", dir);
 	bool ok = fb_view_collect(&v, m, r);
-	if (ok)
+	if (ok) {
 		ok = write_workbook(path, dir, &o->nid, m, &v, r);
-	fb_tallies_free(&v.t);
+		fb_view_free(&v); /* the tallies and the unit rows */
+	}
 	if (ok)
 		ok = copy_file(o, path);
 	int saved = errno;

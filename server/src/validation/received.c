@@ -5,6 +5,7 @@
  */
 #include "received.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,13 +107,33 @@ static void hist_free(struct received_hist *h)
 
 long received_hours_tenths(double hours)
 {
-	/* exactly the loader's text, put_hours's "%.1f", without printf: a
-	 * double times 10 needs at most 57 significant bits, so it is exact in
-	 * long double (64 or 113 bits), and nearbyintl rounds half to even in
-	 * the default rounding mode, as printf rounds the exact value
-	 * (check_received compares the two) */
-	long double t = (long double)hours * 10.0L;
-	return (long)nearbyintl(t);
+	/* exactly the loader's text, put_hours's "%.1f" (glibc prints the
+	 * exact binary value rounded half to even), in integers: hours =
+	 * m * 2^e with a 53-bit m, so hours * 10 = 10m * 2^e with 10m < 2^57,
+	 * rounded half to even at the binary point. No printf, and no long
+	 * double (valgrind computes it as double). check_received compares
+	 * the two. Meant for |hours| well below 2^53 (R304: 0..168). */
+	if (hours != hours || hours == 0)
+		return 0;
+	bool neg = hours < 0;
+	int e;
+	double f = frexp(neg ? -hours : hours, &e);
+	uint64_t t = (uint64_t)ldexp(f, 53) * 10; /* hours * 10 = t * 2^(e - 53) */
+	int k = 53 - e;                           /* bits right of the binary point */
+	uint64_t q;
+	if (k <= 0)
+		q = k > -7 ? t << -k : UINT64_C(1) << 62; /* far out of range: saturated */
+	else if (k >= 64)
+		q = 0; /* below 1/128 of a tenth */
+	else {
+		uint64_t r = t & ((UINT64_C(1) << k) - 1), half = UINT64_C(1) << (k - 1);
+		q = t >> k;
+		if (r > half || (r == half && (q & 1)))
+			q++;
+	}
+	if (q > (uint64_t)LONG_MAX)
+		q = (uint64_t)LONG_MAX;
+	return neg ? -(long)q : (long)q;
 }
 
 /* ---- figure sets ----------------------------------------------------------- */
