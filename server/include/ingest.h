@@ -38,11 +38,12 @@ enum ingest_fault {
 };
 const char *ingest_fault_name(enum ingest_fault f);
 
-/* Runs one claimed job. deadline: CLOCK_MONOTONIC seconds after which the
+/* Runs one claimed job. attempt: the job's attempts counter as claimed
+ * (1 on a first attempt). deadline: CLOCK_MONOTONIC seconds after which the
  * attempt stops (validation checks it per chunk). On INGEST_RETRY *fault
  * says why. */
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *submission_id,
-				   const char *worker_id, double deadline,
+				   const char *worker_id, int attempt, double deadline,
 				   enum ingest_fault *fault);
 
 #endif

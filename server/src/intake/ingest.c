@@ -16,79 +16,25 @@
  * Must not: keep, log or write a national ID anywhere but the vault.
  */
 #include "ingest.h"
+#include "ingest_job.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "codelist.h"
-#include "config.h"
-#include "copy_rows.h"
-#include "db.h"
 #include "failpoint.h"
-#include "feedback.h"
 #include "keystore.h"
 #include "log.h"
 #include "metrics.h"
 #include "pseudo.h"
-#include "report.h"
 #include "store_feedback_unit.h"
 #include "store_job.h"
-#include "store_kommune.h"
-#include "store_received.h"
 #include "store_rows.h"
 #include "store_submission.h"
-#include "validate.h"
 #include "vault.h"
-#include "files.h"
-#include "hex.h"
-
-struct ingest {
-	const struct kpr_config *cfg;
-	struct codelist *codes;
-	struct pseudo_ctx *pseudo;
-	struct vault *vault;
-};
-
-/* State of one job. */
-struct job {
-	struct ingest *in;
-	const struct kpr_config *cfg; /* the published configuration as the job began */
-	const char *sub_id;
-	char kommune[8];
-	char spool_name[256];
-	char sha256[65];
-	char received_at[40]; /* Oslo time with offset (kpr.oslo_time) */
-	char processed_at[40];
-	char fb_token[FEEDBACK_TOKEN_LEN + 1];   /* this attempt's feedback files */
-	char prev_token[FEEDBACK_TOKEN_LEN + 1]; /* those served until this commits */
-	bool prev_ready;                         /* any feedback served until then */
-	bool fb_written;
-	bool finishing;         /* the final transaction was begun */
-	bool outcome_known;     /* ...and it is known not to have committed */
-	struct nid_options nid; /* the validator's: what the feedback masks */
-	long long bytes;
-	bool dry_run;
-	struct copy_rows rows; /* the register rows, COPY text */
-	char **retracted;
-	size_t nretracted;
-	bool failed; /* a vault or I/O error: the job is retried */
-	enum ingest_fault fault;
-	struct report *report;
-	struct validate_result vres;
-	double validate_seconds;
-	double feedback_seconds; /* every format, the units' files included */
-	char **units;            /* the named units in file order (kpr.feedback_unit) */
-	size_t nunits;
-	size_t unit_files; /* the first unit_files of them got files */
-};
 
 const char *ingest_fault_name(enum ingest_fault f)
 {
@@ -109,20 +55,6 @@ const char *ingest_fault_name(enum ingest_fault f)
 		return "spool_missing";
 	}
 	return "internal";
-}
-
-/* A local write failed with errno e: a full disk, or some other I/O fault.
- * Both pass by themselves more often than not, so the job backs off. */
-static enum ingest_fault io_fault(int e)
-{
-	return e == ENOSPC || e == EDQUOT ? FAULT_DISK_FULL : FAULT_LOCAL_IO;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 struct ingest *ingest_new(const struct kpr_config *cfg, char *err, size_t errlen)
@@ -220,7 +152,7 @@ static void job_cleanup(struct job *j)
 	report_free(j->report);
 }
 
-static const char *final_status(const struct job *j, const struct report_summary *s)
+const char *ingest_final_status(const struct job *j, const struct report_summary *s)
 {
 	if (s->fatal)
 		return "rejected";
@@ -337,229 +269,6 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 		return DB_TX_FAIL;
 	failpoint("job.before_commit");
 	return DB_TX_OK;
-}
-
-/* Removes the feedback files of one token of this submission: the five
- * formats of the whole file and every unit's (<id>.<token>.*); an empty
- * token: the whole file's written before tokens. Files of a format not
- * written are simply absent. */
-static void remove_feedback(const struct job *j, const char *token)
-{
-	const char *dir = j->in->cfg->feedback_dir;
-	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++) {
-		char path[4200];
-		if (feedback_path(path, sizeof path, dir, j->sub_id, token, 0,
-				  (enum feedback_format)f) &&
-		    unlink(path) != 0 && errno != ENOENT)
-			rlog_warn(j->sub_id, "cannot remove feedback file: %s", strerror(errno));
-	}
-	if (!token[0])
-		return;
-	DIR *d = opendir(dir);
-	if (!d) {
-		rlog_warn(j->sub_id, "cannot list the feedback directory: %s", strerror(errno));
-		return;
-	}
-	size_t tl = strlen(token);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *n = e->d_name;
-		if (strncmp(n, j->sub_id, 36) != 0 || n[36] != '.' ||
-		    strncmp(n + 37, token, tl) != 0 || n[37 + tl] != '.')
-			continue;
-		if (unlinkat(dirfd(d), n, 0) != 0 && errno != ENOENT)
-			rlog_warn(j->sub_id, "cannot remove feedback file: %s", strerror(errno));
-	}
-	closedir(d);
-}
-
-/* After the commit: removes this submission's feedback files of other
- * tokens written before `before` less a margin (clock steps and another
- * host's clock on a shared directory): a half-written file of a crashed
- * attempt, one of an attempt that lost its lease. A file written later may
- * be a new reprocessing's, and is left to the reconciler. */
-static void sweep_feedback(const struct job *j, time_t before)
-{
-	DIR *d = opendir(j->in->cfg->feedback_dir);
-	if (!d)
-		return;
-	size_t tl = strlen(j->fb_token);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		const char *n = e->d_name;
-		struct stat st;
-		if (strncmp(n, j->sub_id, 36) != 0 || n[36] != '.' ||
-		    (!strncmp(n + 37, j->fb_token, tl) && n[37 + tl] == '.') ||
-		    fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-		    st.st_mtime >= before - 60)
-			continue;
-		if (unlinkat(dirfd(d), n, 0) != 0 && errno != ENOENT)
-			rlog_warn(j->sub_id, "cannot remove a stale feedback file: %s",
-				  strerror(errno));
-	}
-	closedir(d);
-}
-
-/* Writes, fsyncs and closes one feedback file; false with errno. */
-static bool write_one(const char *path, enum feedback_format f, const struct feedback_meta *m,
-		      struct report *report)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!out) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return false;
-	}
-	bool ok = feedback_write(out, f, m, report);
-	failpoint("job.feedback_write"); /* a file half written */
-	int e = ok ? 0 : errno;
-	if (ok && fflush(out) != 0)
-		ok = false, e = errno;
-	if (ok && fsync(fileno(out)) != 0)
-		ok = false, e = errno;
-	if (fclose(out) != 0 && ok)
-		ok = false, e = errno;
-	errno = e;
-	return ok;
-}
-
-/* One file of this attempt: the whole file's (unit 0) or a unit's. */
-static bool write_file(struct job *j, const struct feedback_meta *m, unsigned unit,
-		       enum feedback_format f)
-{
-	char path[4200];
-	if (!feedback_path(path, sizeof path, j->in->cfg->feedback_dir, j->sub_id, j->fb_token,
-			   unit, f)) {
-		j->fault = FAULT_LOCAL_IO;
-		return false;
-	}
-	if (!write_one(path, f, m, j->report)) {
-		/* a renderer fails only when a write does: the errno is an I/O
-		 * one (or ENOENT for a unit the report does not know: a bug) */
-		j->fault = io_fault(errno);
-		log_error("job %s: writing feedback %s failed: %s", j->sub_id, path,
-			  strerror(errno));
-		return false;
-	}
-	return true;
-}
-
-/* The units that get feedback of their own: every named unit of the report
- * (not the file without a unit, not R110's unknown one, not the "other
- * units" row), in the report's order; the first FEEDBACK_UNIT_FILES_MAX get
- * files, the others are recorded without (too_many_units). */
-static bool list_units(struct job *j)
-{
-	const struct report_unit **rows = NULL;
-	long n = report_units(j->report, &rows);
-	if (n < 0) {
-		j->fault = FAULT_INTERNAL;
-		return false;
-	}
-	j->units = calloc(n > 0 ? (size_t)n : 1, sizeof *j->units);
-	if (!j->units) {
-		free(rows);
-		j->fault = FAULT_INTERNAL;
-		return false;
-	}
-	for (long i = 0; i < n; i++) {
-		const char *e = rows[i]->enhet;
-		/* R110 let no candidate through; the register checks again */
-		if (!e || !e[0] || !strcmp(e, REPORT_UNIT_UNKNOWN) ||
-		    !copy_rows_storable(&j->nid, e))
-			continue;
-		if (!(j->units[j->nunits] = strdup(e))) {
-			free(rows);
-			j->fault = FAULT_INTERNAL;
-			return false;
-		}
-		j->nunits++;
-	}
-	free(rows);
-	j->unit_files = j->nunits < FEEDBACK_UNIT_FILES_MAX ? j->nunits : FEEDBACK_UNIT_FILES_MAX;
-	if (j->nunits > j->unit_files)
-		rlog_info(j->sub_id, "%zu units: files of their own for the first %zu only",
-			  j->nunits, j->unit_files);
-	return true;
-}
-
-/* The feedback files of this attempt, as <id>.<token>.<ext> (and
- * <id>.<token>.u<n>.<ext> per unit) under a random token of its own:
- * nothing is served from them until the final transaction records the
- * token, so a worker that lost its lease and resumes never overwrites what
- * the committed attempt wrote. */
-/* The five formats of the whole file, then of each unit with files of its
- * own; durable before the final transaction points at them. */
-static bool write_files(struct job *j, struct feedback_meta *m)
-{
-	const struct kpr_config *cfg = j->in->cfg;
-	j->fb_written = true; /* from here on, a failure removes what was written */
-	double t0 = now_s();
-	for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
-		if (!write_file(j, m, 0, (enum feedback_format)f))
-			return false;
-	if (!list_units(j))
-		return false;
-	for (size_t u = 0; u < j->unit_files; u++) {
-		m->enhet = j->units[u];
-		for (int f = 0; f < FEEDBACK_FORMAT_COUNT; f++)
-			if (!write_file(j, m, (unsigned)u + 1, (enum feedback_format)f))
-				return false;
-	}
-	j->feedback_seconds = now_s() - t0;
-	/* the names are durable before the transaction that points at them */
-	if (!files_fsync_dir(cfg->feedback_dir)) {
-		j->fault = io_fault(errno);
-		return false;
-	}
-	return true;
-}
-
-static bool write_feedback(struct job *j, struct db *reg)
-{
-	char navn[128];
-	bool named = false;
-	if (!store_kommune_name(reg, j->kommune, navn, sizeof navn, &named))
-		named = false; /* the feedback goes without the name */
-	if (!store_submission_clock(reg, j->processed_at))
-		return false;
-	if (!hex_random(j->fb_token, FEEDBACK_TOKEN_LEN / 2))
-		return false;
-	const struct v_header *h = &j->vres.header;
-	struct feedback_meta m = {
-	    .submission_id = j->sub_id,
-	    .innsending_id = h->id[0] ? h->id : NULL,
-	    .kommunenummer = j->kommune,
-	    .kommunenavn = named && navn[0] ? navn : NULL,
-	    .aargang = h->aargang,
-	    .status = final_status(j, report_summary(j->report)),
-	    .received_at = j->received_at,
-	    .processed_at = j->processed_at,
-	    .sha256 = j->sha256,
-	    .bytes = (unsigned long long)j->bytes,
-	    .fagsystem = h->fagsystem[0] ? h->fagsystem : NULL,
-	    .fagsystem_versjon = h->fagsystem_versjon[0] ? h->fagsystem_versjon : NULL,
-	    .dry_run = j->dry_run,
-	    .nid = &j->nid,
-	};
-	/* what was received, beside the previous årgang's (not for a rejected
-	 * file: nothing of it is loaded) */
-	struct received_compare cmp;
-	received_compare_init(&cmp);
-	cmp.threshold_percent = j->cfg->received_change_threshold_percent;
-	if (h->aargang > 0 && !report_summary(j->report)->fatal &&
-	    !store_received_previous(reg, j->kommune, h->aargang, &cmp)) {
-		received_compare_clear(&cmp);
-		j->fault = FAULT_DATABASE;
-		return false;
-	}
-	m.received = &cmp;
-	bool ok = write_files(j, &m);
-	received_compare_clear(&cmp);
-	return ok;
 }
 
 static void count_rules(struct report *r)
@@ -699,7 +408,8 @@ static enum finish_loss after_failed_finish(struct job *j, struct db *reg, bool 
 }
 
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *sub_id,
-				   const char *worker_id, double deadline, enum ingest_fault *fault)
+				   const char *worker_id, int attempt, double deadline,
+				   enum ingest_fault *fault)
 {
 	double t0 = now_s();
 	struct job j = {.in = in, .sub_id = sub_id};
@@ -734,9 +444,9 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		j.fault = FAULT_TIME_LIMIT;
 		goto failed;
 	}
-	if (!write_feedback(&j, reg))
+	if (!ingest_feedback_write(&j, reg))
 		goto failed;
-	struct finish_ctx fc = {&j, worker_id, final_status(&j, s), 0, load_rows, "", false};
+	struct finish_ctx fc = {&j, worker_id, ingest_final_status(&j, s), 0, load_rows, "", false};
 	time_t before_commit = time(NULL);
 	j.finishing = true;
 	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id)) {
@@ -745,7 +455,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		if (loss == FINISH_LEASE_LOST) {
 			rlog_warn(sub_id, "lease lost: another worker took the job over; this "
 					  "attempt committed nothing and its feedback is removed");
-			remove_feedback(&j, j.fb_token);
+			ingest_feedback_remove(&j, j.fb_token);
 			outcome = INGEST_LEASE_LOST;
 			goto out;
 		}
@@ -766,10 +476,14 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	if (!keep_file && unlink(path) != 0 && errno != ENOENT)
 		rlog_warn(sub_id, "cannot remove processed spool file: %s", strerror(errno));
 	if (j.prev_token[0] && strcmp(j.prev_token, j.fb_token) != 0)
-		remove_feedback(&j, j.prev_token);
+		ingest_feedback_remove(&j, j.prev_token);
 	else if (!j.prev_token[0] && j.prev_ready)
-		remove_feedback(&j, ""); /* written before tokens */
-	sweep_feedback(&j, before_commit);
+		ingest_feedback_remove(&j, ""); /* written before tokens */
+	/* other attempts' files of this submission can exist only after an
+	 * earlier attempt or processing; on a first one the sweep's read of
+	 * the whole directory is saved (the reconciler stays the backstop) */
+	if (attempt > 1 || j.prev_token[0] || j.prev_ready)
+		ingest_feedback_sweep(&j, before_commit);
 	log_done(&j, &fc, now_s() - t0);
 	outcome = INGEST_DONE;
 	goto out;
@@ -779,7 +493,7 @@ failed:
 	 * may have landed unanswered; the reconciler removes it later if no row
 	 * points at it. */
 	if (j.fb_written && (!j.finishing || j.outcome_known))
-		remove_feedback(&j, j.fb_token);
+		ingest_feedback_remove(&j, j.fb_token);
 	outcome = transient(in, reg);
 	*fault = j.fault ? j.fault : FAULT_INTERNAL;
 out:

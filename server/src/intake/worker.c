@@ -107,7 +107,7 @@ static void run_job(struct worker *w, struct db *db, const char *sub, int attemp
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double deadline = (double)now.tv_sec + (double)now.tv_nsec / 1e9 + l.time_limit;
 	enum ingest_fault fault = FAULT_NONE;
-	enum ingest_outcome o = ingest_process(w->in, db, sub, w->id, deadline, &fault);
+	enum ingest_outcome o = ingest_process(w->in, db, sub, w->id, attempts, deadline, &fault);
 	if (o == INGEST_DONE || o == INGEST_LEASE_LOST) /* done, or its new owner's */
 		return;
 	/* a database that is away uses up no attempt and is tried again soon;
