@@ -34,8 +34,11 @@ enum store_rows_table {
 /* Transaction step: COPYs the text-format rows in f (read from its start)
  * into table t. */
 enum db_tx_status store_rows_copy(struct db *db, enum store_rows_table t, FILE *f) KPR_WUR;
-/* Transaction step: removes this submission's rows, of one person (ref) or
- * all of them (ref NULL). */
-enum db_tx_status store_rows_delete(struct db *db, const char *sub_id, const char *ref) KPR_WUR;
+/* Transaction step: removes all of this submission's rows. */
+enum db_tx_status store_rows_delete(struct db *db, const char *sub_id) KPR_WUR;
+/* Transaction step: removes the rows of these persons (refs as written) of
+ * this submission, in one statement per table. */
+enum db_tx_status store_rows_delete_refs(struct db *db, const char *sub_id, const char *const *refs,
+					 size_t n) KPR_WUR;
 
 #endif

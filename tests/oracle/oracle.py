@@ -162,7 +162,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyzæøåÆØÅéüABCXYZ"
 
 
 def ref_shape(rng, n):
-    shape = rng.randrange(12)
+    shape = rng.randrange(13)
     if shape == 0:
         return "%s-%07d" % (rng.choice(["0301", "1101", "4601"]), n)  # municipality + running number
     if shape == 1:
@@ -186,6 +186,8 @@ def ref_shape(rng, n):
         return "%06d%05d" % (rng.randrange(10 ** 6), rng.randrange(10 ** 5))
     if shape == 10:
         return " %d " % n  # leading and trailing space, as written
+    if shape == 11:
+        return "K\\%d {a,b} \"NULL\"" % n  # what a text[] literal must escape (retractions)
     return "P%d" % n
 
 

@@ -214,9 +214,9 @@ static enum db_tx_status load_rows_tx(struct db *db, struct finish_ctx *fc)
 	for (int t = 0; t < STORE_ROWS_TABLE_COUNT; t++)
 		if ((rc = store_rows_copy(db, (enum store_rows_table)t, j->rows.f[t])) != DB_TX_OK)
 			return rc;
-	for (size_t i = 0; i < j->nretracted; i++)
-		if ((rc = store_rows_delete(db, j->sub_id, j->retracted[i])) != DB_TX_OK)
-			return rc;
+	if ((rc = store_rows_delete_refs(db, j->sub_id, (const char *const *)j->retracted,
+					 j->nretracted)) != DB_TX_OK)
+		return rc;
 	if ((rc = store_submission_lock_current(db, j->kommune, aargang)) != DB_TX_OK ||
 	    (rc = store_submission_newer_current(db, j->sub_id, j->kommune, aargang, fc->newer)) !=
 		DB_TX_OK)
@@ -243,7 +243,7 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 		return DB_TX_FAIL;
 	/* a reprocessed submission replaces its own earlier rows, or, when it
 	 * is no longer loaded, leaves none behind */
-	if (!j->dry_run && (rc = store_rows_delete(db, j->sub_id, NULL)) != DB_TX_OK)
+	if (!j->dry_run && (rc = store_rows_delete(db, j->sub_id)) != DB_TX_OK)
 		return rc;
 	if (fc->load_rows && (rc = load_rows_tx(db, fc)) != DB_TX_OK)
 		return rc;

@@ -25,33 +25,6 @@ static const struct db_stmt st_find = {
     "SELECT coalesce(n, 0) FROM kpr.feedback_unit WHERE submission_id = $1::uuid AND enhet = $2",
     2};
 
-/* An array literal of names: every element quoted, " and \ escaped. NULL
- * when out of memory. */
-static char *array_literal(const char *const *names, size_t count)
-{
-	size_t len = 3;
-	for (size_t i = 0; i < count; i++)
-		len += 2 * strlen(names[i]) + 3;
-	char *s = malloc(len), *p = s;
-	if (!s)
-		return NULL;
-	*p++ = '{';
-	for (size_t i = 0; i < count; i++) {
-		if (i)
-			*p++ = ',';
-		*p++ = '"';
-		for (const char *c = names[i]; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				*p++ = '\\';
-			*p++ = *c;
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return s;
-}
-
 enum db_tx_status store_feedback_units_replace(struct db *db, const char *sub_id,
 					       const char *const *names, size_t count,
 					       size_t with_files)
@@ -60,7 +33,7 @@ enum db_tx_status store_feedback_units_replace(struct db *db, const char *sub_id
 	enum db_tx_status rc = store_step(db, &st_clear, p1, NULL);
 	if (rc != DB_TX_OK || count == 0)
 		return rc;
-	char *arr = array_literal(names, count);
+	char *arr = store_text_array(names, count);
 	if (!arr)
 		return DB_TX_FAIL;
 	char nf[24];

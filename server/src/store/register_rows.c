@@ -4,6 +4,8 @@
  */
 #include "store_rows.h"
 
+#include <stdlib.h>
+
 #include "log.h"
 #include "store_util.h"
 
@@ -22,15 +24,29 @@ static const char *const copy_sql[STORE_ROWS_TABLE_COUNT] = {
  * Children first: the loader, not a foreign key, keeps them together. */
 static const struct db_stmt st_delete_children = {
     "ingest_delete_children",
-    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
-    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
-    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)),"
-    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2))"
+    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid),"
+    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid),"
+    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid),"
+    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid)"
+    " SELECT 1",
+    1};
+static const struct db_stmt st_delete_persons = {
+    "ingest_delete_persons", "DELETE FROM kpr.person WHERE submission_id = $1::uuid", 1};
+/* The retracted persons, all in one statement per table: a statement per
+ * ref with "ref IS NULL OR ref = $2" took a generic plan that read every
+ * row of the submission for each ref (3.7 ms a call in the national bench) */
+static const struct db_stmt st_delete_children_refs = {
+    "ingest_delete_children_refs",
+    "WITH d1 AS (DELETE FROM kpr.vurdering WHERE submission_id = $1::uuid AND ref = ANY ($2::text[])),"
+    " d2 AS (DELETE FROM kpr.tjeneste WHERE submission_id = $1::uuid AND ref = ANY ($2::text[])),"
+    " d3 AS (DELETE FROM kpr.diagnose WHERE submission_id = $1::uuid AND ref = ANY ($2::text[])),"
+    " d4 AS (DELETE FROM kpr.registrering WHERE submission_id = $1::uuid"
+    "   AND ref = ANY ($2::text[]))"
     " SELECT 1",
     2};
-static const struct db_stmt st_delete_persons = {
-    "ingest_delete_persons",
-    "DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ($2::text IS NULL OR ref = $2)", 2};
+static const struct db_stmt st_delete_persons_refs = {
+    "ingest_delete_persons_refs",
+    "DELETE FROM kpr.person WHERE submission_id = $1::uuid AND ref = ANY ($2::text[])", 2};
 
 static bool copy_one(PGconn *c, enum store_rows_table t, FILE *f)
 {
@@ -69,9 +85,25 @@ enum db_tx_status store_rows_copy(struct db *db, enum store_rows_table t, FILE *
 	return PQstatus(db_conn(db)) == CONNECTION_OK ? DB_TX_FAIL : DB_TX_RETRY;
 }
 
-enum db_tx_status store_rows_delete(struct db *db, const char *sub_id, const char *ref)
+enum db_tx_status store_rows_delete(struct db *db, const char *sub_id)
 {
-	const char *p[] = {sub_id, ref};
+	const char *p[] = {sub_id};
 	enum db_tx_status rc = store_step(db, &st_delete_children, p, NULL);
 	return rc == DB_TX_OK ? store_step(db, &st_delete_persons, p, NULL) : rc;
+}
+
+enum db_tx_status store_rows_delete_refs(struct db *db, const char *sub_id, const char *const *refs,
+					 size_t n)
+{
+	if (n == 0)
+		return DB_TX_OK;
+	char *arr = store_text_array(refs, n);
+	if (!arr)
+		return DB_TX_FAIL;
+	const char *p[] = {sub_id, arr};
+	enum db_tx_status rc = store_step(db, &st_delete_children_refs, p, NULL);
+	if (rc == DB_TX_OK)
+		rc = store_step(db, &st_delete_persons_refs, p, NULL);
+	free(arr);
+	return rc;
 }

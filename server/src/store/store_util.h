@@ -4,6 +4,9 @@
 #ifndef STORE_UTIL_H
 #define STORE_UTIL_H
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "db.h"
 
 /* A step of a transaction: runs stmt; on success keeps the result in *keep
@@ -29,6 +32,33 @@ static inline bool store_run(struct db *db, const struct db_stmt *st, const char
 	PGresult *r = db_exec(db, st, p, NULL);
 	PQclear(r);
 	return r != NULL;
+}
+
+/* A text[] literal of names for a $n::text[] parameter: every element
+ * quoted, " and \ escaped. NULL when out of memory; free it. */
+static inline char *store_text_array(const char *const *names, size_t count)
+{
+	size_t len = 3;
+	for (size_t i = 0; i < count; i++)
+		len += 2 * strlen(names[i]) + 3;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	*p++ = '{';
+	for (size_t i = 0; i < count; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *c = names[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return s;
 }
 
 #endif
