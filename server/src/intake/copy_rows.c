@@ -5,7 +5,10 @@
 #include "copy_rows.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "received.h"
 
 /* The validator already refuses or drops values carrying a national-ID
  * candidate; this is the loader's own guarantee, so no column outside the
@@ -35,11 +38,19 @@ void copy_rows_close(struct copy_rows *c)
 	}
 }
 
-/* COPY text format: backslash, tab, newline and carriage return escaped. */
+/* COPY text format: backslash, tab, newline and carriage return escaped;
+ * the runs between them written whole (a locked fputc per character was
+ * 3 % of the national bench's CPU). */
 static void put_text(FILE *f, const char *s)
 {
-	for (; *s; s++) {
+	for (;;) {
+		size_t n = strcspn(s, "\\\t\n\r");
+		if (n)
+			fwrite(s, 1, n, f);
+		s += n;
 		switch (*s) {
+		case '\0':
+			return;
 		case '\\':
 			fputs("\\\\", f);
 			break;
@@ -49,12 +60,10 @@ static void put_text(FILE *f, const char *s)
 		case '\n':
 			fputs("\\n", f);
 			break;
-		case '\r':
+		default: /* '\r' */
 			fputs("\\r", f);
-			break;
-		default:
-			fputc(*s, f);
 		}
+		s++;
 	}
 }
 
@@ -74,12 +83,16 @@ static void put_key(FILE *f, const struct copy_rows *c, const char *ref)
 	fputc('\t', f);
 }
 
+/* Hours as numeric(5,1): the tenths of received_hours_tenths, the one
+ * rounding the figures of what was received use too ("%.1f"'s). */
 static void put_hours(FILE *f, bool has, double v)
 {
-	if (has)
-		fprintf(f, "%.1f", v);
-	else
+	if (!has) {
 		fputs("\\N", f);
+		return;
+	}
+	long t = received_hours_tenths(v);
+	fprintf(f, "%s%ld.%ld", t < 0 ? "-" : "", labs(t) / 10, labs(t) % 10);
 }
 
 static void put_registrering(FILE *f, const struct copy_rows *c, const char *ref,
