@@ -216,6 +216,27 @@ check "…failed after two attempts past the time limit" \
 check "$K2 keeps its current submission" [ "$(sql "SELECT id FROM kpr.current_submission WHERE kommunenummer = '$K2'")" = "$N2" ]
 check "job_time_limit_seconds back to its default" reload "-job_time_limit_seconds"
 
+# --- the vault refuses the file's IDs: its batches go beside the COPY and
+# are joined before the commit, so the register commits nothing; the job is
+# retried after its backoff and goes through once the vault takes them
+check "job_max_attempts 5 for this part" reload "job_max_attempts = 5"
+VF="vault.put_batch(integer, text, text, bytea, bytea[], bigint[], bytea[])"
+vsql() { psql -X -qtA "$KPR_VAULT_ADMIN_DSN" -c "$1"; }
+gen 9350 --kommune $K2 --persons 40 --out "$W/v" >/dev/null
+fresh "$W/v/$K2-2025.xml"
+vsql "REVOKE EXECUTE ON FUNCTION $VF FROM kpr_ingest" >/dev/null
+read -r code TV < <(upload $K2 "$W/v/$K2-2025.xml")
+check "the vault refusing: the upload still 202" [ "$code" = 202 ]
+vault_refused() { grep -q "$TV.*vault unavailable; will retry" "$KPR_VAR/kprd.log"; }
+check "…its attempt fails at the vault" poll 30 vault_refused
+check "…and the register holds none of its rows" \
+  [ "$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$TV'"):$(status_of "$TV")" = "0:processing" ]
+vsql "GRANT EXECUTE ON FUNCTION $VF TO kpr_ingest" >/dev/null
+check "…retried once the vault takes them" wait_job_done "$TV" 60
+check "…accepted with all its persons, on a later attempt" \
+  [ "$(status_of "$TV"):$(sql "SELECT count(*) FROM kpr.person WHERE submission_id = '$TV'"):$(sql "SELECT attempts > 1 FROM kpr.job WHERE submission_id = '$TV'")" = "accepted:$(grep -c '<Person ' "$W/v/$K2-2025.xml"):t" ]
+check "job_max_attempts back to 2" reload "job_max_attempts = 2"
+
 # --- SIGTERM while a job runs: kprd finishes or releases it, then exits
 gen 9330 --kommune $K1 --persons 30000 --out "$W/t" >/dev/null
 fresh "$W/t/$K1-2025.xml"

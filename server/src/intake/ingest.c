@@ -19,6 +19,7 @@
 #include "ingest_job.h"
 
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,44 @@ const char *ingest_final_status(const struct job *j, const struct report_summary
 	return s->by_severity[SEV_ERROR] > 0 ? "accepted_with_errors" : "accepted";
 }
 
+/* The vault's batches are sent while the feedback is written and the rows
+ * are COPYed: by a thread of its own on the vault's connection, joined in
+ * the final transaction before the fence and the COMMIT, so the register
+ * never points at IDs the vault does not hold. (For a 38,000-person file
+ * the vault takes about a second.) */
+struct vault_send {
+	struct vault *v;
+	pthread_t thread;
+	bool running, ok;
+};
+
+static void *vault_send_run(void *arg)
+{
+	struct vault_send *vs = arg;
+	vs->ok = vault_flush(vs->v);
+	return NULL;
+}
+
+static void vault_send_start(struct vault_send *vs, struct vault *v)
+{
+	vs->v = v;
+	vs->ok = false;
+	vs->running = pthread_create(&vs->thread, NULL, vault_send_run, vs) == 0;
+	if (!vs->running)
+		vs->ok = vault_flush(v); /* no thread: here and now */
+}
+
+/* Waits for the batches (once; again returns the same); true when all
+ * are stored. */
+static bool vault_send_join(struct vault_send *vs)
+{
+	if (vs->running) {
+		pthread_join(vs->thread, NULL);
+		vs->running = false;
+	}
+	return vs->ok;
+}
+
 struct finish_ctx {
 	struct job *j;
 	const char *worker_id;
@@ -169,6 +208,8 @@ struct finish_ctx {
 	bool load_rows;
 	char newer[40]; /* a newer accepted submission that stays current */
 	bool not_ours;  /* the job was no longer this worker's */
+	struct vault_send *vault;
+	bool vault_failed; /* the vault did not store every batch */
 };
 
 /* The outcome the final transaction records, from the report. */
@@ -259,6 +300,11 @@ static enum db_tx_status finish_tx(struct db *db, void *arg)
 	if (fc->newer[0] &&
 	    (rc = store_submission_superseded_by(db, j->sub_id, fc->newer)) != DB_TX_OK)
 		return rc;
+	/* the vault holds the file's IDs before the register commits */
+	if (fc->load_rows && !vault_send_join(fc->vault)) {
+		fc->vault_failed = true;
+		return DB_TX_FAIL;
+	}
 	/* the fence: the job is finished only while it is still ours (the
 	 * row lock is held from here to the COMMIT, so briefly) */
 	bool done = false;
@@ -416,6 +462,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	enum ingest_outcome outcome = INGEST_RETRY;
 	const struct kpr_config *cfg = in->cfg;
 
+	struct vault_send vs = {0};
 	*fault = FAULT_NONE;
 	vault_discard(in->vault); /* nothing of an earlier attempt is sent */
 	if (!load_job(&j, reg))
@@ -435,18 +482,16 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		goto failed;
 	const struct report_summary *s = report_summary(j.report);
 	bool load_rows = !s->fatal && !j.dry_run;
-	if (load_rows && !vault_flush(in->vault)) {
-		rlog_warn(sub_id, "vault unavailable; will retry");
-		j.fault = FAULT_DATABASE;
-		goto failed;
-	}
+	if (load_rows)
+		vault_send_start(&vs, in->vault);
 	if (now_s() > deadline && deadline > 0) {
 		j.fault = FAULT_TIME_LIMIT;
 		goto failed;
 	}
 	if (!ingest_feedback_write(&j, reg))
 		goto failed;
-	struct finish_ctx fc = {&j, worker_id, ingest_final_status(&j, s), 0, load_rows, "", false};
+	struct finish_ctx fc = {&j,  worker_id, ingest_final_status(&j, s), 0, load_rows, "", false,
+				&vs, false};
 	time_t before_commit = time(NULL);
 	j.finishing = true;
 	if (!db_transaction(reg, "READ COMMITTED", finish_tx, &fc, retry_limit, sub_id)) {
@@ -458,6 +503,10 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 			ingest_feedback_remove(&j, j.fb_token);
 			outcome = INGEST_LEASE_LOST;
 			goto out;
+		}
+		if (fc.vault_failed) {
+			rlog_warn(sub_id, "vault unavailable; will retry");
+			j.fault = FAULT_DATABASE;
 		}
 		if (loss == FINISH_FAILED || loss == FINISH_UNKNOWN) {
 			if (!j.fault) /* class 53: the database server is out of disk or memory */
@@ -488,6 +537,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 	outcome = INGEST_DONE;
 	goto out;
 failed:
+	(void)vault_send_join(&vs); /* transient() asks the vault's connection */
 	/* this attempt's feedback is never served: it goes. Not when the final
 	 * transaction's outcome is unknown, as a COMMIT that recorded its token
 	 * may have landed unanswered; the reconciler removes it later if no row
@@ -497,6 +547,7 @@ failed:
 	outcome = transient(in, reg);
 	*fault = j.fault ? j.fault : FAULT_INTERNAL;
 out:
+	(void)vault_send_join(&vs); /* no thread outlives its job */
 	vault_discard(in->vault);
 	job_cleanup(&j);
 	config_release(j.cfg);
