@@ -4,13 +4,15 @@
  *      pseudonymised, its national ID added to the vault, and its rows
  *      written to per-table COPY buffers in unlinked temporary files
  *      (bounded memory whatever the file size);
- *   2. render the five feedback files under this attempt's own random
- *      token (feedback_path), never over files that may be served, and
- *      the five again for each named unit (SPEC §6 ?enhet=), at most
- *      FEEDBACK_UNIT_FILES_MAX units, as the report is gone afterwards;
+ *   2. while a thread sends the vault's batches (only now: a file
+ *      rejected late adds nothing to the vault), render the five feedback
+ *      files under this attempt's own random token (ingest_feedback.c),
+ *      never over files that may be served, and the five again for each
+ *      named unit (SPEC §6 ?enhet=), at most FEEDBACK_UNIT_FILES_MAX
+ *      units, as the report is gone afterwards;
  *   3. one register transaction: COPY the rows, drop persons retracted by
  *      late duplicate checks, supersede the previous current submission,
- *      record status and counts, finish the job.
+ *      record status and counts, wait for the vault, finish the job.
  * A crash before 3 commits leaves nothing behind in the register; the job's
  * lease runs out and another worker runs it again from the spool.
  * Must not: keep, log or write a national ID anywhere but the vault.
