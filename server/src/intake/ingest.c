@@ -455,6 +455,27 @@ static enum finish_loss after_failed_finish(struct job *j, struct db *reg, bool 
 	return not_ours ? FINISH_LEASE_LOST : FINISH_FAILED;
 }
 
+/* The register and the vault now hold what the file said; the file itself
+ * holds national IDs in clear, so it leaves the spool at once unless the
+ * operator keeps processed files (for reprocessing). A crash before this
+ * leaves it to the reconciler, as it does the feedback of an earlier
+ * processing that this one replaces. */
+static void after_commit(struct job *j, const char *path, bool keep_file, int attempt,
+			 time_t before_commit)
+{
+	if (!keep_file && unlink(path) != 0 && errno != ENOENT)
+		rlog_warn(j->sub_id, "cannot remove processed spool file: %s", strerror(errno));
+	if (j->prev_token[0] && strcmp(j->prev_token, j->fb_token) != 0)
+		ingest_feedback_remove(j, j->prev_token);
+	else if (!j->prev_token[0] && j->prev_ready)
+		ingest_feedback_remove(j, ""); /* written before tokens */
+	/* other attempts' files of this submission can exist only after an
+	 * earlier attempt or processing; on a first one the sweep's read of
+	 * the whole directory is saved (the reconciler stays the backstop) */
+	if (attempt > 1 || j->prev_token[0] || j->prev_ready)
+		ingest_feedback_sweep(j, before_commit);
+}
+
 enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char *sub_id,
 				   const char *worker_id, int attempt, double deadline,
 				   enum ingest_fault *fault)
@@ -519,22 +540,7 @@ enum ingest_outcome ingest_process(struct ingest *in, struct db *reg, const char
 		/* FINISH_COMMITTED_EARLIER: go on as committed */
 	}
 	failpoint("job.after_commit");
-	/* The register and the vault now hold what the file said; the file
-	 * itself holds national IDs in clear, so it leaves the spool at once
-	 * unless the operator keeps processed files (for reprocessing). A
-	 * crash before this line leaves it to the reconciler, as it does the
-	 * feedback of an earlier processing that this one replaces. */
-	if (!keep_file && unlink(path) != 0 && errno != ENOENT)
-		rlog_warn(sub_id, "cannot remove processed spool file: %s", strerror(errno));
-	if (j.prev_token[0] && strcmp(j.prev_token, j.fb_token) != 0)
-		ingest_feedback_remove(&j, j.prev_token);
-	else if (!j.prev_token[0] && j.prev_ready)
-		ingest_feedback_remove(&j, ""); /* written before tokens */
-	/* other attempts' files of this submission can exist only after an
-	 * earlier attempt or processing; on a first one the sweep's read of
-	 * the whole directory is saved (the reconciler stays the backstop) */
-	if (attempt > 1 || j.prev_token[0] || j.prev_ready)
-		ingest_feedback_sweep(&j, before_commit);
+	after_commit(&j, path, keep_file, attempt, before_commit);
 	log_done(&j, &fc, now_s() - t0);
 	outcome = INGEST_DONE;
 	goto out;
