@@ -447,7 +447,8 @@ static bool svc_persons(struct received *rc, const struct contrib *c, int sign)
 static bool diag_figures(struct received *rc, struct received_unit *pu, const struct contrib *c,
 			 int sign)
 {
-	qsort(c->diag, c->n_diag, sizeof *c->diag, cmp_str);
+	if (c->n_diag > 1) /* qsort's base may not be NULL, even for none */
+		qsort(c->diag, c->n_diag, sizeof *c->diag, cmp_str);
 	for (size_t i = 0; i < c->n_diag; i++) {
 		bool first = i == 0 || strcmp(c->diag[i - 1], c->diag[i]) != 0;
 		struct received_diag *dw = received_unit_diag(&rc->f.whole, c->diag[i]);
@@ -485,7 +486,8 @@ static bool apply(struct received *rc, struct contrib *c, int sign, const struct
 		    !svc_figure(rc, cs->row, cs, sign, codes, year))
 			return false;
 	}
-	qsort(c->svc, c->n_svc, sizeof *c->svc, cmp_svc);
+	if (c->n_svc > 1)
+		qsort(c->svc, c->n_svc, sizeof *c->svc, cmp_svc);
 	return svc_persons(rc, c, sign) && diag_figures(rc, pu, c, sign);
 }
 

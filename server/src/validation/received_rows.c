@@ -209,7 +209,8 @@ static const struct received_unit **union_units(const struct received_figures *c
 	for (size_t i = 0; prev && i < prev->n_units; i++)
 		if (!in_list(v, ncur, prev->units[i]->enhet))
 			v[(*n)++] = prev->units[i];
-	qsort(v, *n, sizeof *v, cmp_names);
+	if (*n > 1)
+		qsort(v, *n, sizeof *v, cmp_names);
 	return v;
 }
 
