@@ -95,6 +95,8 @@ struct received_diag *received_unit_diag(struct received_unit *u, const char *ko
 /* The units sorted as the feedback shows them (named by name, then "",
  * KPR_UNIT_UNKNOWN, other last). */
 void received_figures_sort(struct received_figures *f);
+/* That order, as a qsort comparator of const struct received_unit *. */
+int received_unit_cmp(const void *a, const void *b);
 
 /* ---- the current file: fed by the validator ------------------------------ */
 

@@ -314,16 +314,21 @@ const char *fb_unit_kind_code(enum fb_unit_kind k)
 	return codes[k];
 }
 
-const char *fb_unit_label(const struct report_unit *u)
+const char *fb_unit_name_label(const char *enhet, bool other_row)
 {
-	switch (fb_unit_kind(u->enhet, u->enhet == NULL)) {
+	switch (fb_unit_kind(enhet, other_row)) {
 	case FB_UNIT_NONE:
 		return "(uten enhet)";
 	case FB_UNIT_OTHER:
 		return "(andre enheter)";
 	default:
-		return u->enhet;
+		return enhet;
 	}
+}
+
+const char *fb_unit_label(const struct report_unit *u)
+{
+	return fb_unit_name_label(u->enhet, u->enhet == NULL);
 }
 
 /* The report's units with their labels, in the report's order (see

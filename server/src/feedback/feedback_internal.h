@@ -138,6 +138,9 @@ enum fb_unit_kind { FB_UNIT_NAMED, FB_UNIT_NONE, FB_UNIT_UNKNOWN, FB_UNIT_OTHER 
 enum fb_unit_kind fb_unit_kind(const char *enhet, bool other_row);
 const char *fb_unit_kind_code(enum fb_unit_kind k); /* "enhet" | "uten" | "ukjent" | "andre" */
 const char *fb_unit_label(const struct report_unit *u);
+/* The same label from a unit's name as written and whether it is the
+ * other row. */
+const char *fb_unit_name_label(const char *enhet, bool other_row);
 /* The enhet a message carries as the machine formats write it: NULL when it
  * concerns the whole file or an element without a unit. */
 static inline const char *fb_msg_unit(const struct vmsg *m)

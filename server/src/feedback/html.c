@@ -311,6 +311,15 @@ static void recv_table_start(struct recv_ctx *h, const struct received_row *row)
 	h->other = row->other;
 }
 
+/* "12.5" as Norwegian writes it, "12,5" (in place). */
+static const char *decimal_comma(char *s)
+{
+	for (char *c = s; *c; c++)
+		if (*c == '.')
+			*c = ',';
+	return s;
+}
+
 static void recv_value(struct fb_out *o, bool has, long long v, int decimals)
 {
 	char t[40], a[40];
@@ -323,10 +332,7 @@ static void recv_value(struct fb_out *o, bool has, long long v, int decimals)
 		return;
 	}
 	received_value_text(v, decimals, t, sizeof t);
-	for (char *c = t; *c; c++)
-		if (*c == '.')
-			*c = ','; /* Norwegian decimal comma */
-	fb_printf(o, "<td class=\"num\">%s</td>", t);
+	fb_printf(o, "<td class=\"num\">%s</td>", decimal_comma(t));
 }
 
 static bool recv_row(void *ctx, const struct received_row *row)
@@ -346,10 +352,8 @@ static bool recv_row(void *ctx, const struct received_row *row)
 	if (h->x->cmp && h->x->state == RECEIVED_PREV_COMPARED) {
 		recv_value(o, row->has_prev, row->prev, row->decimals);
 		fb_received_change_text(row, ch, sizeof ch);
-		for (char *c = ch; *c; c++)
-			if (*c == '.')
-				*c = ',';
-		fb_printf(o, "<td class=\"num\">%s%s</td><td>%s</td>", ch, ch[0] ? "\xC2\xA0%" : "",
+		fb_printf(o, "<td class=\"num\">%s%s</td><td>%s</td>", decimal_comma(ch),
+			  ch[0] ? "\xC2\xA0%" : "",
 			  row->flagged ? "<span class=\"flag\">Avvik</span>" : "");
 	}
 	fb_puts(o, "</tr>\n");

@@ -61,16 +61,7 @@ const char *fb_received_unit_kind(const struct received_row *row)
 
 const char *fb_received_unit_label(const struct received_row *row)
 {
-	if (!row->unit)
-		return "Hele fila";
-	switch (fb_unit_kind(row->unit->enhet, row->other)) {
-	case FB_UNIT_NONE:
-		return "(uten enhet)";
-	case FB_UNIT_OTHER:
-		return "(andre enheter)";
-	default:
-		return row->unit->enhet;
-	}
+	return row->unit ? fb_unit_name_label(row->unit->enhet, row->other) : "Hele fila";
 }
 
 void fb_received_what(const struct received_row *row, char *buf, size_t len)

@@ -282,7 +282,7 @@ static int unit_rank(const char *e)
 	return strcmp(e, KPR_UNIT_UNKNOWN) == 0 ? 2 : 0;
 }
 
-static int cmp_units(const void *a, const void *b)
+int received_unit_cmp(const void *a, const void *b)
 {
 	const struct received_unit *x = *(const struct received_unit *const *)a;
 	const struct received_unit *y = *(const struct received_unit *const *)b;
@@ -295,7 +295,7 @@ static int cmp_units(const void *a, const void *b)
 void received_figures_sort(struct received_figures *f)
 {
 	if (f->n_units > 1)
-		qsort(f->units, f->n_units, sizeof *f->units, cmp_units);
+		qsort(f->units, f->n_units, sizeof *f->units, received_unit_cmp);
 }
 
 /* ---- the aggregation ------------------------------------------------------- */
@@ -306,6 +306,7 @@ struct received {
 	uint64_t spill_len;
 	unsigned long budget; /* histogram entries left for units */
 	bool exhausted;
+	bool settled; /* medians and order are those of the figures now */
 	/* the person being told (received_person_*), in arrays kept between
 	 * persons */
 	const char *punit;
@@ -469,6 +470,7 @@ static bool diag_figures(struct received *rc, struct received_unit *pu, const st
 static bool apply(struct received *rc, struct contrib *c, int sign, const struct codelist *codes,
 		  int year)
 {
+	rc->settled = false;
 	struct received_unit *w = &rc->f.whole;
 	struct received_unit *pu = received_figures_unit(&rc->f, c->punit);
 	if (!pu)
@@ -499,21 +501,29 @@ struct buf {
 	bool oom;
 };
 
+/* Grows *v (of *cap elements of size) to hold n; false when out of memory. */
+static bool reserve(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n <= *cap)
+		return true;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < n)
+		nc *= 2;
+	void *nv = realloc(*(void **)v, nc * size);
+	if (!nv)
+		return false;
+	*(void **)v = nv;
+	*cap = nc;
+	return true;
+}
+
 static void put(struct buf *b, const void *d, size_t n)
 {
 	if (b->oom)
 		return;
-	if (b->n + n > b->cap) {
-		size_t nc = b->cap ? b->cap : 256;
-		while (nc < b->n + n)
-			nc *= 2;
-		unsigned char *np = realloc(b->p, nc);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
+	if (!reserve(&b->p, &b->cap, b->n + n, 1)) {
+		b->oom = true;
+		return;
 	}
 	memcpy(b->p + b->n, d, n);
 	b->n += n;
@@ -625,22 +635,6 @@ static bool decode(struct reader *r, struct contrib *c)
 	return !r->bad;
 }
 
-/* Grows *v (of *cap elements of size) to hold n; false when out of memory. */
-static bool reserve(void *v, size_t *cap, size_t n, size_t size)
-{
-	if (n <= *cap)
-		return true;
-	size_t nc = *cap ? *cap : 16;
-	while (nc < n)
-		nc *= 2;
-	void *nv = realloc(*(void **)v, nc * size);
-	if (!nv)
-		return false;
-	*(void **)v = nv;
-	*cap = nc;
-	return true;
-}
-
 bool received_person_begin(struct received *rc, const char *enhet, bool enhet_unknown,
 			   bool assessed)
 {
@@ -713,6 +707,11 @@ static void medians(struct received_unit *u)
 
 const struct received_figures *received_figures(struct received *rc)
 {
+	/* every feedback file asks (5 formats, each unit's too): the medians
+	 * walk every histogram, so they are computed once per change */
+	if (rc->settled)
+		return &rc->f;
+	rc->settled = true;
 	medians(&rc->f.whole);
 	for (size_t i = 0; i < rc->f.n_units; i++)
 		medians(rc->f.units[i]);

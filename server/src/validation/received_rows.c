@@ -172,28 +172,6 @@ static void set_unit(struct emit *e, const struct received_unit *u, bool other)
 	e->row.enhet = other || !u ? NULL : u->enhet;
 }
 
-static bool in_list(const struct received_unit *const *v, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i]->enhet, name))
-			return true;
-	return false;
-}
-
-/* named units by name, then "", then unknown (received_figures_sort's order) */
-static int rank(const char *e)
-{
-	return !e[0] ? 1 : strcmp(e, KPR_UNIT_UNKNOWN) == 0 ? 2 : 0;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-	const struct received_unit *x = *(const struct received_unit *const *)a;
-	const struct received_unit *y = *(const struct received_unit *const *)b;
-	int rx = rank(x->enhet), ry = rank(y->enhet);
-	return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->enhet, y->enhet);
-}
-
 /* The units of both years, each once, in order. */
 static const struct received_unit **union_units(const struct received_figures *cur,
 						const struct received_figures *prev, size_t *n)
@@ -205,12 +183,11 @@ static const struct received_unit **union_units(const struct received_figures *c
 	*n = 0;
 	for (size_t i = 0; i < cur->n_units; i++)
 		v[(*n)++] = cur->units[i];
-	size_t ncur = *n;
 	for (size_t i = 0; prev && i < prev->n_units; i++)
-		if (!in_list(v, ncur, prev->units[i]->enhet))
+		if (!received_figures_find(cur, prev->units[i]->enhet))
 			v[(*n)++] = prev->units[i];
 	if (*n > 1)
-		qsort(v, *n, sizeof *v, cmp_names);
+		qsort(v, *n, sizeof *v, received_unit_cmp);
 	return v;
 }
 
