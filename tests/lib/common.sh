@@ -85,6 +85,9 @@ record_exchange() { # method path: the exchange req() just made
   printf '%s\n%s\n%s\n%s\n%s\n' "$1" "$2" "$HTTP_STATUS" "$T_NAME" "$where" > "$f.meta"
 }
 header() { grep -i "^$1:" "$HTTP_HEADERS" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+# The municipalities tests name by number: a test that picks one still
+# missing from the progress list avoids them.
+export KPR_NAMED_KOMMUNER="0301 1101 1103 1106 1151 4601 4602 5001 5501 3201 3203 1119 1120 1121 5522 5540 5612"
 json() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {"d": d}))' "$1"; }
 auth() { echo "Authorization: Bearer $1"; }
 wait_token() { # token: accepted now. kprd takes a token from the first request after
